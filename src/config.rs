@@ -1,0 +1,547 @@
+//! Validation of Router options, node specs and outcomes.
+//!
+//! The single source of truth for what input is accepted. Every rejection carries a stable [`Code`] and a
+//! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
+
+use crate::error::{Code, Error, Result};
+use crate::value::Value;
+
+/// Longest node id, in UTF-8 bytes.
+pub const MAX_ID_BYTES: usize = 256;
+/// Most nodes one Router holds.
+pub const MAX_NODES: usize = 65_536;
+/// Largest weight. Weights are relative; this bound keeps ring sizes and sums well inside f64 precision.
+pub const MAX_WEIGHT: f64 = 1_000_000.0;
+/// Ring points per unit of weight when `vnodes` is not given (the ketama tradition).
+pub const DEFAULT_VNODES: u32 = 160;
+/// Largest `vnodes`.
+pub const MAX_VNODES: u32 = 10_000;
+/// Most points a ring may hold in total (16 Mi points is 192 MiB; far beyond any sane pool).
+pub const MAX_RING_POINTS: u64 = 1 << 24;
+/// Default time constant of the least-latency EWMA, in ms. Finagle and tower use 10 s for peak EWMA.
+pub const DEFAULT_DECAY_MS: f64 = 10_000.0;
+/// Largest `decayMs` and `latencyMs` accepted (about 11.6 days); beyond that the number is surely a unit mistake.
+pub const MAX_MS: f64 = 1e9;
+/// Largest `seed`: JS's `Number.MAX_SAFE_INTEGER`, so every seed survives a round-trip through a JS number.
+pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+
+/// The strategy a Router uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyKind {
+    Random,
+    RoundRobin,
+    WeightedRoundRobin,
+    LeastLatency,
+    Ring,
+}
+
+impl StrategyKind {
+    pub const ALL: [StrategyKind; 5] = [
+        StrategyKind::Random,
+        StrategyKind::RoundRobin,
+        StrategyKind::WeightedRoundRobin,
+        StrategyKind::LeastLatency,
+        StrategyKind::Ring,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyKind::Random => "random",
+            StrategyKind::RoundRobin => "round-robin",
+            StrategyKind::WeightedRoundRobin => "weighted-round-robin",
+            StrategyKind::LeastLatency => "least-latency",
+            StrategyKind::Ring => "ring",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<StrategyKind> {
+        StrategyKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// Whether `pick` needs a key.
+    pub fn needs_key(self) -> bool {
+        matches!(self, StrategyKind::Ring)
+    }
+}
+
+/// One node as given by the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    pub id: String,
+    pub weight: f64,
+}
+
+impl NodeSpec {
+    pub fn new(id: &str, weight: f64) -> NodeSpec {
+        NodeSpec {
+            id: id.to_owned(),
+            weight,
+        }
+    }
+}
+
+/// A validated Router configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub strategy: StrategyKind,
+    pub nodes: Vec<NodeSpec>,
+    /// For hashing strategies, the xxh3 seed of key and point hashes (0 when absent).
+    /// For random strategies, the PRNG seed (fresh entropy when absent).
+    pub seed: Option<u64>,
+    /// Ring points per unit of weight.
+    pub vnodes: u32,
+    /// Time constant of the latency EWMA, in ms.
+    pub decay_ms: f64,
+}
+
+impl Config {
+    pub fn new(strategy: StrategyKind, nodes: Vec<NodeSpec>) -> Config {
+        Config {
+            strategy,
+            nodes,
+            seed: None,
+            vnodes: DEFAULT_VNODES,
+            decay_ms: DEFAULT_DECAY_MS,
+        }
+    }
+
+    /// Validates an options object.
+    pub fn from_value(v: &Value) -> Result<Config> {
+        let entries = match v {
+            Value::Obj(e) => e,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOptions,
+                    format!(
+                        "Router options must be an object like {{ strategy: \"ring\", nodes: [{{ id: \"a\" }}] }}, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        check_no_duplicates(entries, "options", Code::InvalidOptions)?;
+        for (k, _) in entries {
+            if !["strategy", "nodes", "seed", "vnodes", "decayMs"].contains(&k.as_str()) {
+                return Err(Error::new(
+                    Code::UnknownOption,
+                    format!(
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring) and decayMs (least-latency)"
+                    ),
+                ));
+            }
+        }
+        let strategy = match get(entries, "strategy") {
+            None => {
+                return Err(Error::new(
+                    Code::InvalidOptions,
+                    format!("options.strategy is required: one of {}", strategy_list()),
+                ))
+            }
+            Some(Value::Str(s)) => StrategyKind::from_name(s).ok_or_else(|| {
+                Error::new(
+                    Code::UnknownStrategy,
+                    format!("unknown strategy {s:?}; use one of {}", strategy_list()),
+                )
+            })?,
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.strategy must be a string, one of {}; got {}",
+                        strategy_list(),
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        let mut cfg = Config::new(strategy, Vec::new());
+
+        let nodes = match get(entries, "nodes") {
+            None => {
+                return Err(Error::new(
+                    Code::NoNodes,
+                    "options.nodes is required: an array of { id, weight? } with at least one node",
+                ))
+            }
+            Some(Value::Arr(a)) => a,
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.nodes must be an array of {{ id, weight? }}, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        if nodes.is_empty() {
+            return Err(Error::new(
+                Code::NoNodes,
+                "options.nodes is empty; give at least one node (nodes can be removed later, and pick then returns undefined)",
+            ));
+        }
+        if nodes.len() > MAX_NODES {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!(
+                    "options.nodes has {} nodes; at most {MAX_NODES} are supported",
+                    nodes.len()
+                ),
+            ));
+        }
+        let mut seen: Vec<&str> = Vec::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            let spec = NodeSpec::from_value(n, &format!("nodes[{i}]"))?;
+            cfg.nodes.push(spec);
+        }
+        for n in &cfg.nodes {
+            seen.push(&n.id);
+        }
+        seen.sort_unstable();
+        if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::new(
+                Code::DuplicateId,
+                format!("node id {:?} appears more than once in options.nodes; ids must be unique", w[0]),
+            ));
+        }
+
+        if let Some(v) = get(entries, "seed") {
+            cfg.seed = Some(parse_seed(v)?);
+        }
+        if let Some(v) = get(entries, "vnodes") {
+            only_for(strategy, StrategyKind::Ring, "vnodes")?;
+            cfg.vnodes = parse_int(v, "options.vnodes", 1, MAX_VNODES as u64)? as u32;
+        }
+        if let Some(v) = get(entries, "decayMs") {
+            only_for(strategy, StrategyKind::LeastLatency, "decayMs")?;
+            cfg.decay_ms = parse_ms(v, "options.decayMs", false, Code::InvalidOption)?;
+        }
+        Ok(cfg)
+    }
+}
+
+impl NodeSpec {
+    /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`).
+    pub fn from_value(v: &Value, path: &str) -> Result<NodeSpec> {
+        let entries = match v {
+            Value::Obj(e) => e,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "{path} must be an object like {{ id: \"origin-1\", weight: 2 }}, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        check_no_duplicates(entries, path, Code::InvalidOption)?;
+        for (k, _) in entries {
+            if k != "id" && k != "weight" {
+                return Err(Error::new(
+                    Code::UnknownField,
+                    format!("{path} has unknown field {k:?}; a node has only id and weight"),
+                ));
+            }
+        }
+        let id = match get(entries, "id") {
+            Some(Value::Str(s)) => s.clone(),
+            None => return Err(Error::new(Code::InvalidId, format!("{path}.id is required"))),
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidId,
+                    format!("{path}.id must be a string, got {}", other.kind()),
+                ))
+            }
+        };
+        validate_id(&id, &format!("{path}.id"))?;
+        let weight = match get(entries, "weight") {
+            None => 1.0,
+            Some(w) => parse_weight(w, &format!("{path}.weight"))?,
+        };
+        Ok(NodeSpec { id, weight })
+    }
+}
+
+/// An outcome reported for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub ok: bool,
+    pub latency_ms: Option<f64>,
+}
+
+impl Outcome {
+    pub fn from_value(v: &Value) -> Result<Outcome> {
+        let entries = match v {
+            Value::Obj(e) => e,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidReport,
+                    format!(
+                        "an outcome must be an object like {{ ok: true, latencyMs: 12.5 }}, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        check_no_duplicates(entries, "outcome", Code::InvalidReport)?;
+        for (k, _) in entries {
+            if k != "ok" && k != "latencyMs" {
+                return Err(Error::new(
+                    Code::UnknownField,
+                    format!("outcome has unknown field {k:?}; an outcome has only ok and latencyMs"),
+                ));
+            }
+        }
+        let ok = match get(entries, "ok") {
+            Some(Value::Bool(b)) => *b,
+            None => {
+                return Err(Error::new(
+                    Code::InvalidReport,
+                    "outcome.ok is required: true when the request succeeded, false when it failed",
+                ))
+            }
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidReport,
+                    format!("outcome.ok must be a boolean, got {}", other.kind()),
+                ))
+            }
+        };
+        let latency_ms = match get(entries, "latencyMs") {
+            None => None,
+            Some(v) => Some(parse_ms(v, "outcome.latencyMs", true, Code::InvalidReport)?),
+        };
+        Ok(Outcome { ok, latency_ms })
+    }
+}
+
+/// Checks an id: non-empty and at most [`MAX_ID_BYTES`] bytes of UTF-8.
+pub fn validate_id(id: &str, what: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::new(Code::InvalidId, format!("{what} is empty; give each node a non-empty id")));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(Error::new(
+            Code::InvalidId,
+            format!(
+                "{what} is {} bytes of UTF-8; ids may be at most {MAX_ID_BYTES} bytes",
+                id.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a weight given as a value.
+pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
+    match v {
+        Value::Num(w) => validate_weight(*w, what),
+        other => Err(Error::new(
+            Code::InvalidWeight,
+            format!("{what} must be a number > 0 and <= {MAX_WEIGHT}, got {}", other.kind()),
+        )),
+    }
+}
+
+/// Checks a weight: finite, > 0 and <= [`MAX_WEIGHT`].
+pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
+    if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT {
+        Ok(w)
+    } else {
+        Err(Error::new(
+            Code::InvalidWeight,
+            format!(
+                "{what} must be a finite number > 0 and <= {MAX_WEIGHT}, got {}; to stop sending traffic to a node, remove it",
+                fmt_num(w)
+            ),
+        ))
+    }
+}
+
+/// Formats a number as JS would print it, for messages.
+pub fn fmt_num(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n == f64::INFINITY {
+        "Infinity".into()
+    } else if n == f64::NEG_INFINITY {
+        "-Infinity".into()
+    } else if n == 0.0 && n.is_sign_negative() {
+        "-0".into()
+    } else {
+        format!("{n}")
+    }
+}
+
+fn strategy_list() -> String {
+    let names: Vec<String> = StrategyKind::ALL.iter().map(|k| format!("{:?}", k.name())).collect();
+    names.join(", ")
+}
+
+fn get<'a>(entries: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
+    entries
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .filter(|v| !matches!(v, Value::Null))
+}
+
+fn check_no_duplicates(entries: &[(String, Value)], what: &str, code: Code) -> Result<()> {
+    for (i, (k, _)) in entries.iter().enumerate() {
+        if entries[..i].iter().any(|(k2, _)| k2 == k) {
+            return Err(Error::new(code, format!("{what} has {k:?} more than once")));
+        }
+    }
+    Ok(())
+}
+
+fn only_for(strategy: StrategyKind, wanted: StrategyKind, option: &str) -> Result<()> {
+    if strategy == wanted {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::UnknownOption,
+            format!(
+                "option {option:?} applies only to strategy {:?}, not {:?}; remove it",
+                wanted.name(),
+                strategy.name()
+            ),
+        ))
+    }
+}
+
+fn parse_seed(v: &Value) -> Result<u64> {
+    match v {
+        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SEED => Ok(*n as u64),
+        Value::Num(n) => Err(Error::new(
+            Code::InvalidOption,
+            format!(
+                "options.seed must be a whole number from 0 to 2^53-1 (Number.MAX_SAFE_INTEGER), got {}",
+                fmt_num(*n)
+            ),
+        )),
+        other => Err(Error::new(
+            Code::InvalidOption,
+            format!("options.seed must be a whole number from 0 to 2^53-1, got {}", other.kind()),
+        )),
+    }
+}
+
+fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
+    match v {
+        Value::Num(n) if n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64 => Ok(*n as u64),
+        Value::Num(n) => Err(Error::new(
+            Code::InvalidOption,
+            format!("{what} must be a whole number from {lo} to {hi}, got {}", fmt_num(*n)),
+        )),
+        other => Err(Error::new(
+            Code::InvalidOption,
+            format!("{what} must be a whole number from {lo} to {hi}, got {}", other.kind()),
+        )),
+    }
+}
+
+fn parse_ms(v: &Value, what: &str, zero_ok: bool, code: Code) -> Result<f64> {
+    let lo = if zero_ok { ">= 0" } else { "> 0" };
+    match v {
+        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => Ok(n.abs()),
+        Value::Num(n) => Err(Error::new(
+            code,
+            format!("{what} must be a finite number of milliseconds {lo} and <= {MAX_MS}, got {}", fmt_num(*n)),
+        )),
+        other => Err(Error::new(
+            code,
+            format!("{what} must be a number of milliseconds, got {}", other.kind()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str) -> Value {
+        Value::obj(vec![("id", id.into())])
+    }
+
+    fn opts(extra: Vec<(&str, Value)>) -> Value {
+        let mut e = vec![("strategy", Value::from("ring")), ("nodes", Value::Arr(vec![node("a"), node("b")]))];
+        e.extend(extra);
+        Value::obj(e)
+    }
+
+    fn code_of(v: &Value) -> Code {
+        Config::from_value(v).unwrap_err().code
+    }
+
+    #[test]
+    fn accepts_minimal_ring() {
+        let c = Config::from_value(&opts(vec![])).unwrap();
+        assert_eq!(c.strategy, StrategyKind::Ring);
+        assert_eq!(c.nodes, vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]);
+        assert_eq!(c.vnodes, DEFAULT_VNODES);
+        assert_eq!(c.seed, None);
+    }
+
+    #[test]
+    fn rejects_each_bad_input_with_its_code() {
+        assert_eq!(code_of(&Value::Num(1.0)), Code::InvalidOptions);
+        assert_eq!(code_of(&opts(vec![("bogus", Value::Bool(true))])), Code::UnknownOption);
+        assert_eq!(code_of(&opts(vec![("__proto__", Value::obj(vec![]))])), Code::UnknownOption);
+        assert_eq!(code_of(&opts(vec![("decayMs", 5.0.into())])), Code::UnknownOption);
+        assert_eq!(code_of(&opts(vec![("vnodes", 0.0.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("vnodes", 1.5.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", (-1.0).into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", 9.1e15.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", "7".into())])), Code::InvalidOption);
+        let with_nodes = |nodes: Vec<Value>| Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(nodes))]);
+        assert_eq!(code_of(&with_nodes(vec![])), Code::NoNodes);
+        assert_eq!(code_of(&Value::obj(vec![("strategy", "ring".into())])), Code::NoNodes);
+        assert_eq!(code_of(&with_nodes(vec![node("")])), Code::InvalidId);
+        assert_eq!(code_of(&with_nodes(vec![node(&"x".repeat(257))])), Code::InvalidId);
+        assert_eq!(code_of(&with_nodes(vec![Value::obj(vec![("id", 3.0.into())])])), Code::InvalidId);
+        assert_eq!(code_of(&with_nodes(vec![node("a"), node("a")])), Code::DuplicateId);
+        for w in [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, 2e6] {
+            let n = Value::obj(vec![("id", "a".into()), ("weight", w.into())]);
+            assert_eq!(code_of(&with_nodes(vec![n])), Code::InvalidWeight, "weight {w}");
+        }
+        let n = Value::obj(vec![("id", "a".into()), ("wieght", 2.0.into())]);
+        assert_eq!(code_of(&with_nodes(vec![n])), Code::UnknownField);
+        let bad = Value::obj(vec![("strategy", "fastest".into()), ("nodes", Value::Arr(vec![node("a")]))]);
+        assert_eq!(code_of(&bad), Code::UnknownStrategy);
+        let bad = Value::obj(vec![("strategy", 1.0.into()), ("nodes", Value::Arr(vec![node("a")]))]);
+        assert_eq!(code_of(&bad), Code::InvalidOption);
+    }
+
+    #[test]
+    fn id_limit_counts_utf8_bytes() {
+        assert!(validate_id(&"é".repeat(128), "id").is_ok());
+        assert_eq!(validate_id(&"é".repeat(129), "id").unwrap_err().code, Code::InvalidId);
+    }
+
+    #[test]
+    fn messages_name_the_path() {
+        let n = Value::obj(vec![("id", "a".into()), ("weight", f64::NAN.into())]);
+        let v = Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(vec![node("z"), n]))]);
+        let e = Config::from_value(&v).unwrap_err();
+        assert!(e.message.contains("nodes[1].weight"), "{}", e.message);
+        assert!(e.message.contains("NaN"), "{}", e.message);
+    }
+
+    #[test]
+    fn outcome_validation() {
+        let ok = Outcome::from_value(&Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", 3.5.into())])).unwrap();
+        assert_eq!(ok, Outcome { ok: true, latency_ms: Some(3.5) });
+        for bad in [
+            Value::obj(vec![]),
+            Value::obj(vec![("ok", 1.0.into())]),
+            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", (-1.0).into())]),
+            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", f64::NAN.into())]),
+        ] {
+            assert_eq!(Outcome::from_value(&bad).unwrap_err().code, Code::InvalidReport);
+        }
+        let extra = Value::obj(vec![("ok", Value::Bool(true)), ("status", 200.0.into())]);
+        assert_eq!(Outcome::from_value(&extra).unwrap_err().code, Code::UnknownField);
+    }
+}

@@ -1,0 +1,30 @@
+//! edgeroute: request routing for the edge.
+//!
+//! The core is plain Rust with no JS dependency: [`Router`] holds a node table and a [`strategy`], and every
+//! input is validated by [`config`] into stable [`error::Code`]s. The WebAssembly facade (`src/wasm.rs`, built
+//! only for `wasm32`) is the one place that talks to JS. See `docs/architecture.md`.
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let cfg = Config::new(StrategyKind::Ring, vec![NodeSpec::new("a", 2.0), NodeSpec::new("b", 1.0)]);
+//! let mut r = Router::new(cfg, || 0).unwrap();
+//! let i = r.pick(Some(b"/user/42"), 0.0).unwrap().unwrap();
+//! assert!(["a", "b"].contains(&r.id(i)));
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod hash;
+pub mod node;
+pub mod rng;
+pub mod router;
+pub mod strategy;
+pub mod value;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use config::{Config, NodeSpec, Outcome, StrategyKind};
+pub use error::{Code, Error, Result};
+pub use router::{NodeStats, Router};
+pub use value::Value;

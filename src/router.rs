@@ -1,0 +1,302 @@
+//! The Router: a node table, a strategy, and the checks between the caller and both.
+//!
+//! Flow of a pick: [`Router::pick`] checks the key against the strategy, hashes it once with
+//! [`crate::hash::key_hash`], seeds the PRNG on first use if the strategy draws random numbers, and hands the
+//! node table plus a [`Ctx`] to the strategy, which returns an index into the table. The caller maps that index
+//! to an id (the JS wrapper keeps the ids in an array, so no string crosses the boundary per pick).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES};
+use crate::error::{Code, Error, Result};
+use crate::hash::{key_hash, DEFAULT_SEED};
+use crate::node::NodeState;
+use crate::rng::Rng;
+use crate::strategy::ketama_ring::KetamaRing;
+use crate::strategy::peak_ewma::LeastLatency;
+use crate::strategy::round_robin::RoundRobin;
+use crate::strategy::smooth_wrr::SmoothWrr;
+use crate::strategy::weighted_random::WeightedRandom;
+use crate::strategy::{Ctx, Strategy};
+
+/// A source of fresh entropy for unseeded random strategies; called at most once per Router, lazily.
+pub type Entropy = fn() -> u64;
+
+/// Per-node figures returned by [`Router::stats`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStats {
+    pub id: String,
+    pub weight: f64,
+    pub picks: f64,
+    pub successes: f64,
+    pub failures: f64,
+    pub inflight: u32,
+    /// The decayed latency estimate now, or `None` before the first latency sample.
+    pub ewma_ms: Option<f64>,
+}
+
+pub struct Router {
+    kind: StrategyKind,
+    nodes: Vec<NodeState>,
+    by_id: BTreeMap<Box<str>, usize>,
+    strategy: Box<dyn Strategy>,
+    hash_seed: u64,
+    rng: Rng,
+    /// False until `rng` holds a real seed (the `seed` option, or entropy drawn on first use).
+    rng_seeded: bool,
+    entropy: Entropy,
+    decay_ms: f64,
+    scratch: Vec<usize>,
+}
+
+impl core::fmt::Debug for Router {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Router")
+            .field("strategy", &self.kind.name())
+            .field("nodes", &self.nodes.len())
+            .finish()
+    }
+}
+
+impl Router {
+    /// Builds a Router from a validated config. `entropy` seeds random strategies when `cfg.seed` is `None`.
+    pub fn new(cfg: Config, entropy: Entropy) -> Result<Router> {
+        if cfg.nodes.is_empty() {
+            return Err(Error::new(Code::NoNodes, "a Router needs at least one node"));
+        }
+        if cfg.nodes.len() > MAX_NODES {
+            return Err(Error::new(Code::TooLarge, format!("at most {MAX_NODES} nodes are supported")));
+        }
+        let hash_seed = cfg.seed.unwrap_or(DEFAULT_SEED);
+        let strategy: Box<dyn Strategy> = match cfg.strategy {
+            StrategyKind::Random => Box::<WeightedRandom>::default(),
+            StrategyKind::RoundRobin => Box::<RoundRobin>::default(),
+            StrategyKind::WeightedRoundRobin => Box::<SmoothWrr>::default(),
+            StrategyKind::LeastLatency => Box::new(LeastLatency::new(cfg.decay_ms)),
+            StrategyKind::Ring => Box::new(KetamaRing::new(cfg.vnodes, hash_seed)),
+        };
+        let mut r = Router {
+            kind: cfg.strategy,
+            nodes: Vec::with_capacity(cfg.nodes.len()),
+            by_id: BTreeMap::new(),
+            strategy,
+            hash_seed,
+            rng: Rng::new(cfg.seed.unwrap_or(0)),
+            rng_seeded: cfg.seed.is_some(),
+            entropy,
+            decay_ms: cfg.decay_ms,
+            scratch: Vec::new(),
+        };
+        for spec in &cfg.nodes {
+            validate_id(&spec.id, "node id")?;
+            validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
+            if r.by_id.insert(spec.id.as_str().into(), r.nodes.len()).is_some() {
+                return Err(dup(&spec.id));
+            }
+            r.nodes.push(NodeState::new(&spec.id, spec.weight));
+        }
+        r.strategy.build(&r.nodes)?;
+        Ok(r)
+    }
+
+    /// Validates options given as a [`Value`](crate::value::Value) and builds the Router.
+    pub fn from_value(v: &crate::value::Value, entropy: Entropy) -> Result<Router> {
+        Router::new(Config::from_value(v)?, entropy)
+    }
+
+    pub fn strategy(&self) -> StrategyKind {
+        self.kind
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The id of the node at `idx` (as returned by `pick`).
+    pub fn id(&self, idx: usize) -> &str {
+        &self.nodes[idx].id
+    }
+
+    /// Node ids in table order; index i is what `pick` returns for that node.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().map(|n| &*n.id)
+    }
+
+    /// The current pool, as node specs.
+    pub fn nodes(&self) -> Vec<NodeSpec> {
+        self.nodes.iter().map(|n| NodeSpec::new(&n.id, n.weight)).collect()
+    }
+
+    /// Whether a pick on this Router reads the clock (the facade then passes one in).
+    pub fn needs_clock(&self) -> bool {
+        self.kind == StrategyKind::LeastLatency
+    }
+
+    fn ctx_parts(&mut self, key: Option<&[u8]>) -> Result<u64> {
+        let needs_key = self.kind.needs_key();
+        let h = match key {
+            Some(k) if needs_key => key_hash(k, self.hash_seed),
+            Some(_) => 0,
+            None if needs_key => {
+                return Err(Error::new(
+                    Code::InvalidKey,
+                    format!(
+                        "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
+                        self.kind.name()
+                    ),
+                ))
+            }
+            None => 0,
+        };
+        if !self.rng_seeded && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency) {
+            // Lazily: Workers forbid drawing randomness while a module is being evaluated.
+            self.rng = Rng::new((self.entropy)());
+            self.rng_seeded = true;
+        }
+        Ok(h)
+    }
+
+    /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.
+    pub fn pick(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        let key_hash = self.ctx_parts(key)?;
+        let mut cx = Ctx { key_hash, now_ms, rng: &mut self.rng };
+        let got = self.strategy.pick(&self.nodes, &mut cx);
+        if let Some(i) = got {
+            self.note_pick(i);
+        }
+        Ok(got)
+    }
+
+    /// Up to `n` distinct nodes in preference (failover) order, written to `out` (cleared first).
+    pub fn pick_n(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64, out: &mut Vec<usize>) -> Result<()> {
+        if n == 0 {
+            return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
+        }
+        let key_hash = self.ctx_parts(key)?;
+        out.clear();
+        let mut cx = Ctx { key_hash, now_ms, rng: &mut self.rng };
+        self.strategy.pick_n(&self.nodes, &mut cx, n, out);
+        debug_assert!(out.len() <= n.min(self.nodes.len()));
+        if let Some(&i) = out.first() {
+            self.note_pick(i);
+        }
+        Ok(())
+    }
+
+    /// Convenience over [`Router::pick_n`] returning ids.
+    pub fn pick_n_ids(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64) -> Result<Vec<String>> {
+        let mut out = core::mem::take(&mut self.scratch);
+        let r = self.pick_n(key, n, now_ms, &mut out);
+        let ids = out.iter().map(|&i| self.nodes[i].id.to_string()).collect();
+        self.scratch = out;
+        r.map(|_| ids)
+    }
+
+    fn note_pick(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        n.picks += 1;
+        if self.kind == StrategyKind::LeastLatency {
+            n.inflight = n.inflight.saturating_add(1);
+        }
+    }
+
+    /// Adds a node. Errors leave the Router unchanged.
+    pub fn add(&mut self, spec: NodeSpec) -> Result<()> {
+        validate_id(&spec.id, "node id")?;
+        validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
+        if self.by_id.contains_key(spec.id.as_str()) {
+            return Err(dup(&spec.id));
+        }
+        if self.nodes.len() >= MAX_NODES {
+            return Err(Error::new(Code::TooLarge, format!("at most {MAX_NODES} nodes are supported")));
+        }
+        self.nodes.push(NodeState::new(&spec.id, spec.weight));
+        let idx = self.nodes.len() - 1;
+        if let Err(e) = self.strategy.add(&self.nodes, idx) {
+            self.nodes.pop();
+            return Err(e);
+        }
+        self.by_id.insert(spec.id.into_boxed_str(), idx);
+        Ok(())
+    }
+
+    /// Removes a node; `false` when no node has this id.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(idx) = self.by_id.remove(id) else {
+            return false;
+        };
+        self.nodes.remove(idx);
+        for v in self.by_id.values_mut() {
+            if *v > idx {
+                *v -= 1;
+            }
+        }
+        self.strategy.remove(&self.nodes, idx);
+        true
+    }
+
+    fn index_of(&self, id: &str) -> Result<usize> {
+        self.by_id.get(id).copied().ok_or_else(|| {
+            Error::new(
+                Code::UnknownNode,
+                format!("no node has id {id:?}; r.nodes() lists the ids this Router holds"),
+            )
+        })
+    }
+
+    /// Changes a node's weight. Errors leave the Router unchanged.
+    pub fn set_weight(&mut self, id: &str, weight: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let weight = validate_weight(weight, &format!("weight of node {id:?}"))?;
+        let old = core::mem::replace(&mut self.nodes[idx].weight, weight);
+        if let Err(e) = self.strategy.reweight(&self.nodes, idx, old) {
+            self.nodes[idx].weight = old;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of one request sent to `id`, at time `now_ms`.
+    pub fn report(&mut self, id: &str, outcome: Outcome, now_ms: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let tau = self.decay_ms;
+        let n = &mut self.nodes[idx];
+        if outcome.ok {
+            n.successes += 1;
+        } else {
+            n.failures += 1;
+        }
+        n.inflight = n.inflight.saturating_sub(1);
+        if let Some(ms) = outcome.latency_ms {
+            n.latency.observe(ms, now_ms, tau);
+        }
+        Ok(())
+    }
+
+    /// Per-node figures, in table order.
+    pub fn stats(&self, now_ms: f64) -> Vec<NodeStats> {
+        self.nodes
+            .iter()
+            .map(|n| NodeStats {
+                id: n.id.to_string(),
+                weight: n.weight,
+                picks: n.picks as f64,
+                successes: n.successes as f64,
+                failures: n.failures as f64,
+                inflight: n.inflight,
+                ewma_ms: n.latency.estimate(now_ms, self.decay_ms),
+            })
+            .collect()
+    }
+}
+
+fn dup(id: &str) -> Error {
+    Error::new(Code::DuplicateId, format!("a node with id {id:?} already exists; ids must be unique"))
+}

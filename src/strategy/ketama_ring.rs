@@ -1,0 +1,210 @@
+//! Consistent hashing on a ring with virtual nodes (Karger et al., STOC 1997; the "ketama" layout of
+//! libketama, 2007, with many points per server).
+//!
+//! Node `id` with weight `w` owns `max(1, round(vnodes × w))` points; point `i` sits at
+//! [`crate::hash::point_hash`]`(id, i, seed)`. A key goes to the owner of the first point at or after the key's
+//! hash, wrapping past the top. Points are sorted by (hash, id bytes), so two nodes whose points collide are
+//! ordered by id, never by insertion order: the same config gives the same ring however it was assembled.
+//!
+//! Because a node's points depend only on its own id and weight, adding, removing or reweighting a node
+//! changes only the arcs owned by that node, and only keys moving to or from it change owner. Raising a weight
+//! appends points (`i` counts up), so keys only move *to* that node, and the reverse for lowering it.
+//!
+//! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(log P), `pickN` walks the
+//! ring clockwise until it has met n distinct nodes.
+
+use super::{Ctx, Strategy};
+use crate::config::MAX_RING_POINTS;
+use crate::error::{Code, Error, Result};
+use crate::hash::point_hash;
+use crate::node::NodeState;
+use core::cmp::Ordering;
+
+#[derive(Debug)]
+pub struct KetamaRing {
+    vnodes: u32,
+    seed: u64,
+    /// Point hashes, ascending; `owners[i]` is the node index owning `hashes[i]`.
+    hashes: Vec<u64>,
+    owners: Vec<u32>,
+    /// Scratch for `pick_n`: which nodes were met; all false between calls.
+    seen: Vec<bool>,
+}
+
+impl KetamaRing {
+    pub fn new(vnodes: u32, seed: u64) -> KetamaRing {
+        KetamaRing {
+            vnodes,
+            seed,
+            hashes: Vec::new(),
+            owners: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// How many points a node of this weight owns.
+    pub fn points_for(&self, weight: f64) -> u32 {
+        // `as` saturates: an absurd product becomes u32::MAX, which `check_size` then rejects.
+        ((weight * self.vnodes as f64).round() as u32).max(1)
+    }
+
+    /// Number of points on the ring.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The points, ascending, as (hash, owner index).
+    pub fn points(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.hashes.iter().zip(&self.owners).map(|(&h, &o)| (h, o as usize))
+    }
+
+    fn check_size(&self, extra: u64) -> Result<()> {
+        let total = self.hashes.len() as u64 + extra;
+        if total > MAX_RING_POINTS {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!(
+                    "the ring would hold {total} points; at most {MAX_RING_POINTS} are supported. Lower vnodes or the weights"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn node_points(&self, node: &NodeState, idx: usize) -> Vec<(u64, u32)> {
+        let id = node.id.as_bytes();
+        let mut pts: Vec<(u64, u32)> = (0..self.points_for(node.weight))
+            .map(|i| (point_hash(id, i, self.seed), idx as u32))
+            .collect();
+        pts.sort_unstable_by_key(|p| p.0);
+        pts
+    }
+
+    fn cmp(nodes: &[NodeState], a: (u64, u32), b: (u64, u32)) -> Ordering {
+        a.0.cmp(&b.0)
+            .then_with(|| nodes[a.1 as usize].id.as_bytes().cmp(nodes[b.1 as usize].id.as_bytes()))
+    }
+
+    /// Merges sorted `new` points into the ring.
+    fn merge(&mut self, nodes: &[NodeState], new: Vec<(u64, u32)>) {
+        let old_h = core::mem::take(&mut self.hashes);
+        let old_o = core::mem::take(&mut self.owners);
+        self.hashes.reserve(old_h.len() + new.len());
+        self.owners.reserve(old_h.len() + new.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old_h.len() || j < new.len() {
+            let take_old = j == new.len()
+                || (i < old_h.len() && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
+            let (h, o) = if take_old {
+                i += 1;
+                (old_h[i - 1], old_o[i - 1])
+            } else {
+                j += 1;
+                new[j - 1]
+            };
+            self.hashes.push(h);
+            self.owners.push(o);
+        }
+    }
+
+    fn drop_owner(&mut self, idx: u32, shift: bool) {
+        let mut w = 0;
+        for r in 0..self.hashes.len() {
+            let o = self.owners[r];
+            if o != idx {
+                self.hashes[w] = self.hashes[r];
+                self.owners[w] = if shift && o > idx { o - 1 } else { o };
+                w += 1;
+            }
+        }
+        self.hashes.truncate(w);
+        self.owners.truncate(w);
+    }
+
+    #[inline]
+    fn start(&self, key_hash: u64) -> usize {
+        let i = self.hashes.partition_point(|&p| p < key_hash);
+        if i == self.hashes.len() {
+            0
+        } else {
+            i
+        }
+    }
+}
+
+impl Strategy for KetamaRing {
+    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+        let total: u64 = nodes.iter().map(|n| self.points_for(n.weight) as u64).sum();
+        self.check_size(total)?;
+        let mut pts: Vec<(u64, u32)> = Vec::with_capacity(total as usize);
+        for (idx, n) in nodes.iter().enumerate() {
+            let id = n.id.as_bytes();
+            pts.extend((0..self.points_for(n.weight)).map(|i| (point_hash(id, i, self.seed), idx as u32)));
+        }
+        pts.sort_unstable_by(|a, b| Self::cmp(nodes, *a, *b));
+        self.hashes = pts.iter().map(|p| p.0).collect();
+        self.owners = pts.iter().map(|p| p.1).collect();
+        self.seen = vec![false; nodes.len()];
+        Ok(())
+    }
+
+    fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+        self.check_size(self.points_for(nodes[idx].weight) as u64)?;
+        let pts = self.node_points(&nodes[idx], idx);
+        self.merge(nodes, pts);
+        self.seen.push(false);
+        Ok(())
+    }
+
+    fn remove(&mut self, _: &[NodeState], idx: usize) {
+        self.drop_owner(idx as u32, true);
+        self.seen.pop();
+    }
+
+    fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
+        let (old, new) = (self.points_for(old_weight), self.points_for(nodes[idx].weight));
+        if new == old {
+            return Ok(());
+        }
+        self.check_size((new as u64).saturating_sub(old as u64))?;
+        self.drop_owner(idx as u32, false);
+        let pts = self.node_points(&nodes[idx], idx);
+        self.merge(nodes, pts);
+        Ok(())
+    }
+
+    #[inline]
+    fn pick(&mut self, _: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if self.hashes.is_empty() {
+            return None;
+        }
+        Some(self.owners[self.start(cx.key_hash)] as usize)
+    }
+
+    /// Walks clockwise from the key's point, collecting distinct owners.
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        let len = self.hashes.len();
+        if len == 0 {
+            return;
+        }
+        let want = n.min(nodes.len());
+        let start = self.start(cx.key_hash);
+        for step in 0..len {
+            let o = self.owners[(start + step) % len] as usize;
+            if !self.seen[o] {
+                self.seen[o] = true;
+                out.push(o);
+                if out.len() == want {
+                    break;
+                }
+            }
+        }
+        for &o in out.iter() {
+            self.seen[o] = false;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Plain round robin: nodes in insertion order, one after another. Weights are ignored (use
+//! `weighted-round-robin` for weights).
+
+use super::{Ctx, Strategy};
+use crate::error::Result;
+use crate::node::NodeState;
+
+#[derive(Debug, Default)]
+pub struct RoundRobin {
+    next: usize,
+}
+
+impl Strategy for RoundRobin {
+    fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
+        Ok(())
+    }
+
+    fn remove(&mut self, _: &[NodeState], idx: usize) {
+        // Keep pointing at the same next node when an earlier one leaves.
+        if idx < self.next {
+            self.next -= 1;
+        }
+    }
+
+    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
+        Ok(())
+    }
+
+    fn pick(&mut self, nodes: &[NodeState], _: &mut Ctx) -> Option<usize> {
+        if nodes.is_empty() {
+            return None;
+        }
+        let i = self.next % nodes.len();
+        self.next = (i + 1) % nodes.len();
+        Some(i)
+    }
+
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        if let Some(first) = self.pick(nodes, cx) {
+            out.extend((0..n.min(nodes.len())).map(|k| (first + k) % nodes.len()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn cycles_in_order_and_survives_removal() {
+        let mut nodes: Vec<NodeState> = ["a", "b", "c"].iter().map(|id| NodeState::new(id, 1.0)).collect();
+        let mut rr = RoundRobin::default();
+        rr.build(&nodes).unwrap();
+        let mut rng = Rng::new(0);
+        let mut cx = Ctx { key_hash: 0, now_ms: 0.0, rng: &mut rng };
+        let seq: Vec<usize> = (0..4).map(|_| rr.pick(&nodes, &mut cx).unwrap()).collect();
+        assert_eq!(seq, [0, 1, 2, 0]);
+        // next is "b"; removing "a" must keep "b" next.
+        nodes.remove(0);
+        rr.remove(&nodes, 0);
+        assert_eq!(&*nodes[rr.pick(&nodes, &mut cx).unwrap()].id, "b");
+        let mut out = vec![];
+        rr.pick_n(&nodes, &mut cx, 5, &mut out);
+        assert_eq!(out, [1, 0]);
+    }
+}

@@ -1,0 +1,66 @@
+//! Weighted random: node i is chosen with probability w_i / Σw.
+//!
+//! `pick` draws u in [0, Σw) and binary-searches the prefix sums (O(log N)). `pickN` samples without
+//! replacement by Efraimidis & Spirakis, "Weighted random sampling with a reservoir" (IPL 2006): each node
+//! gets the score ln(u_i) / w_i and the n highest scores win, which is exactly sequential weighted sampling
+//! without replacement.
+
+use super::{Ctx, Strategy};
+use crate::error::Result;
+use crate::node::NodeState;
+
+#[derive(Debug, Default)]
+pub struct WeightedRandom {
+    /// prefix[i] = w_0 + ... + w_i
+    prefix: Vec<f64>,
+}
+
+impl WeightedRandom {
+    fn rebuild(&mut self, nodes: &[NodeState]) {
+        self.prefix.clear();
+        let mut sum = 0.0;
+        for n in nodes {
+            sum += n.weight;
+            self.prefix.push(sum);
+        }
+    }
+}
+
+impl Strategy for WeightedRandom {
+    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+        self.rebuild(nodes);
+        Ok(())
+    }
+    fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
+        self.rebuild(nodes);
+        Ok(())
+    }
+    fn remove(&mut self, nodes: &[NodeState], _: usize) {
+        self.rebuild(nodes);
+    }
+    fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
+        self.rebuild(nodes);
+        Ok(())
+    }
+
+    fn pick(&mut self, _: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        let total = *self.prefix.last()?;
+        let u = cx.rng.next_f64() * total;
+        let i = self.prefix.partition_point(|&p| p <= u);
+        Some(i.min(self.prefix.len() - 1))
+    }
+
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        if n == 1 {
+            out.extend(self.pick(nodes, cx));
+            return;
+        }
+        let mut scored: Vec<(f64, usize)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (cx.rng.next_f64_nonzero().ln() / node.weight, i))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        out.extend(scored.into_iter().take(n).map(|(_, i)| i));
+    }
+}
