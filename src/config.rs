@@ -65,7 +65,7 @@ impl StrategyKind {
 }
 
 /// One node as given by the user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NodeSpec {
     pub id: String,
     pub weight: f64,
@@ -156,24 +156,23 @@ impl Config {
         };
         let mut cfg = Config::new(strategy, Vec::new());
 
-        let nodes = match get(entries, "nodes") {
-            None => {
-                return Err(Error::new(
+        let nodes =
+            match get(entries, "nodes") {
+                None => return Err(Error::new(
                     Code::NoNodes,
                     "options.nodes is required: an array of { id, weight? } with at least one node",
-                ))
-            }
-            Some(Value::Arr(a)) => a,
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "options.nodes must be an array of {{ id, weight? }}, got {}",
-                        other.kind()
-                    ),
-                ))
-            }
-        };
+                )),
+                Some(Value::Arr(a)) => a,
+                Some(other) => {
+                    return Err(Error::new(
+                        Code::InvalidOption,
+                        format!(
+                            "options.nodes must be an array of {{ id, weight? }}, got {}",
+                            other.kind()
+                        ),
+                    ))
+                }
+            };
         if nodes.is_empty() {
             return Err(Error::new(
                 Code::NoNodes,
@@ -201,7 +200,10 @@ impl Config {
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::new(
                 Code::DuplicateId,
-                format!("node id {:?} appears more than once in options.nodes; ids must be unique", w[0]),
+                format!(
+                    "node id {:?} appears more than once in options.nodes; ids must be unique",
+                    w[0]
+                ),
             ));
         }
 
@@ -246,7 +248,12 @@ impl NodeSpec {
         }
         let id = match get(entries, "id") {
             Some(Value::Str(s)) => s.clone(),
-            None => return Err(Error::new(Code::InvalidId, format!("{path}.id is required"))),
+            None => {
+                return Err(Error::new(
+                    Code::InvalidId,
+                    format!("{path}.id is required"),
+                ))
+            }
             Some(other) => {
                 return Err(Error::new(
                     Code::InvalidId,
@@ -289,25 +296,26 @@ impl Outcome {
             if k != "ok" && k != "latencyMs" {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!("outcome has unknown field {k:?}; an outcome has only ok and latencyMs"),
+                    format!(
+                        "outcome has unknown field {k:?}; an outcome has only ok and latencyMs"
+                    ),
                 ));
             }
         }
-        let ok = match get(entries, "ok") {
-            Some(Value::Bool(b)) => *b,
-            None => {
-                return Err(Error::new(
+        let ok =
+            match get(entries, "ok") {
+                Some(Value::Bool(b)) => *b,
+                None => return Err(Error::new(
                     Code::InvalidReport,
                     "outcome.ok is required: true when the request succeeded, false when it failed",
-                ))
-            }
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidReport,
-                    format!("outcome.ok must be a boolean, got {}", other.kind()),
-                ))
-            }
-        };
+                )),
+                Some(other) => {
+                    return Err(Error::new(
+                        Code::InvalidReport,
+                        format!("outcome.ok must be a boolean, got {}", other.kind()),
+                    ))
+                }
+            };
         let latency_ms = match get(entries, "latencyMs") {
             None => None,
             Some(v) => Some(parse_ms(v, "outcome.latencyMs", true, Code::InvalidReport)?),
@@ -319,7 +327,10 @@ impl Outcome {
 /// Checks an id: non-empty and at most [`MAX_ID_BYTES`] bytes of UTF-8.
 pub fn validate_id(id: &str, what: &str) -> Result<()> {
     if id.is_empty() {
-        return Err(Error::new(Code::InvalidId, format!("{what} is empty; give each node a non-empty id")));
+        return Err(Error::new(
+            Code::InvalidId,
+            format!("{what} is empty; give each node a non-empty id"),
+        ));
     }
     if id.len() > MAX_ID_BYTES {
         return Err(Error::new(
@@ -339,7 +350,10 @@ pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
         Value::Num(w) => validate_weight(*w, what),
         other => Err(Error::new(
             Code::InvalidWeight,
-            format!("{what} must be a number > 0 and <= {MAX_WEIGHT}, got {}", other.kind()),
+            format!(
+                "{what} must be a number > 0 and <= {MAX_WEIGHT}, got {}",
+                other.kind()
+            ),
         )),
     }
 }
@@ -375,7 +389,10 @@ pub fn fmt_num(n: f64) -> String {
 }
 
 fn strategy_list() -> String {
-    let names: Vec<String> = StrategyKind::ALL.iter().map(|k| format!("{:?}", k.name())).collect();
+    let names: Vec<String> = StrategyKind::ALL
+        .iter()
+        .map(|k| format!("{:?}", k.name()))
+        .collect();
     names.join(", ")
 }
 
@@ -433,11 +450,17 @@ fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
         Value::Num(n) if n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64 => Ok(*n as u64),
         Value::Num(n) => Err(Error::new(
             Code::InvalidOption,
-            format!("{what} must be a whole number from {lo} to {hi}, got {}", fmt_num(*n)),
+            format!(
+                "{what} must be a whole number from {lo} to {hi}, got {}",
+                fmt_num(*n)
+            ),
         )),
         other => Err(Error::new(
             Code::InvalidOption,
-            format!("{what} must be a whole number from {lo} to {hi}, got {}", other.kind()),
+            format!(
+                "{what} must be a whole number from {lo} to {hi}, got {}",
+                other.kind()
+            ),
         )),
     }
 }
@@ -445,14 +468,22 @@ fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
 fn parse_ms(v: &Value, what: &str, zero_ok: bool, code: Code) -> Result<f64> {
     let lo = if zero_ok { ">= 0" } else { "> 0" };
     match v {
-        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => Ok(n.abs()),
+        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => {
+            Ok(n.abs())
+        }
         Value::Num(n) => Err(Error::new(
             code,
-            format!("{what} must be a finite number of milliseconds {lo} and <= {MAX_MS}, got {}", fmt_num(*n)),
+            format!(
+                "{what} must be a finite number of milliseconds {lo} and <= {MAX_MS}, got {}",
+                fmt_num(*n)
+            ),
         )),
         other => Err(Error::new(
             code,
-            format!("{what} must be a number of milliseconds, got {}", other.kind()),
+            format!(
+                "{what} must be a number of milliseconds, got {}",
+                other.kind()
+            ),
         )),
     }
 }
@@ -466,7 +497,10 @@ mod tests {
     }
 
     fn opts(extra: Vec<(&str, Value)>) -> Value {
-        let mut e = vec![("strategy", Value::from("ring")), ("nodes", Value::Arr(vec![node("a"), node("b")]))];
+        let mut e = vec![
+            ("strategy", Value::from("ring")),
+            ("nodes", Value::Arr(vec![node("a"), node("b")])),
+        ];
         e.extend(extra);
         Value::obj(e)
     }
@@ -479,7 +513,10 @@ mod tests {
     fn accepts_minimal_ring() {
         let c = Config::from_value(&opts(vec![])).unwrap();
         assert_eq!(c.strategy, StrategyKind::Ring);
-        assert_eq!(c.nodes, vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]);
+        assert_eq!(
+            c.nodes,
+            vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]
+        );
         assert_eq!(c.vnodes, DEFAULT_VNODES);
         assert_eq!(c.seed, None);
     }
@@ -487,43 +524,100 @@ mod tests {
     #[test]
     fn rejects_each_bad_input_with_its_code() {
         assert_eq!(code_of(&Value::Num(1.0)), Code::InvalidOptions);
-        assert_eq!(code_of(&opts(vec![("bogus", Value::Bool(true))])), Code::UnknownOption);
-        assert_eq!(code_of(&opts(vec![("__proto__", Value::obj(vec![]))])), Code::UnknownOption);
-        assert_eq!(code_of(&opts(vec![("decayMs", 5.0.into())])), Code::UnknownOption);
-        assert_eq!(code_of(&opts(vec![("vnodes", 0.0.into())])), Code::InvalidOption);
-        assert_eq!(code_of(&opts(vec![("vnodes", 1.5.into())])), Code::InvalidOption);
-        assert_eq!(code_of(&opts(vec![("seed", (-1.0).into())])), Code::InvalidOption);
-        assert_eq!(code_of(&opts(vec![("seed", 9.1e15.into())])), Code::InvalidOption);
-        assert_eq!(code_of(&opts(vec![("seed", "7".into())])), Code::InvalidOption);
-        let with_nodes = |nodes: Vec<Value>| Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(nodes))]);
+        assert_eq!(
+            code_of(&opts(vec![("bogus", Value::Bool(true))])),
+            Code::UnknownOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("__proto__", Value::obj(vec![]))])),
+            Code::UnknownOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("decayMs", 5.0.into())])),
+            Code::UnknownOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("vnodes", 0.0.into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("vnodes", 1.5.into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("seed", (-1.0).into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("seed", 9.1e15.into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(
+            code_of(&opts(vec![("seed", "7".into())])),
+            Code::InvalidOption
+        );
+        let with_nodes = |nodes: Vec<Value>| {
+            Value::obj(vec![
+                ("strategy", "ring".into()),
+                ("nodes", Value::Arr(nodes)),
+            ])
+        };
         assert_eq!(code_of(&with_nodes(vec![])), Code::NoNodes);
-        assert_eq!(code_of(&Value::obj(vec![("strategy", "ring".into())])), Code::NoNodes);
+        assert_eq!(
+            code_of(&Value::obj(vec![("strategy", "ring".into())])),
+            Code::NoNodes
+        );
         assert_eq!(code_of(&with_nodes(vec![node("")])), Code::InvalidId);
-        assert_eq!(code_of(&with_nodes(vec![node(&"x".repeat(257))])), Code::InvalidId);
-        assert_eq!(code_of(&with_nodes(vec![Value::obj(vec![("id", 3.0.into())])])), Code::InvalidId);
-        assert_eq!(code_of(&with_nodes(vec![node("a"), node("a")])), Code::DuplicateId);
+        assert_eq!(
+            code_of(&with_nodes(vec![node(&"x".repeat(257))])),
+            Code::InvalidId
+        );
+        assert_eq!(
+            code_of(&with_nodes(vec![Value::obj(vec![("id", 3.0.into())])])),
+            Code::InvalidId
+        );
+        assert_eq!(
+            code_of(&with_nodes(vec![node("a"), node("a")])),
+            Code::DuplicateId
+        );
         for w in [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, 2e6] {
             let n = Value::obj(vec![("id", "a".into()), ("weight", w.into())]);
-            assert_eq!(code_of(&with_nodes(vec![n])), Code::InvalidWeight, "weight {w}");
+            assert_eq!(
+                code_of(&with_nodes(vec![n])),
+                Code::InvalidWeight,
+                "weight {w}"
+            );
         }
         let n = Value::obj(vec![("id", "a".into()), ("wieght", 2.0.into())]);
         assert_eq!(code_of(&with_nodes(vec![n])), Code::UnknownField);
-        let bad = Value::obj(vec![("strategy", "fastest".into()), ("nodes", Value::Arr(vec![node("a")]))]);
+        let bad = Value::obj(vec![
+            ("strategy", "fastest".into()),
+            ("nodes", Value::Arr(vec![node("a")])),
+        ]);
         assert_eq!(code_of(&bad), Code::UnknownStrategy);
-        let bad = Value::obj(vec![("strategy", 1.0.into()), ("nodes", Value::Arr(vec![node("a")]))]);
+        let bad = Value::obj(vec![
+            ("strategy", 1.0.into()),
+            ("nodes", Value::Arr(vec![node("a")])),
+        ]);
         assert_eq!(code_of(&bad), Code::InvalidOption);
     }
 
     #[test]
     fn id_limit_counts_utf8_bytes() {
         assert!(validate_id(&"é".repeat(128), "id").is_ok());
-        assert_eq!(validate_id(&"é".repeat(129), "id").unwrap_err().code, Code::InvalidId);
+        assert_eq!(
+            validate_id(&"é".repeat(129), "id").unwrap_err().code,
+            Code::InvalidId
+        );
     }
 
     #[test]
     fn messages_name_the_path() {
         let n = Value::obj(vec![("id", "a".into()), ("weight", f64::NAN.into())]);
-        let v = Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(vec![node("z"), n]))]);
+        let v = Value::obj(vec![
+            ("strategy", "ring".into()),
+            ("nodes", Value::Arr(vec![node("z"), n])),
+        ]);
         let e = Config::from_value(&v).unwrap_err();
         assert!(e.message.contains("nodes[1].weight"), "{}", e.message);
         assert!(e.message.contains("NaN"), "{}", e.message);
@@ -531,17 +625,39 @@ mod tests {
 
     #[test]
     fn outcome_validation() {
-        let ok = Outcome::from_value(&Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", 3.5.into())])).unwrap();
-        assert_eq!(ok, Outcome { ok: true, latency_ms: Some(3.5) });
+        let ok = Outcome::from_value(&Value::obj(vec![
+            ("ok", Value::Bool(true)),
+            ("latencyMs", 3.5.into()),
+        ]))
+        .unwrap();
+        assert_eq!(
+            ok,
+            Outcome {
+                ok: true,
+                latency_ms: Some(3.5)
+            }
+        );
         for bad in [
             Value::obj(vec![]),
             Value::obj(vec![("ok", 1.0.into())]),
-            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", (-1.0).into())]),
-            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", f64::NAN.into())]),
+            Value::obj(vec![
+                ("ok", Value::Bool(true)),
+                ("latencyMs", (-1.0).into()),
+            ]),
+            Value::obj(vec![
+                ("ok", Value::Bool(true)),
+                ("latencyMs", f64::NAN.into()),
+            ]),
         ] {
-            assert_eq!(Outcome::from_value(&bad).unwrap_err().code, Code::InvalidReport);
+            assert_eq!(
+                Outcome::from_value(&bad).unwrap_err().code,
+                Code::InvalidReport
+            );
         }
         let extra = Value::obj(vec![("ok", Value::Bool(true)), ("status", 200.0.into())]);
-        assert_eq!(Outcome::from_value(&extra).unwrap_err().code, Code::UnknownField);
+        assert_eq!(
+            Outcome::from_value(&extra).unwrap_err().code,
+            Code::UnknownField
+        );
     }
 }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES};
+use crate::config::{
+    validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES,
+};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash, DEFAULT_SEED};
 use crate::node::NodeState;
@@ -65,10 +67,16 @@ impl Router {
     /// Builds a Router from a validated config. `entropy` seeds random strategies when `cfg.seed` is `None`.
     pub fn new(cfg: Config, entropy: Entropy) -> Result<Router> {
         if cfg.nodes.is_empty() {
-            return Err(Error::new(Code::NoNodes, "a Router needs at least one node"));
+            return Err(Error::new(
+                Code::NoNodes,
+                "a Router needs at least one node",
+            ));
         }
         if cfg.nodes.len() > MAX_NODES {
-            return Err(Error::new(Code::TooLarge, format!("at most {MAX_NODES} nodes are supported")));
+            return Err(Error::new(
+                Code::TooLarge,
+                format!("at most {MAX_NODES} nodes are supported"),
+            ));
         }
         let hash_seed = cfg.seed.unwrap_or(DEFAULT_SEED);
         let strategy: Box<dyn Strategy> = match cfg.strategy {
@@ -93,7 +101,10 @@ impl Router {
         for spec in &cfg.nodes {
             validate_id(&spec.id, "node id")?;
             validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
-            if r.by_id.insert(spec.id.as_str().into(), r.nodes.len()).is_some() {
+            if r.by_id
+                .insert(spec.id.as_str().into(), r.nodes.len())
+                .is_some()
+            {
                 return Err(dup(&spec.id));
             }
             r.nodes.push(NodeState::new(&spec.id, spec.weight));
@@ -131,7 +142,10 @@ impl Router {
 
     /// The current pool, as node specs.
     pub fn nodes(&self) -> Vec<NodeSpec> {
-        self.nodes.iter().map(|n| NodeSpec::new(&n.id, n.weight)).collect()
+        self.nodes
+            .iter()
+            .map(|n| NodeSpec::new(&n.id, n.weight))
+            .collect()
     }
 
     /// Whether a pick on this Router reads the clock (the facade then passes one in).
@@ -144,18 +158,18 @@ impl Router {
         let h = match key {
             Some(k) if needs_key => key_hash(k, self.hash_seed),
             Some(_) => 0,
-            None if needs_key => {
-                return Err(Error::new(
-                    Code::InvalidKey,
-                    format!(
-                        "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
-                        self.kind.name()
-                    ),
-                ))
-            }
+            None if needs_key => return Err(Error::new(
+                Code::InvalidKey,
+                format!(
+                    "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
+                    self.kind.name()
+                ),
+            )),
             None => 0,
         };
-        if !self.rng_seeded && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency) {
+        if !self.rng_seeded
+            && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency)
+        {
             // Lazily: Workers forbid drawing randomness while a module is being evaluated.
             self.rng = Rng::new((self.entropy)());
             self.rng_seeded = true;
@@ -166,7 +180,11 @@ impl Router {
     /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.
     pub fn pick(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
         let key_hash = self.ctx_parts(key)?;
-        let mut cx = Ctx { key_hash, now_ms, rng: &mut self.rng };
+        let mut cx = Ctx {
+            key_hash,
+            now_ms,
+            rng: &mut self.rng,
+        };
         let got = self.strategy.pick(&self.nodes, &mut cx);
         if let Some(i) = got {
             self.note_pick(i);
@@ -175,13 +193,23 @@ impl Router {
     }
 
     /// Up to `n` distinct nodes in preference (failover) order, written to `out` (cleared first).
-    pub fn pick_n(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64, out: &mut Vec<usize>) -> Result<()> {
+    pub fn pick_n(
+        &mut self,
+        key: Option<&[u8]>,
+        n: usize,
+        now_ms: f64,
+        out: &mut Vec<usize>,
+    ) -> Result<()> {
         if n == 0 {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
         let key_hash = self.ctx_parts(key)?;
         out.clear();
-        let mut cx = Ctx { key_hash, now_ms, rng: &mut self.rng };
+        let mut cx = Ctx {
+            key_hash,
+            now_ms,
+            rng: &mut self.rng,
+        };
         self.strategy.pick_n(&self.nodes, &mut cx, n, out);
         debug_assert!(out.len() <= n.min(self.nodes.len()));
         if let Some(&i) = out.first() {
@@ -215,7 +243,10 @@ impl Router {
             return Err(dup(&spec.id));
         }
         if self.nodes.len() >= MAX_NODES {
-            return Err(Error::new(Code::TooLarge, format!("at most {MAX_NODES} nodes are supported")));
+            return Err(Error::new(
+                Code::TooLarge,
+                format!("at most {MAX_NODES} nodes are supported"),
+            ));
         }
         self.nodes.push(NodeState::new(&spec.id, spec.weight));
         let idx = self.nodes.len() - 1;
@@ -298,5 +329,8 @@ impl Router {
 }
 
 fn dup(id: &str) -> Error {
-    Error::new(Code::DuplicateId, format!("a node with id {id:?} already exists; ids must be unique"))
+    Error::new(
+        Code::DuplicateId,
+        format!("a node with id {id:?} already exists; ids must be unique"),
+    )
 }

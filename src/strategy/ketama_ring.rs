@@ -59,7 +59,10 @@ impl KetamaRing {
 
     /// The points, ascending, as (hash, owner index).
     pub fn points(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
-        self.hashes.iter().zip(&self.owners).map(|(&h, &o)| (h, o as usize))
+        self.hashes
+            .iter()
+            .zip(&self.owners)
+            .map(|(&h, &o)| (h, o as usize))
     }
 
     fn check_size(&self, extra: u64) -> Result<()> {
@@ -85,8 +88,12 @@ impl KetamaRing {
     }
 
     fn cmp(nodes: &[NodeState], a: (u64, u32), b: (u64, u32)) -> Ordering {
-        a.0.cmp(&b.0)
-            .then_with(|| nodes[a.1 as usize].id.as_bytes().cmp(nodes[b.1 as usize].id.as_bytes()))
+        a.0.cmp(&b.0).then_with(|| {
+            nodes[a.1 as usize]
+                .id
+                .as_bytes()
+                .cmp(nodes[b.1 as usize].id.as_bytes())
+        })
     }
 
     /// Merges sorted `new` points into the ring.
@@ -98,7 +105,8 @@ impl KetamaRing {
         let (mut i, mut j) = (0, 0);
         while i < old_h.len() || j < new.len() {
             let take_old = j == new.len()
-                || (i < old_h.len() && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
+                || (i < old_h.len()
+                    && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
             let (h, o) = if take_old {
                 i += 1;
                 (old_h[i - 1], old_o[i - 1])
@@ -143,7 +151,9 @@ impl Strategy for KetamaRing {
         let mut pts: Vec<(u64, u32)> = Vec::with_capacity(total as usize);
         for (idx, n) in nodes.iter().enumerate() {
             let id = n.id.as_bytes();
-            pts.extend((0..self.points_for(n.weight)).map(|i| (point_hash(id, i, self.seed), idx as u32)));
+            pts.extend(
+                (0..self.points_for(n.weight)).map(|i| (point_hash(id, i, self.seed), idx as u32)),
+            );
         }
         pts.sort_unstable_by(|a, b| Self::cmp(nodes, *a, *b));
         self.hashes = pts.iter().map(|p| p.0).collect();
@@ -166,7 +176,10 @@ impl Strategy for KetamaRing {
     }
 
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
-        let (old, new) = (self.points_for(old_weight), self.points_for(nodes[idx].weight));
+        let (old, new) = (
+            self.points_for(old_weight),
+            self.points_for(nodes[idx].weight),
+        );
         if new == old {
             return Ok(());
         }
@@ -206,5 +219,71 @@ impl Strategy for KetamaRing {
         for &o in out.iter() {
             self.seen[o] = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn ids(r: &KetamaRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
+        r.points()
+            .map(|(h, o)| (h, nodes[o].id.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn equal_hashes_order_by_id_whatever_the_insertion_order() {
+        // Node "b" is inserted before "a"; both claim hash 100 (forced: real hashes never collide).
+        let nodes = vec![NodeState::new("b", 1.0), NodeState::new("a", 1.0)];
+        let mut r = KetamaRing::new(1, 0);
+        r.merge(&nodes[..1], vec![(100, 0), (300, 0)]);
+        r.merge(&nodes, vec![(100, 1), (200, 1)]);
+        let want = vec![
+            (100, "a".to_string()),
+            (100, "b".to_string()),
+            (200, "a".to_string()),
+            (300, "b".to_string()),
+        ];
+        assert_eq!(ids(&r, &nodes), want);
+        // A key hashing to 100 goes to "a", the smaller id, and pickN continues to "b".
+        let mut rng = Rng::new(0);
+        let mut cx = Ctx {
+            key_hash: 100,
+            now_ms: 0.0,
+            rng: &mut rng,
+        };
+        r.seen = vec![false; 2];
+        assert_eq!(r.pick(&nodes, &mut cx), Some(1));
+        let mut out = vec![];
+        r.pick_n(&nodes, &mut cx, 2, &mut out);
+        assert_eq!(out, [1, 0]);
+        // Merging in the other order gives the same ring.
+        let nodes2 = vec![NodeState::new("a", 1.0), NodeState::new("b", 1.0)];
+        let mut r2 = KetamaRing::new(1, 0);
+        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)]);
+        r2.merge(&nodes2, vec![(100, 1), (300, 1)]);
+        assert_eq!(ids(&r2, &nodes2), want);
+    }
+
+    #[test]
+    fn wraps_past_the_top_and_removes_cleanly() {
+        let nodes = vec![NodeState::new("x", 1.0), NodeState::new("y", 1.0)];
+        let mut r = KetamaRing::new(1, 0);
+        r.merge(&nodes, vec![(10, 0), (20, 1)]);
+        r.seen = vec![false; 2];
+        let mut rng = Rng::new(0);
+        let mut cx = Ctx {
+            key_hash: u64::MAX,
+            now_ms: 0.0,
+            rng: &mut rng,
+        };
+        assert_eq!(r.pick(&nodes, &mut cx), Some(0));
+        cx.key_hash = 11;
+        assert_eq!(r.pick(&nodes, &mut cx), Some(1));
+        r.remove(&nodes[..1], 1);
+        assert_eq!(r.pick(&nodes[..1], &mut cx), Some(0));
+        assert_eq!(r.len(), 1);
     }
 }

@@ -49,11 +49,18 @@ mod tests {
 
     #[test]
     fn cycles_in_order_and_survives_removal() {
-        let mut nodes: Vec<NodeState> = ["a", "b", "c"].iter().map(|id| NodeState::new(id, 1.0)).collect();
+        let mut nodes: Vec<NodeState> = ["a", "b", "c"]
+            .iter()
+            .map(|id| NodeState::new(id, 1.0))
+            .collect();
         let mut rr = RoundRobin::default();
         rr.build(&nodes).unwrap();
         let mut rng = Rng::new(0);
-        let mut cx = Ctx { key_hash: 0, now_ms: 0.0, rng: &mut rng };
+        let mut cx = Ctx {
+            key_hash: 0,
+            now_ms: 0.0,
+            rng: &mut rng,
+        };
         let seq: Vec<usize> = (0..4).map(|_| rr.pick(&nodes, &mut cx).unwrap()).collect();
         assert_eq!(seq, [0, 1, 2, 0]);
         // next is "b"; removing "a" must keep "b" next.

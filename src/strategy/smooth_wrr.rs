@@ -59,12 +59,23 @@ mod tests {
 
     fn run(weights: &[f64], picks: usize) -> String {
         let ids = ["a", "b", "c", "d", "e"];
-        let nodes: Vec<NodeState> = weights.iter().enumerate().map(|(i, &w)| NodeState::new(ids[i], w)).collect();
+        let nodes: Vec<NodeState> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| NodeState::new(ids[i], w))
+            .collect();
         let mut s = SmoothWrr::default();
         s.build(&nodes).unwrap();
         let mut rng = Rng::new(0);
-        let mut cx = Ctx { key_hash: 0, now_ms: 0.0, rng: &mut rng };
-        (0..picks).map(|_| ids[s.pick(&nodes, &mut cx).unwrap()]).collect::<Vec<_>>().join(" ")
+        let mut cx = Ctx {
+            key_hash: 0,
+            now_ms: 0.0,
+            rng: &mut rng,
+        };
+        (0..picks)
+            .map(|_| ids[s.pick(&nodes, &mut cx).unwrap()])
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[test]
@@ -78,6 +89,9 @@ mod tests {
     fn shares_are_exact_over_a_cycle() {
         let seq = run(&[3.0, 2.0, 4.0, 1.0], 100);
         let count = |c: &str| seq.split(' ').filter(|s| *s == c).count();
-        assert_eq!((count("a"), count("b"), count("c"), count("d")), (30, 20, 40, 10));
+        assert_eq!(
+            (count("a"), count("b"), count("c"), count("d")),
+            (30, 20, 40, 10)
+        );
     }
 }

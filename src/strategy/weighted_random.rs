@@ -1,7 +1,7 @@
 //! Weighted random: node i is chosen with probability w_i / Σw.
 //!
-//! `pick` draws u in [0, Σw) and binary-searches the prefix sums (O(log N)). `pickN` samples without
-//! replacement by Efraimidis & Spirakis, "Weighted random sampling with a reservoir" (IPL 2006): each node
+//! `pick` draws u in [0, Σw) and binary-searches the prefix sums (O(log N)). `pickN` starts with that pick and
+//! orders the rest by weighted sampling without replacement: Efraimidis & Spirakis, "Weighted random sampling with a reservoir" (IPL 2006): each node
 //! gets the score ln(u_i) / w_i and the n highest scores win, which is exactly sequential weighted sampling
 //! without replacement.
 
@@ -51,16 +51,22 @@ impl Strategy for WeightedRandom {
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        let Some(first) = self.pick(nodes, cx) else {
+            return;
+        };
+        out.push(first);
         if n == 1 {
-            out.extend(self.pick(nodes, cx));
             return;
         }
+        // The rest: weighted sampling without replacement among the others, which is what sequential draws
+        // would give after the first.
         let mut scored: Vec<(f64, usize)> = nodes
             .iter()
             .enumerate()
+            .filter(|&(i, _)| i != first)
             .map(|(i, node)| (cx.rng.next_f64_nonzero().ln() / node.weight, i))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        out.extend(scored.into_iter().take(n).map(|(_, i)| i));
+        out.extend(scored.into_iter().take(n - 1).map(|(_, i)| i));
     }
 }

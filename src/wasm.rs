@@ -1,0 +1,272 @@
+//! The JS facade: the only module that uses wasm-bindgen. Every JS value is converted and checked here, and
+//! every core [`Error`] becomes a JS `Error` with `name = "EdgerouteError"` and a stable `code`.
+//!
+//! The public JS `Router` class lives in `js/router.js`; it wraps [`WasmRouter`], dispatches keys by type,
+//! and maps the node indices returned here to ids it caches, so no string is decoded per pick.
+
+use js_sys::{JsString, Reflect, Uint32Array};
+use wasm_bindgen::prelude::*;
+
+use crate::config::{fmt_num, NodeSpec, Outcome};
+use crate::error::{Code, Error};
+use crate::router::Router;
+use crate::value::Value;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS string primitive, seen through the methods we need.
+    #[wasm_bindgen(js_name = String)]
+    type WellFormed;
+    /// `String.prototype.isWellFormed` (ES2024): false when the string holds a lone surrogate, which has no
+    /// UTF-8 form and would otherwise be replaced by U+FFFD without a word.
+    #[wasm_bindgen(method, js_name = isWellFormed)]
+    fn is_well_formed(this: &WellFormed) -> bool;
+}
+
+fn js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("EdgerouteError");
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = Reflect::set(
+        &err,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(e.code.as_str()),
+    );
+    err.into()
+}
+
+type JsResult<T> = Result<T, JsValue>;
+
+fn to_value(v: &JsValue, code: Code, what: &str) -> JsResult<Value> {
+    serde_wasm_bindgen::from_value::<Value>(v.clone()).map_err(|e| {
+        js_error(Error::new(
+            code,
+            format!("{what} must hold only plain JSON-like values (no functions, symbols, BigInts or Maps): {e}"),
+        ))
+    })
+}
+
+fn string_arg(v: &JsValue, code: Code, what: &str) -> JsResult<String> {
+    let Some(s) = v.dyn_ref::<JsString>() else {
+        return Err(js_error(Error::new(
+            code,
+            format!("{what} must be a string, got {}", js_type(v)),
+        )));
+    };
+    if !s.unchecked_ref::<WellFormed>().is_well_formed() {
+        return Err(js_error(Error::new(
+            code,
+            format!(
+                "{what} contains a lone UTF-16 surrogate, which has no UTF-8 form; fix the string"
+            ),
+        )));
+    }
+    Ok(String::from(s))
+}
+
+fn js_type(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if v.is_array() {
+        "an array".into()
+    } else {
+        v.js_typeof().as_string().unwrap_or_default()
+    }
+}
+
+/// Node ids inside an options object or a node spec must be well-formed too; serde would replace a lone
+/// surrogate silently.
+fn check_spec_id(spec: &JsValue, what: &str) -> JsResult<()> {
+    if spec.is_object() {
+        let id = Reflect::get(spec, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED);
+        if id.is_string() {
+            string_arg(&id, Code::InvalidId, what)?;
+        }
+    }
+    Ok(())
+}
+
+fn entropy() -> u64 {
+    let mut b = [0u8; 8];
+    match getrandom::fill(&mut b) {
+        Ok(()) => u64::from_le_bytes(b),
+        // No crypto source (should not happen in any supported runtime): fall back to Math.random.
+        Err(_) => {
+            (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+                ^ js_sys::Date::now().to_bits()
+        }
+    }
+}
+
+fn count_arg(n: &JsValue) -> JsResult<usize> {
+    match n.as_f64() {
+        Some(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f > usize::MAX as f64 {
+            usize::MAX
+        } else {
+            f as usize
+        }),
+        Some(f) => Err(js_error(Error::new(
+            Code::InvalidCount,
+            format!("pickN's n must be a whole number >= 1, got {}", fmt_num(f)),
+        ))),
+        None => Err(js_error(Error::new(
+            Code::InvalidCount,
+            format!("pickN's n must be a whole number >= 1, got {}", js_type(n)),
+        ))),
+    }
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
+    // Plain data (numbers, strings, null) always serializes.
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The wasm side of `Router`. Not meant to be used directly: `js/router.js` wraps it.
+#[wasm_bindgen]
+pub struct WasmRouter {
+    inner: Router,
+    out: Vec<usize>,
+}
+
+#[wasm_bindgen]
+impl WasmRouter {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> JsResult<WasmRouter> {
+        if options.is_object() {
+            let nodes =
+                Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
+            if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
+                for (i, spec) in arr.iter().enumerate() {
+                    check_spec_id(&spec, &format!("nodes[{i}].id"))?;
+                }
+            }
+        } else {
+            return Err(js_error(Error::new(
+                Code::InvalidOptions,
+                format!(
+                    "Router options must be an object like {{ strategy: \"ring\", nodes: [{{ id: \"a\" }}] }}, got {}",
+                    js_type(&options)
+                ),
+            )));
+        }
+        let v = to_value(&options, Code::InvalidOptions, "Router options")?;
+        let inner = Router::from_value(&v, entropy).map_err(js_error)?;
+        Ok(WasmRouter {
+            inner,
+            out: Vec::new(),
+        })
+    }
+
+    pub fn strategy(&self) -> String {
+        self.inner.strategy().name().to_owned()
+    }
+
+    /// Node ids in index order.
+    pub fn ids(&self) -> Vec<String> {
+        self.inner.ids().map(str::to_owned).collect()
+    }
+
+    fn now(&self) -> f64 {
+        if self.inner.needs_clock() {
+            js_sys::Date::now()
+        } else {
+            0.0
+        }
+    }
+
+    fn pick_key(&mut self, key: Option<&[u8]>) -> JsResult<i32> {
+        let now = self.now();
+        match self.inner.pick(key, now) {
+            Ok(Some(i)) => Ok(i as i32),
+            Ok(None) => Ok(-1),
+            Err(e) => Err(js_error(e)),
+        }
+    }
+
+    pub fn pick_str(&mut self, key: &str) -> JsResult<i32> {
+        self.pick_key(Some(key.as_bytes()))
+    }
+
+    pub fn pick_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
+        self.pick_key(Some(key))
+    }
+
+    pub fn pick_none(&mut self) -> JsResult<i32> {
+        self.pick_key(None)
+    }
+
+    fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Uint32Array> {
+        let n = count_arg(n)?;
+        let now = self.now();
+        self.inner
+            .pick_n(key, n, now, &mut self.out)
+            .map_err(js_error)?;
+        let arr = Uint32Array::new_with_length(self.out.len() as u32);
+        for (i, &v) in self.out.iter().enumerate() {
+            arr.set_index(i as u32, v as u32);
+        }
+        Ok(arr)
+    }
+
+    pub fn pick_n_str(&mut self, key: &str, n: JsValue) -> JsResult<Uint32Array> {
+        self.pick_n_key(Some(key.as_bytes()), &n)
+    }
+
+    pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Uint32Array> {
+        self.pick_n_key(Some(key), &n)
+    }
+
+    pub fn pick_n_none(&mut self, n: JsValue) -> JsResult<Uint32Array> {
+        self.pick_n_key(None, &n)
+    }
+
+    pub fn add(&mut self, spec: JsValue) -> JsResult<()> {
+        check_spec_id(&spec, "node.id")?;
+        let v = to_value(&spec, Code::InvalidOption, "the node")?;
+        let spec = NodeSpec::from_value(&v, "node").map_err(js_error)?;
+        self.inner.add(spec).map_err(js_error)
+    }
+
+    pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
+        let id = string_arg(&id, Code::InvalidId, "remove(id): id")?;
+        Ok(self.inner.remove(&id))
+    }
+
+    pub fn set_weight(&mut self, id: JsValue, weight: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "setWeight(id, weight): id")?;
+        let Some(w) = weight.as_f64() else {
+            return Err(js_error(Error::new(
+                Code::InvalidWeight,
+                format!(
+                    "setWeight(id, weight): weight must be a number > 0, got {}",
+                    js_type(&weight)
+                ),
+            )));
+        };
+        self.inner.set_weight(&id, w).map_err(js_error)
+    }
+
+    pub fn report(&mut self, id: JsValue, outcome: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "report(id, outcome): id")?;
+        let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
+        let o = Outcome::from_value(&v).map_err(js_error)?;
+        self.inner
+            .report(&id, o, js_sys::Date::now())
+            .map_err(js_error)
+    }
+
+    pub fn nodes(&self) -> JsValue {
+        to_js(&self.inner.nodes())
+    }
+
+    pub fn stats(&self) -> JsValue {
+        to_js(&self.inner.stats(js_sys::Date::now()))
+    }
+}
+
+/// The crate version, for diagnostics.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,154 @@
+//! Golden vectors: fixed keys to fixed nodes for the ring, pinned in `tests/golden/ring.json`.
+//!
+//! The same file is asserted by the wasm-bindgen tests (Node and Chromium) and by the JS tests of the packed
+//! package (Node, Deno, workerd, a page), so one mapping holds on every platform. To change the mapping on
+//! purpose, run `EDGEROUTE_BLESS=1 cargo test --test golden` and review the diff: it is a breaking change for
+//! every user whose caches are keyed by it.
+
+use edgeroute::{NodeSpec, Router, Value};
+use serde_json::{json, Value as Json};
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/ring.json");
+
+fn key_bytes(k: &Json) -> Vec<u8> {
+    match k {
+        Json::String(s) => s.as_bytes().to_vec(),
+        Json::Object(o) => {
+            let hex = o["hex"].as_str().expect("hex key");
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect()
+        }
+        other => panic!("bad key {other}"),
+    }
+}
+
+fn apply(r: &mut Router, op: &Json) {
+    match op["op"].as_str().unwrap() {
+        "add" => {
+            let n = &op["node"];
+            r.add(NodeSpec::new(
+                n["id"].as_str().unwrap(),
+                n["weight"].as_f64().unwrap_or(1.0),
+            ))
+            .unwrap()
+        }
+        "remove" => assert!(r.remove(op["id"].as_str().unwrap())),
+        "setWeight" => r
+            .set_weight(op["id"].as_str().unwrap(), op["weight"].as_f64().unwrap())
+            .unwrap(),
+        other => panic!("unknown op {other}"),
+    }
+}
+
+fn build(case: &Json) -> Router {
+    let opts: Value = serde_json::from_value(case["options"].clone()).unwrap();
+    let mut r = Router::from_value(&opts, || unreachable!("ring draws no randomness")).unwrap();
+    for op in case["ops"].as_array().unwrap() {
+        apply(&mut r, op);
+    }
+    r
+}
+
+fn pick(r: &mut Router, k: &Json) -> Json {
+    let i = r.pick(Some(&key_bytes(k)), 0.0).unwrap().unwrap();
+    json!(r.id(i))
+}
+
+/// The configurations and keys the vectors cover (used only when blessing).
+fn spec() -> Vec<Json> {
+    let mut keys: Vec<Json> = (0..40).map(|i| json!(format!("key-{i}"))).collect();
+    for k in [
+        "",
+        "a",
+        "/user/42",
+        "/static/app.css?v=3",
+        "東京",
+        "emoji 🎉 key",
+        "ünïcödé/παράδειγμα",
+    ] {
+        keys.push(json!(k));
+    }
+    keys.push(json!("x".repeat(300)));
+    keys.push(json!({ "hex": "00ff10fe" }));
+    keys.push(json!({ "hex": "" }));
+    let base = json!({ "strategy": "ring", "nodes": [{ "id": "a", "weight": 2 }, { "id": "b" }, { "id": "c" }], "seed": 7 });
+    let five: Vec<Json> = (1..=5)
+        .map(|i| json!({ "id": format!("origin-{i}.example:8080") }))
+        .collect();
+    let cases = vec![
+        ("readme-example", base.clone(), json!([])),
+        (
+            "default-seed-five-origins",
+            json!({ "strategy": "ring", "nodes": five }),
+            json!([]),
+        ),
+        (
+            "unicode-ids-fractional-weights-40-vnodes",
+            json!({ "strategy": "ring", "vnodes": 40, "seed": 123456789,
+                    "nodes": [{ "id": "東京-1", "weight": 1 }, { "id": "zürich", "weight": 0.5 }, { "id": "a b/c", "weight": 3 }] }),
+            json!([]),
+        ),
+        (
+            "after-remove-add-reweight",
+            base,
+            json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "d", "weight": 1.5 } },
+                   { "op": "setWeight", "id": "c", "weight": 3 }]),
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, options, ops)| json!({ "name": name, "options": options, "ops": ops, "keys": keys }))
+        .collect()
+}
+
+fn compute(case: &Json) -> Json {
+    let mut r = build(case);
+    let keys = case["keys"].as_array().unwrap();
+    let picks: Vec<Json> = keys.iter().map(|k| json!([k, pick(&mut r, k)])).collect();
+    let pick_n: Vec<Json> = keys
+        .iter()
+        .take(12)
+        .map(|k| json!([k, 3, r.pick_n_ids(Some(&key_bytes(k)), 3, 0.0).unwrap()]))
+        .collect();
+    json!({ "name": case["name"], "options": case["options"], "ops": case["ops"], "picks": picks, "pickN": pick_n })
+}
+
+#[test]
+fn ring_golden_vectors() {
+    if std::env::var_os("EDGEROUTE_BLESS").is_some() {
+        let cases: Vec<Json> = spec().iter().map(compute).collect();
+        let doc = json!({
+            "about": "Golden vectors for strategy \"ring\": each case builds a Router from options, applies ops in order, then every key in picks must map to its node and every pickN entry [key, n, ids] must match. A key is a string (hashed as UTF-8) or {hex} bytes. Written by `EDGEROUTE_BLESS=1 cargo test --test golden`; asserted natively, in wasm (Node, Chromium) and through the npm package (Node, Deno, workerd, Chromium).",
+            "cases": cases,
+        });
+        std::fs::write(PATH, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+    }
+    let doc: Json =
+        serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let mut r = build(case);
+        for p in case["picks"].as_array().unwrap() {
+            assert_eq!(
+                pick(&mut r, &p[0]),
+                p[1],
+                "case {} key {}",
+                case["name"],
+                p[0]
+            );
+        }
+        for p in case["pickN"].as_array().unwrap() {
+            let got = r
+                .pick_n_ids(
+                    Some(&key_bytes(&p[0])),
+                    p[1].as_u64().unwrap() as usize,
+                    0.0,
+                )
+                .unwrap();
+            assert_eq!(json!(got), p[2], "case {} pickN key {}", case["name"], p[0]);
+        }
+    }
+}
