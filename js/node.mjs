@@ -1,0 +1,9 @@
+// Node, `import`: compile the shared wasm synchronously, so the Router is ready as soon as the import resolves.
+import { readFileSync } from "node:fs";
+import * as glue from "./glue.js";
+import { bindRouter, EdgerouteError, version } from "./router.js";
+
+glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.url)) });
+
+export const Router = bindRouter(() => glue);
+export { EdgerouteError, version };

@@ -1,0 +1,199 @@
+// The public Router class, shared by every entry point of the package.
+//
+// It wraps the wasm-bindgen class `WasmRouter` (src/wasm.rs), which does all validation and routing. This layer
+// only dispatches keys by type, caches node ids so a pick returns a cached string (nothing is decoded per
+// call), and turns thrown errors into `EdgerouteError` instances. The build copies this file to router.cjs
+// for require(), replacing the last line.
+
+/** An error thrown by edgeroute. `code` is stable; see the README's error table. */
+class EdgerouteError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+Object.defineProperty(EdgerouteError.prototype, "name", { value: "EdgerouteError", writable: true, configurable: true });
+
+function fail(code, message) {
+  return new EdgerouteError(code, message);
+}
+
+/** Errors from the wasm side are plain `Error`s named EdgerouteError; give them our prototype. */
+function adopt(e) {
+  if (e instanceof EdgerouteError) return e;
+  if (e instanceof Error && e.name === "EdgerouteError" && typeof e.code === "string") {
+    Object.setPrototypeOf(e, EdgerouteError.prototype);
+    return e;
+  }
+  if (typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError) {
+    const err = fail(
+      "ERR_INTERNAL",
+      `edgeroute hit an internal error (${e.message}). This is a bug: please report it. ` +
+        "The Router's wasm instance may be corrupt; create a new Router.",
+    );
+    err.cause = e;
+    return err;
+  }
+  return e;
+}
+
+function describe(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return typeof v;
+}
+
+function badKey(key) {
+  if (typeof key === "string") {
+    return fail(
+      "ERR_INVALID_KEY",
+      "the key contains a lone UTF-16 surrogate, which has no UTF-8 form; fix the string or pass its bytes as a Uint8Array",
+    );
+  }
+  return fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
+}
+
+/**
+ * Makes the Router class over a wasm-bindgen glue module. `getGlue()` returns the glue once the wasm is ready
+ * (the web entry throws ERR_NOT_INITIALIZED from it until `init()` has run).
+ */
+function bindRouter(getGlue) {
+  class Router {
+    #w;
+    #ids;
+    #strategy;
+
+    constructor(options) {
+      const glue = getGlue();
+      try {
+        this.#w = new glue.WasmRouter(options);
+      } catch (e) {
+        throw adopt(e);
+      }
+      this.#ids = this.#w.ids();
+      this.#strategy = this.#w.strategy();
+    }
+
+    #live() {
+      if (this.#w === undefined) {
+        throw fail("ERR_FREED", "this Router was freed; create a new Router to keep routing");
+      }
+      return this.#w;
+    }
+
+    /** The strategy name given at construction. */
+    get strategy() {
+      return this.#strategy;
+    }
+
+    pick(key) {
+      const w = this.#live();
+      let i;
+      try {
+        if (typeof key === "string") {
+          if (!key.isWellFormed()) throw badKey(key);
+          i = w.pick_str(key);
+        } else if (key instanceof Uint8Array) {
+          i = w.pick_bytes(key);
+        } else if (key === undefined) {
+          i = w.pick_none();
+        } else {
+          throw badKey(key);
+        }
+      } catch (e) {
+        throw adopt(e);
+      }
+      return i < 0 ? undefined : this.#ids[i];
+    }
+
+    pickN(key, n) {
+      const w = this.#live();
+      let idx;
+      try {
+        if (typeof key === "string") {
+          if (!key.isWellFormed()) throw badKey(key);
+          idx = w.pick_n_str(key, n);
+        } else if (key instanceof Uint8Array) {
+          idx = w.pick_n_bytes(key, n);
+        } else if (key === undefined) {
+          idx = w.pick_n_none(n);
+        } else {
+          throw badKey(key);
+        }
+      } catch (e) {
+        throw adopt(e);
+      }
+      const ids = this.#ids;
+      const out = new Array(idx.length);
+      for (let k = 0; k < idx.length; k++) out[k] = ids[idx[k]];
+      return out;
+    }
+
+    add(node) {
+      const w = this.#live();
+      try {
+        w.add(node);
+      } catch (e) {
+        throw adopt(e);
+      }
+      this.#ids = w.ids();
+    }
+
+    remove(id) {
+      const w = this.#live();
+      let removed;
+      try {
+        removed = w.remove(id);
+      } catch (e) {
+        throw adopt(e);
+      }
+      if (removed) this.#ids = w.ids();
+      return removed;
+    }
+
+    setWeight(id, weight) {
+      const w = this.#live();
+      try {
+        w.set_weight(id, weight);
+      } catch (e) {
+        throw adopt(e);
+      }
+    }
+
+    report(id, outcome) {
+      const w = this.#live();
+      try {
+        w.report(id, outcome);
+      } catch (e) {
+        throw adopt(e);
+      }
+    }
+
+    nodes() {
+      return this.#live().nodes();
+    }
+
+    stats() {
+      return this.#live().stats();
+    }
+
+    /** Releases the wasm memory now. Calling it twice is harmless; any other call afterwards throws ERR_FREED. */
+    free() {
+      if (this.#w !== undefined) {
+        this.#w.free();
+        this.#w = undefined;
+      }
+    }
+  }
+  if (typeof Symbol.dispose === "symbol") {
+    Router.prototype[Symbol.dispose] = Router.prototype.free;
+  }
+  Object.defineProperty(Router.prototype, Symbol.toStringTag, { value: "Router" });
+  return Router;
+}
+
+/** The package version (stamped by the build). */
+const version = "__EDGEROUTE_VERSION__";
+
+export { EdgerouteError, bindRouter, version };

@@ -1,0 +1,33 @@
+// Browsers without a bundler: `await init()` (or `initSync(module)`) once, then create Routers.
+import glueInit, * as glue from "./glue.js";
+import { bindRouter, EdgerouteError, version } from "./router.js";
+
+let ready = false;
+
+/** Loads the wasm. With no argument it fetches edgeroute_bg.wasm next to this file. */
+export default async function init(input) {
+  if (!ready) {
+    await glueInit(input === undefined ? undefined : { module_or_path: input });
+    ready = true;
+  }
+}
+
+/** Synchronous init from a WebAssembly.Module or the wasm bytes. */
+export function initSync(module) {
+  if (!ready) {
+    glue.initSync({ module });
+    ready = true;
+  }
+}
+
+export const Router = bindRouter(() => {
+  if (!ready) {
+    throw new EdgerouteError(
+      "ERR_NOT_INITIALIZED",
+      'the wasm module is not loaded yet: call `await init()` from "edgeroute/web" before creating a Router',
+    );
+  }
+  return glue;
+});
+
+export { EdgerouteError, version };

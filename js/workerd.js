@@ -1,0 +1,10 @@
+// Cloudflare Workers (workerd): the bundler hands us the .wasm as a compiled WebAssembly.Module. Instantiating
+// it draws no randomness, so this is safe at global scope; random strategies seed lazily on first pick.
+import wasmModule from "./edgeroute_bg.wasm";
+import * as glue from "./glue.js";
+import { bindRouter, EdgerouteError, version } from "./router.js";
+
+glue.initSync({ module: wasmModule });
+
+export const Router = bindRouter(() => glue);
+export { EdgerouteError, version };

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what building (default) or testing (`setup.sh test`) needs. Idempotent: a warm run takes seconds.
+#   - the wasm32 target (rustup), and clippy/rustfmt for tests
+#   - wasm-bindgen-cli at exactly the version Cargo.lock pins, built once into a cache outside the checkout
+#     (EDGEROUTE_TOOL_CACHE, default ~/.cache/edgeroute-tools) and linked into .tools/bin
+#   - npm dev packages (binaryen's wasm-opt, deno, miniflare, wrangler, playwright-core, typescript)
+#   - for tests: Chromium and chromedriver from Debian
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-build}
+cache=${EDGEROUTE_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeroute-tools}
+mkdir -p .tools/bin "$cache"
+log() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$mode" = test ]; then
+  for c in clippy rustfmt; do
+    rustup component list --installed | grep -q "^$c" || rustup component add "$c"
+  done
+fi
+
+# Cargo.lock pins wasm-bindgen; the CLI must be the same version. No --locked: the CLI's own lockfile pins a
+# crate the registry lacks (see ../shared/TOOLCHAIN.md).
+ver=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+dest="$cache/wasm-bindgen-$ver"
+if [ ! -x "$dest/bin/wasm-bindgen" ] || [ ! -x "$dest/bin/wasm-bindgen-test-runner" ]; then
+  log "building wasm-bindgen-cli $ver into $dest (about 4 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$ver" --root "$dest" --quiet
+fi
+ln -sf "$dest/bin/wasm-bindgen" "$dest/bin/wasm-bindgen-test-runner" .tools/bin/
+
+# npm ci refuses this lockfile here (deno's other-platform optional packages are missing from the registry),
+# so npm install, guarded by a stamp of the manifest and lockfile.
+stamp=node_modules/.edgeroute-stamp
+sum() { cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1; }
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(sum)" ]; then
+  log "npm install"
+  npm install --no-audit --no-fund --loglevel=error
+  sum > "$stamp"
+fi
+
+if [ "$mode" = test ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing chromium and chromium-driver from Debian"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+log "ready ($mode)"
