@@ -1,9 +1,10 @@
-// Deno: read the wasm next to this file (Deno grants reads of its own npm cache and node_modules).
-import { readFileSync } from "node:fs";
+// Deno: a source-phase import yields the compiled WebAssembly.Module as part of the module graph, so loading
+// edgeroute needs no --allow-read (Deno 2.x). Nothing random happens at import.
+import source wasmModule from "./edgeroute_bg.wasm";
 import * as glue from "./glue.js";
 import { bindRouter, EdgerouteError, version } from "./router.js";
 
-glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.url)) });
+glue.initSync({ module: wasmModule });
 
 export const Router = bindRouter(() => glue);
 export { EdgerouteError, version };

@@ -21,8 +21,10 @@ pub mod router;
 pub mod strategy;
 pub mod value;
 
+/// The JS facade (wasm32 only). Public for the wasm-bindgen tests; JS users reach it through the npm package.
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+#[doc(hidden)]
+pub mod wasm;
 
 pub use config::{Config, NodeSpec, Outcome, StrategyKind};
 pub use error::{Code, Error, Result};

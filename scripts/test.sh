@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test, in order of cost. `make test` runs scripts/setup.sh test and builds pkg/ first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PWD/.tools/bin:$PWD/node_modules/.bin:$PATH
+step() { printf '\n=== %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --check
+
+step "clippy (native and wasm32, all targets, warnings are errors)"
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests: unit, oracle, property, golden, doc"
+cargo test --release
+
+step "wasm-bindgen tests in Node"
+cargo test --target wasm32-unknown-unknown --test wasm
+
+step "wasm-bindgen tests in headless Chromium"
+WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --test wasm
+
+step "the packed npm package in Node, workerd, Chromium and Deno, and its types"
+bash test-js/run.sh
+
+step "demo: the server, then the page in headless Chromium"
+node scripts/serve.mjs --check
+node --test --test-reporter=spec test-js/demo/

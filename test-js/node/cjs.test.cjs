@@ -1,0 +1,30 @@
+// The packed package from Node, through `require` (CommonJS glue, same wasm).
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { readFileSync } = require("node:fs");
+const path = require("node:path");
+const { Router, EdgerouteError, version } = require("edgeroute");
+
+const golden = JSON.parse(readFileSync(path.join(__dirname, "../golden/ring.json"), "utf8"));
+
+test("require resolves the node CJS entry", () => {
+  assert.match(require.resolve("edgeroute"), /node_modules\/edgeroute\/node\.cjs$/);
+  assert.match(version, /^\d+\.\d+\.\d+/);
+});
+
+test("golden ring vectors, errors and strategies through require", async () => {
+  const { goldenChecks, errorChecks, strategyChecks } = await import("../shared/checks.js");
+  const g = goldenChecks(Router, golden);
+  assert.deepEqual(g.failures, []);
+  assert.ok(g.passed >= 200);
+  assert.deepEqual(errorChecks(Router, EdgerouteError).failures, []);
+  assert.deepEqual(strategyChecks(Router).failures, []);
+});
+
+test("ESM and CJS entries agree key for key", async () => {
+  const esm = await import("edgeroute");
+  const opts = { strategy: "ring", nodes: [{ id: "x" }, { id: "y", weight: 3 }], seed: 99 };
+  const a = new Router(opts);
+  const b = new esm.Router(opts);
+  for (let i = 0; i < 2000; i++) assert.equal(a.pick(`k${i}`), b.pick(`k${i}`));
+});

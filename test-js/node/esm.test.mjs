@@ -1,0 +1,49 @@
+// The packed package from Node, through `import`.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Router, EdgerouteError, version } from "edgeroute";
+import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
+
+const golden = JSON.parse(readFileSync(new URL("../golden/ring.json", import.meta.url), "utf8"));
+
+test("import resolves the node ESM entry", () => {
+  assert.match(import.meta.resolve("edgeroute"), /node_modules\/edgeroute\/node\.mjs$/);
+  assert.match(version, /^\d+\.\d+\.\d+/);
+});
+
+test("golden ring vectors", () => {
+  const r = goldenChecks(Router, golden);
+  assert.deepEqual(r.failures, []);
+  assert.ok(r.passed >= 200, `only ${r.passed} checks`);
+});
+
+test("every bad input gives its code and the router keeps working", () => {
+  const r = errorChecks(Router, EdgerouteError);
+  assert.deepEqual(r.failures, []);
+  assert.ok(r.cases >= 50);
+});
+
+test("strategies route for real", () => {
+  assert.deepEqual(strategyChecks(Router).failures, []);
+});
+
+test("README quick start", () => {
+  const r = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }], seed: 7 });
+  const first = r.pick("/user/42");
+  assert.ok(["a", "b"].includes(first));
+  assert.deepEqual(r.pickN("/user/42", 2).sort(), ["a", "b"]);
+  r.add({ id: "c", weight: 1 });
+  r.setWeight("a", 3);
+  r.report("a", { ok: true, latencyMs: 12.5 });
+  assert.deepEqual(r.nodes(), [{ id: "a", weight: 3 }, { id: "b", weight: 1 }, { id: "c", weight: 1 }]);
+  assert.equal(r.stats().find((s) => s.id === "a").successes, 1);
+  assert.equal(r.remove("c"), true);
+  r.free();
+});
+
+test("free() through Symbol.dispose", () => {
+  const r = new Router({ strategy: "round-robin", nodes: [{ id: "a" }] });
+  r[Symbol.dispose]();
+  assert.throws(() => r.pick(), { code: "ERR_FREED" });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packs pkg/ with `npm pack`, installs the tarball into a fresh temporary project (test-js/.work/proj), and runs
+# the JS tests there: Node (ESM + CJS), workerd (wrangler bundle + Miniflare), a page in headless Chromium
+# (playwright-core), Deno, and the TypeScript types. Needs `make pkg` (or node scripts/build-pkg.mjs) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$root/test-js/.work
+proj=$work/proj
+rm -rf "$work"
+mkdir -p "$proj/test"
+tgz=$(cd pkg && npm pack --pack-destination "$work" --silent 2>/dev/null | tail -n 1)
+echo "packed $tgz ($(du -k "$work/$tgz" | cut -f1) KiB)"
+cat > "$proj/package.json" <<JSON
+{ "name": "edgeroute-consumer", "private": true, "type": "module", "dependencies": { "edgeroute": "file:../$tgz" } }
+JSON
+(cd "$proj" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/shared test-js/types tests/golden "$proj/test/"
+cp -r examples "$proj/"
+cd "$proj"
+export WRANGLER_BIN=$root/node_modules/.bin/wrangler WRANGLER_SEND_METRICS=false
+
+echo "=== Node (ESM, CJS), workerd (Miniflare), Chromium page (playwright-core)"
+node --test --test-reporter=spec test/node/*.test.mjs test/node/*.test.cjs test/workerd/*.test.mjs test/browser/*.test.mjs
+
+echo "=== Deno $("$root/node_modules/.bin/deno" --version | head -n 1 | cut -d' ' -f2)"
+# The test file itself is not type-checked (its node:assert types would need @types/node); the example users
+# copy is.
+"$root/node_modules/.bin/deno" check examples/deno.ts
+"$root/node_modules/.bin/deno" test --no-check --allow-read=. --allow-net=127.0.0.1 --allow-env --allow-run test/deno/
+
+echo "=== TypeScript types (tsc --strict, ESM and CJS consumers)"
+"$root/node_modules/.bin/tsc" -p test/types/tsconfig.json
+echo "types: 2 consumers type-check, every @ts-expect-error is a real error"

@@ -1,0 +1,205 @@
+// Runtime-agnostic checks of the packed package, run unchanged in Node (ESM and CJS), Deno, workerd and a page.
+// Each returns { passed, failures: [message...] }; the runtime's harness asserts that failures is empty.
+
+function recorder() {
+  const failures = [];
+  let passed = 0;
+  const check = (cond, msg) => {
+    if (cond) passed++;
+    else failures.push(msg);
+  };
+  return { check, result: () => ({ passed, failures }) };
+}
+
+function keyOf(k) {
+  if (typeof k === "string") return k;
+  const hex = k.hex;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The golden vectors of tests/golden/ring.json. */
+export function goldenChecks(Router, golden) {
+  const { check, result } = recorder();
+  for (const c of golden.cases) {
+    const r = new Router(c.options);
+    for (const op of c.ops) {
+      if (op.op === "add") r.add(op.node);
+      else if (op.op === "remove") check(r.remove(op.id) === true, `${c.name}: remove ${op.id}`);
+      else if (op.op === "setWeight") r.setWeight(op.id, op.weight);
+    }
+    for (const [k, want] of c.picks) {
+      const got = r.pick(keyOf(k));
+      check(got === want, `${c.name}: pick(${JSON.stringify(k)}) = ${got}, golden ${want}`);
+    }
+    for (const [k, n, want] of c.pickN) {
+      const got = r.pickN(keyOf(k), n);
+      check(same(got, want), `${c.name}: pickN(${JSON.stringify(k)}, ${n}) = ${got}, golden ${want}`);
+    }
+    r.free();
+  }
+  return result();
+}
+
+const NODES = [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }];
+const lone = "\uD800";
+
+/**
+ * Bad inputs: [name, action(Router, r), code]. Each must throw an EdgerouteError with that code, and the shared
+ * Router r must keep working afterwards.
+ */
+export const BAD_INPUTS = [
+  ["no options", (R) => new R(), "ERR_INVALID_OPTIONS"],
+  ["options is a string", (R) => new R("ring"), "ERR_INVALID_OPTIONS"],
+  ["options is null", (R) => new R(null), "ERR_INVALID_OPTIONS"],
+  ["strategy missing", (R) => new R({ nodes: NODES }), "ERR_INVALID_OPTIONS"],
+  ["unknown strategy", (R) => new R({ strategy: "fastest", nodes: NODES }), "ERR_UNKNOWN_STRATEGY"],
+  ["strategy not a string", (R) => new R({ strategy: 1, nodes: NODES }), "ERR_INVALID_OPTION"],
+  ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
+  ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
+  ["own __proto__ key", (R) => new R(JSON.parse('{"strategy":"ring","nodes":[{"id":"a"}],"__proto__":{"x":1}}')), "ERR_UNKNOWN_OPTION"],
+  ["nodes missing", (R) => new R({ strategy: "ring" }), "ERR_NO_NODES"],
+  ["nodes empty", (R) => new R({ strategy: "ring", nodes: [] }), "ERR_NO_NODES"],
+  ["nodes not an array", (R) => new R({ strategy: "ring", nodes: { a: 1 } }), "ERR_INVALID_OPTION"],
+  ["node is a string", (R) => new R({ strategy: "ring", nodes: ["a"] }), "ERR_INVALID_OPTION"],
+  ["empty id", (R) => new R({ strategy: "ring", nodes: [{ id: "" }] }), "ERR_INVALID_ID"],
+  ["missing id", (R) => new R({ strategy: "ring", nodes: [{ weight: 1 }] }), "ERR_INVALID_ID"],
+  ["numeric id", (R) => new R({ strategy: "ring", nodes: [{ id: 7 }] }), "ERR_INVALID_ID"],
+  ["over-long id", (R) => new R({ strategy: "ring", nodes: [{ id: "x".repeat(257) }] }), "ERR_INVALID_ID"],
+  ["lone surrogate id", (R) => new R({ strategy: "ring", nodes: [{ id: lone }] }), "ERR_INVALID_ID"],
+  ["duplicate ids", (R) => new R({ strategy: "ring", nodes: [{ id: "a" }, { id: "a" }] }), "ERR_DUPLICATE_ID"],
+  ["unknown node field", (R) => new R({ strategy: "ring", nodes: [{ id: "a", wieght: 2 }] }), "ERR_UNKNOWN_FIELD"],
+  ["weight NaN", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: NaN }] }), "ERR_INVALID_WEIGHT"],
+  ["weight Infinity", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: Infinity }] }), "ERR_INVALID_WEIGHT"],
+  ["weight negative", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -1 }] }), "ERR_INVALID_WEIGHT"],
+  ["weight zero", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 0 }] }), "ERR_INVALID_WEIGHT"],
+  ["weight -0", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -0 }] }), "ERR_INVALID_WEIGHT"],
+  ["weight string", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: "2" }] }), "ERR_INVALID_WEIGHT"],
+  ["weight huge", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 1e300 }] }), "ERR_INVALID_WEIGHT"],
+  ["vnodes zero", (R) => new R({ strategy: "ring", nodes: NODES, vnodes: 0 }), "ERR_INVALID_OPTION"],
+  ["vnodes fractional", (R) => new R({ strategy: "ring", nodes: NODES, vnodes: 1.5 }), "ERR_INVALID_OPTION"],
+  ["ring too large", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 1e6 }], vnodes: 10000 }), "ERR_TOO_LARGE"],
+  ["seed negative", (R) => new R({ strategy: "ring", nodes: NODES, seed: -1 }), "ERR_INVALID_OPTION"],
+  ["seed unsafe", (R) => new R({ strategy: "ring", nodes: NODES, seed: 2 ** 53 }), "ERR_INVALID_OPTION"],
+  ["decayMs zero", (R) => new R({ strategy: "least-latency", nodes: NODES, decayMs: 0 }), "ERR_INVALID_OPTION"],
+  ["pick number key", (R, r) => r.pick(42), "ERR_INVALID_KEY"],
+  ["pick object key", (R, r) => r.pick({ key: "a" }), "ERR_INVALID_KEY"],
+  ["pick null key", (R, r) => r.pick(null), "ERR_INVALID_KEY"],
+  ["pick ArrayBuffer key", (R, r) => r.pick(new ArrayBuffer(4)), "ERR_INVALID_KEY"],
+  ["ring pick without key", (R, r) => r.pick(), "ERR_INVALID_KEY"],
+  ["pick lone surrogate key", (R, r) => r.pick("ab" + lone), "ERR_INVALID_KEY"],
+  ["pickN n = 0", (R, r) => r.pickN("k", 0), "ERR_INVALID_COUNT"],
+  ["pickN n = -1", (R, r) => r.pickN("k", -1), "ERR_INVALID_COUNT"],
+  ["pickN n = 1.5", (R, r) => r.pickN("k", 1.5), "ERR_INVALID_COUNT"],
+  ["pickN n = NaN", (R, r) => r.pickN("k", NaN), "ERR_INVALID_COUNT"],
+  ["pickN n = '2'", (R, r) => r.pickN("k", "2"), "ERR_INVALID_COUNT"],
+  ["pickN n missing", (R, r) => r.pickN("k"), "ERR_INVALID_COUNT"],
+  ["pickN bad key", (R, r) => r.pickN(1, 2), "ERR_INVALID_KEY"],
+  ["add duplicate", (R, r) => r.add({ id: "a" }), "ERR_DUPLICATE_ID"],
+  ["add bad weight", (R, r) => r.add({ id: "z", weight: NaN }), "ERR_INVALID_WEIGHT"],
+  ["add unknown field", (R, r) => r.add({ id: "z", zone: "eu" }), "ERR_UNKNOWN_FIELD"],
+  ["add not an object", (R, r) => r.add("z"), "ERR_INVALID_OPTION"],
+  ["remove non-string", (R, r) => r.remove(42), "ERR_INVALID_ID"],
+  ["setWeight unknown id", (R, r) => r.setWeight("nope", 2), "ERR_UNKNOWN_NODE"],
+  ["setWeight NaN", (R, r) => r.setWeight("a", NaN), "ERR_INVALID_WEIGHT"],
+  ["setWeight string", (R, r) => r.setWeight("a", "3"), "ERR_INVALID_WEIGHT"],
+  ["report unknown id", (R, r) => r.report("nope", { ok: true }), "ERR_UNKNOWN_NODE"],
+  ["report without ok", (R, r) => r.report("a", { latencyMs: 3 }), "ERR_INVALID_REPORT"],
+  ["report negative latency", (R, r) => r.report("a", { ok: true, latencyMs: -5 }), "ERR_INVALID_REPORT"],
+  ["report unknown field", (R, r) => r.report("a", { ok: true, status: 200 }), "ERR_UNKNOWN_FIELD"],
+  ["report not an object", (R, r) => r.report("a", true), "ERR_INVALID_REPORT"],
+];
+
+export function errorChecks(Router, EdgerouteError) {
+  const { check, result } = recorder();
+  const r = new Router({ strategy: "ring", nodes: NODES, seed: 7 });
+  const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+  const before = keys.map((k) => r.pick(k));
+  for (const [name, action, code] of BAD_INPUTS) {
+    let err;
+    try {
+      action(Router, r);
+    } catch (e) {
+      err = e;
+    }
+    check(err !== undefined, `${name}: did not throw`);
+    if (err === undefined) continue;
+    check(err instanceof EdgerouteError && err instanceof Error, `${name}: not an EdgerouteError: ${err}`);
+    check(err.name === "EdgerouteError", `${name}: name ${err.name}`);
+    check(err.code === code, `${name}: code ${err.code}, want ${code} (${err.message})`);
+    check(typeof err.message === "string" && err.message.length > 20, `${name}: message too thin: ${err.message}`);
+    check(same(keys.map((k) => r.pick(k)), before), `${name}: the router changed or broke`);
+  }
+  check(r.remove("nope") === false, "removing an unknown id returns false");
+  check(same(r.nodes().map((n) => n.id), ["a", "b", "c"]), "pool unchanged after bad input");
+  r.free();
+  r.free();
+  let freed;
+  try {
+    r.pick("k");
+  } catch (e) {
+    freed = e;
+  }
+  check(freed instanceof EdgerouteError && freed.code === "ERR_FREED", `use after free: ${freed && freed.code}`);
+  return { ...result(), cases: BAD_INPUTS.length + 2 };
+}
+
+/** Each strategy does real routing through the package. */
+export function strategyChecks(Router) {
+  const { check, result } = recorder();
+  // Smooth WRR: nginx's sequence for {5,1,1}.
+  const w = new Router({ strategy: "weighted-round-robin", nodes: [{ id: "a", weight: 5 }, { id: "b" }, { id: "c" }] });
+  const seq = Array.from({ length: 7 }, () => w.pick()).join(" ");
+  check(seq === "a a b a c a a", `smooth WRR sequence ${seq}`);
+  // Round robin cycles in order, and pickN gives the next ones.
+  const rr = new Router({ strategy: "round-robin", nodes: NODES });
+  check(same([rr.pick(), rr.pick(), rr.pick(), rr.pick()], ["a", "b", "c", "a"]), "round robin order");
+  check(same(rr.pickN(undefined, 5), ["b", "c", "a"]), "round robin pickN");
+  // Seeded random is reproducible and follows the weights.
+  const seeded = () => new Router({ strategy: "random", nodes: NODES, seed: 11 });
+  const r1 = seeded();
+  const r2 = seeded();
+  const s1 = Array.from({ length: 200 }, () => r1.pick());
+  check(same(s1, Array.from({ length: 200 }, () => r2.pick())), "seeded random reproducible");
+  const counts = { a: 0, b: 0, c: 0 };
+  for (let i = 0; i < 20000; i++) counts[r1.pick("ignored")]++;
+  // a has weight 2 of 4: expect 10000, sd ~71; allow 6 sd.
+  check(Math.abs(counts.a - 10000) < 430, `random shares ${JSON.stringify(counts)}`);
+  // Unseeded random routers must be constructible and draw entropy on first pick.
+  const u = new Router({ strategy: "random", nodes: NODES });
+  check(["a", "b", "c"].includes(u.pick()), "unseeded random picks");
+  // Least latency avoids a slow node, and explores a new one.
+  const ll = new Router({ strategy: "least-latency", nodes: NODES, seed: 3 });
+  const lat = { a: 5, b: 5, c: 250 };
+  const got = { a: 0, b: 0, c: 0 };
+  for (let i = 0; i < 2000; i++) {
+    const id = ll.pick();
+    got[id]++;
+    ll.report(id, { ok: true, latencyMs: lat[id] });
+  }
+  check(got.c < 150, `least-latency sent ${got.c} of 2000 to the slow node`);
+  const st = ll.stats();
+  check(st.length === 3 && st.every((s) => typeof s.ewmaMs === "number" && s.inflight === 0), "least-latency stats");
+  check(st.find((s) => s.id === "c").ewmaMs > 100, "slow node's EWMA is high");
+  // Ring: pickN is distinct and starts with pick; removing a node only moves its keys.
+  const ring = new Router({ strategy: "ring", nodes: NODES });
+  const keys = Array.from({ length: 3000 }, (_, i) => `/item/${i}`);
+  const before = keys.map((k) => ring.pick(k));
+  for (const k of keys.slice(0, 200)) {
+    const p = ring.pickN(k, 3);
+    check(p.length === 3 && new Set(p).size === 3 && p[0] === ring.pick(k), `ring pickN ${p}`);
+  }
+  check(ring.remove("b") === true, "remove b");
+  const after = keys.map((k) => ring.pick(k));
+  check(keys.every((_, i) => before[i] === "b" || before[i] === after[i]), "only b's keys moved");
+  check(after.every((o) => o !== "b"), "no key still on b");
+  ring.add({ id: "b" });
+  check(same(keys.map((k) => ring.pick(k)), before), "re-adding b restores the mapping");
+  // Emptying the pool: pick returns undefined.
+  for (const id of ["a", "b", "c"]) ring.remove(id);
+  check(ring.pick("x") === undefined && ring.pickN("x", 2).length === 0, "empty pool picks nothing");
+  return result();
+}

@@ -1,0 +1,54 @@
+// Compiled with tsc --strict against the installed package: valid usage must type-check, and every line marked
+// as an expected error must really be one (tsc fails on an unused expect-error directive).
+import { Router, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode } from "edgeroute";
+import init, { Router as WebRouter } from "edgeroute/web";
+
+const ring = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }], seed: 7, vnodes: 160 });
+const picked: string | undefined = ring.pick("key");
+const bytes: string | undefined = ring.pick(new Uint8Array([1, 2]));
+const list: string[] = ring.pickN("key", 3);
+const removed: boolean = ring.remove("a");
+ring.add({ id: "c" });
+ring.setWeight("b", 3);
+ring.report("b", { ok: true, latencyMs: 12.5 });
+const stats: NodeStats[] = ring.stats();
+const ewma: number | null = stats[0].ewmaMs;
+const v: string = version;
+const opts: RouterOptions = { strategy: "least-latency", nodes: [{ id: "x" }], decayMs: 5000 };
+new Router(opts).pick();
+new Router({ strategy: "round-robin", nodes: [{ id: "x" }] }).pickN(undefined, 2);
+
+try {
+  ring.pick("k");
+} catch (e) {
+  if (e instanceof EdgerouteError) {
+    const code: ErrorCode = e.code;
+    void code;
+  }
+}
+
+async function web() {
+  await init();
+  return new WebRouter({ strategy: "ring", nodes: [{ id: "a" }] }).pick("k");
+}
+
+// @ts-expect-error unknown strategy
+new Router({ strategy: "fastest", nodes: [{ id: "a" }] });
+// @ts-expect-error vnodes belongs to "ring" only
+new Router({ strategy: "random", nodes: [{ id: "a" }], vnodes: 10 });
+// @ts-expect-error unknown option
+new Router({ strategy: "ring", nodes: [{ id: "a" }], replicas: 3 });
+// @ts-expect-error weight must be a number
+new Router({ strategy: "ring", nodes: [{ id: "a", weight: "2" }] });
+// @ts-expect-error nodes are required
+new Router({ strategy: "ring" });
+// @ts-expect-error keys are strings or bytes
+ring.pick(42);
+// @ts-expect-error pick may return undefined
+const notUndefined: string = ring.pick("k");
+// @ts-expect-error an outcome needs ok
+ring.report("a", { latencyMs: 3 });
+// @ts-expect-error not an error code
+const badCode: ErrorCode = "ERR_SOMETHING";
+
+void [picked, bytes, list, removed, ewma, v, web, notUndefined, badCode];

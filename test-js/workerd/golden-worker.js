@@ -1,0 +1,19 @@
+// Runs the shared checks inside workerd and answers with the results as JSON.
+import { Router, EdgerouteError, version } from "edgeroute";
+import golden from "../golden/ring.json";
+import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
+
+// Built at global scope: an unseeded random Router must not draw randomness here, which Workers forbid.
+const atGlobalScope = new Router({ strategy: "random", nodes: [{ id: "a" }, { id: "b" }] });
+
+export default {
+  async fetch() {
+    return Response.json({
+      version,
+      golden: goldenChecks(Router, golden),
+      errors: errorChecks(Router, EdgerouteError),
+      strategies: strategyChecks(Router),
+      globalScopePick: atGlobalScope.pick(),
+    });
+  },
+};
