@@ -158,13 +158,15 @@ impl Router {
         let h = match key {
             Some(k) if needs_key => key_hash(k, self.hash_seed),
             Some(_) => 0,
-            None if needs_key => return Err(Error::new(
-                Code::InvalidKey,
-                format!(
+            None if needs_key => {
+                return Err(Error::new(
+                    Code::InvalidKey,
+                    format!(
                     "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
                     self.kind.name()
                 ),
-            )),
+                ))
+            }
             None => 0,
         };
         if !self.rng_seeded

@@ -41,7 +41,7 @@ fn to_value(v: &JsValue, code: Code, what: &str) -> JsResult<Value> {
     serde_wasm_bindgen::from_value::<Value>(v.clone()).map_err(|e| {
         js_error(Error::new(
             code,
-            format!("{what} must hold only plain JSON-like values (no functions, symbols, BigInts or Maps): {e}"),
+            format!("{what} must hold only plain JSON-like values (no functions or symbols): {e}"),
         ))
     })
 }

@@ -18,7 +18,10 @@ fn js(v: &Json) -> JsValue {
 fn code(e: JsValue) -> String {
     let err: js_sys::Error = e.dyn_into().expect("an Error object");
     assert_eq!(String::from(err.name()), "EdgerouteError");
-    Reflect::get(&err, &"code".into()).unwrap().as_string().unwrap()
+    Reflect::get(&err, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 fn pick(r: &mut WasmRouter, ids: &[String], key: &Json) -> String {
@@ -26,7 +29,10 @@ fn pick(r: &mut WasmRouter, ids: &[String], key: &Json) -> String {
         Json::String(s) => r.pick_str(s),
         Json::Object(o) => {
             let hex = o["hex"].as_str().unwrap();
-            let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
             r.pick_bytes(&bytes)
         }
         _ => unreachable!(),
@@ -51,13 +57,30 @@ fn golden_ring_vectors() {
         }
         let ids = r.ids();
         for p in case["picks"].as_array().unwrap() {
-            assert_eq!(pick(&mut r, &ids, &p[0]), p[1].as_str().unwrap(), "{} {}", case["name"], p[0]);
+            assert_eq!(
+                pick(&mut r, &ids, &p[0]),
+                p[1].as_str().unwrap(),
+                "{} {}",
+                case["name"],
+                p[0]
+            );
             checked += 1;
         }
         for p in case["pickN"].as_array().unwrap() {
-            let got = r.pick_n_str(p[0].as_str().unwrap(), JsValue::from(p[1].as_f64().unwrap())).unwrap().to_vec();
+            let got = r
+                .pick_n_str(
+                    p[0].as_str().unwrap(),
+                    JsValue::from(p[1].as_f64().unwrap()),
+                )
+                .unwrap()
+                .to_vec();
             let got: Vec<&str> = got.iter().map(|&i| ids[i as usize].as_str()).collect();
-            let want: Vec<&str> = p[2].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let want: Vec<&str> = p[2]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
             assert_eq!(got, want);
         }
     }
@@ -69,24 +92,78 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     let opts = serde_json::json!({ "strategy": "ring", "nodes": [{ "id": "a" }, { "id": "b" }] });
     let mut r = WasmRouter::new(js(&opts)).unwrap();
     let before = r.pick_str("k").unwrap();
-    assert_eq!(code(WasmRouter::new(JsValue::from(3)).err().unwrap()), "ERR_INVALID_OPTIONS");
-    assert_eq!(code(WasmRouter::new(js(&serde_json::json!({ "strategy": "ring", "nodes": [] }))).err().unwrap()), "ERR_NO_NODES");
-    assert_eq!(code(WasmRouter::new(js(&serde_json::json!({ "strategy": "nope", "nodes": [{ "id": "a" }] }))).err().unwrap()), "ERR_UNKNOWN_STRATEGY");
+    assert_eq!(
+        code(WasmRouter::new(JsValue::from(3)).err().unwrap()),
+        "ERR_INVALID_OPTIONS"
+    );
+    assert_eq!(
+        code(
+            WasmRouter::new(js(&serde_json::json!({ "strategy": "ring", "nodes": [] })))
+                .err()
+                .unwrap()
+        ),
+        "ERR_NO_NODES"
+    );
+    assert_eq!(
+        code(
+            WasmRouter::new(js(
+                &serde_json::json!({ "strategy": "nope", "nodes": [{ "id": "a" }] })
+            ))
+            .err()
+            .unwrap()
+        ),
+        "ERR_UNKNOWN_STRATEGY"
+    );
     let lone = js_sys::Object::new();
     Reflect::set(&lone, &"strategy".into(), &"ring".into()).unwrap();
     let node = js_sys::Object::new();
-    Reflect::set(&node, &"id".into(), &JsValue::from(js_sys::JsString::from_char_code1(0xD800))).unwrap();
+    Reflect::set(
+        &node,
+        &"id".into(),
+        &JsValue::from(js_sys::JsString::from_char_code1(0xD800)),
+    )
+    .unwrap();
     Reflect::set(&lone, &"nodes".into(), &js_sys::Array::of1(&node)).unwrap();
-    assert_eq!(code(WasmRouter::new(lone.into()).err().unwrap()), "ERR_INVALID_ID");
+    assert_eq!(
+        code(WasmRouter::new(lone.into()).err().unwrap()),
+        "ERR_INVALID_ID"
+    );
     assert_eq!(code(r.pick_none().unwrap_err()), "ERR_INVALID_KEY");
-    assert_eq!(code(r.pick_n_str("k", JsValue::from(0)).unwrap_err()), "ERR_INVALID_COUNT");
-    assert_eq!(code(r.pick_n_str("k", JsValue::from("2")).unwrap_err()), "ERR_INVALID_COUNT");
-    assert_eq!(code(r.set_weight("a".into(), JsValue::from(f64::NAN)).unwrap_err()), "ERR_INVALID_WEIGHT");
-    assert_eq!(code(r.set_weight("zz".into(), JsValue::from(1)).unwrap_err()), "ERR_UNKNOWN_NODE");
-    assert_eq!(code(r.add(js(&serde_json::json!({ "id": "a" }))).unwrap_err()), "ERR_DUPLICATE_ID");
-    assert_eq!(code(r.remove(JsValue::from(1)).unwrap_err()), "ERR_INVALID_ID");
+    assert_eq!(
+        code(r.pick_n_str("k", JsValue::from(0)).unwrap_err()),
+        "ERR_INVALID_COUNT"
+    );
+    assert_eq!(
+        code(r.pick_n_str("k", JsValue::from("2")).unwrap_err()),
+        "ERR_INVALID_COUNT"
+    );
+    assert_eq!(
+        code(
+            r.set_weight("a".into(), JsValue::from(f64::NAN))
+                .unwrap_err()
+        ),
+        "ERR_INVALID_WEIGHT"
+    );
+    assert_eq!(
+        code(r.set_weight("zz".into(), JsValue::from(1)).unwrap_err()),
+        "ERR_UNKNOWN_NODE"
+    );
+    assert_eq!(
+        code(r.add(js(&serde_json::json!({ "id": "a" }))).unwrap_err()),
+        "ERR_DUPLICATE_ID"
+    );
+    assert_eq!(
+        code(r.remove(JsValue::from(1)).unwrap_err()),
+        "ERR_INVALID_ID"
+    );
     assert!(!r.remove("zz".into()).unwrap());
-    assert_eq!(code(r.report("a".into(), js(&serde_json::json!({ "ok": "yes" }))).unwrap_err()), "ERR_INVALID_REPORT");
+    assert_eq!(
+        code(
+            r.report("a".into(), js(&serde_json::json!({ "ok": "yes" })))
+                .unwrap_err()
+        ),
+        "ERR_INVALID_REPORT"
+    );
     assert_eq!(r.pick_str("k").unwrap(), before);
 }
 
@@ -98,5 +175,8 @@ fn unseeded_random_draws_entropy_lazily() {
         let mut r = WasmRouter::new(js(&opts)).unwrap();
         seqs.push((0..64).map(|_| r.pick_none().unwrap()).collect::<Vec<_>>());
     }
-    assert_ne!(seqs[0], seqs[1], "two unseeded Routers gave the same 64 picks");
+    assert_ne!(
+        seqs[0], seqs[1],
+        "two unseeded Routers gave the same 64 picks"
+    );
 }

@@ -61,6 +61,8 @@ export const BAD_INPUTS = [
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
   ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
   ["own __proto__ key", (R) => new R(JSON.parse('{"strategy":"ring","nodes":[{"id":"a"}],"__proto__":{"x":1}}')), "ERR_UNKNOWN_OPTION"],
+  ["function in options", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: () => 2 }] }), "ERR_INVALID_OPTIONS"],
+  ["symbol id", (R) => new R({ strategy: "ring", nodes: [{ id: Symbol("a") }] }), "ERR_INVALID_OPTIONS"],
   ["nodes missing", (R) => new R({ strategy: "ring" }), "ERR_NO_NODES"],
   ["nodes empty", (R) => new R({ strategy: "ring", nodes: [] }), "ERR_NO_NODES"],
   ["nodes not an array", (R) => new R({ strategy: "ring", nodes: { a: 1 } }), "ERR_INVALID_OPTION"],
