@@ -5,6 +5,13 @@
 //! function over `id-bytes ‖ 0xFF ‖ index as u32 little-endian`. The 0xFF byte never occurs in UTF-8, so no
 //! (id, index) pair can be confused with another one. These definitions are part of the mapping contract: any
 //! implementation that follows them reproduces our rings bit for bit (the golden vectors pin them).
+//!
+//! With the `secret` option, keys are hashed instead with **SipHash-2-4** (Aumasson & Bernstein, "SipHash: a
+//! fast short-input PRF", INDOCRYPT 2012) under the 128-bit secret. SipHash is a pseudorandom function: without
+//! the secret, an attacker cannot predict which node a key maps to, so cannot craft keys that pile onto one
+//! origin (hash flooding). XXH3 makes no such claim, even seeded.
+//!
+//! [`mix64`] combines two 64-bit hashes into one (rendezvous scores, jump's rehashes, maglev's probe stride).
 
 use crate::config::MAX_ID_BYTES;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -32,9 +39,106 @@ pub fn point_hash(id: &[u8], index: u32, seed: u64) -> u64 {
     xxh3_64_with_seed(&buf[..n + 5], seed)
 }
 
+/// A 128-bit key for [`siphash24`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secret(pub [u8; 16]);
+
+/// Hash of a request key: keyed SipHash-2-4 with a secret, else XXH3-64 with the seed.
+#[inline]
+pub fn key_hash_with(key: &[u8], seed: u64, secret: Option<&Secret>) -> u64 {
+    match secret {
+        Some(s) => siphash24(s, key),
+        None => key_hash(key, seed),
+    }
+}
+
+#[inline(always)]
+fn sip_round(v: &mut [u64; 4]) {
+    v[0] = v[0].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(13) ^ v[0];
+    v[0] = v[0].rotate_left(32);
+    v[2] = v[2].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(16) ^ v[2];
+    v[0] = v[0].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(21) ^ v[0];
+    v[2] = v[2].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(17) ^ v[2];
+    v[2] = v[2].rotate_left(32);
+}
+
+/// SipHash-2-4 of `msg` under `key`, as specified in the paper (2 compression rounds, 4 finalization rounds).
+pub fn siphash24(key: &Secret, msg: &[u8]) -> u64 {
+    let k0 = u64::from_le_bytes(key.0[..8].try_into().unwrap_or([0; 8]));
+    let k1 = u64::from_le_bytes(key.0[8..].try_into().unwrap_or([0; 8]));
+    // The initialization constants spell "somepseudorandomlygeneratedbytes" (the paper, section 2).
+    let mut v = [
+        k0 ^ 0x736f_6d65_7073_6575,
+        k1 ^ 0x646f_7261_6e64_6f6d,
+        k0 ^ 0x6c79_6765_6e65_7261,
+        k1 ^ 0x7465_6462_7974_6573,
+    ];
+    let mut chunks = msg.chunks_exact(8);
+    for c in &mut chunks {
+        let m = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        v[3] ^= m;
+        sip_round(&mut v);
+        sip_round(&mut v);
+        v[0] ^= m;
+    }
+    let mut last = (msg.len() as u64 & 0xff) << 56;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        last |= (b as u64) << (8 * i);
+    }
+    v[3] ^= last;
+    sip_round(&mut v);
+    sip_round(&mut v);
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for _ in 0..4 {
+        sip_round(&mut v);
+    }
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// The SplitMix64 finalizer (Steele, Lea & Flood 2014): a bijection of u64 with full avalanche.
+#[inline]
+pub fn fmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Combines two hashes: `fmix64(a ^ fmix64(b))`. As `a` varies uniformly, the results for different `b` are
+/// uniform and pairwise independent enough for scores and rehashes.
+#[inline]
+pub fn mix64(a: u64, b: u64) -> u64 {
+    fmix64(a ^ fmix64(b))
+}
+
+/// Maps a hash to the open interval (0, 1) with 52 bits, (k + 0.5) / 2^52: never 0 or 1, so `ln` of it is
+/// finite and negative.
+#[inline]
+pub fn unit_open(h: u64) -> f64 {
+    ((h >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn siphash24_matches_the_paper_vector() {
+        // Appendix A of the SipHash paper: key 00..0f, message 00..0e (15 bytes).
+        let key = Secret(core::array::from_fn(|i| i as u8));
+        let msg: Vec<u8> = (0..15).collect();
+        assert_eq!(siphash24(&key, &msg), 0xa129_ca61_49be_45e5);
+        assert_ne!(siphash24(&key, b""), siphash24(&Secret([0; 16]), b""));
+    }
+
+    #[test]
+    fn unit_open_stays_inside() {
+        assert!(unit_open(0) > 0.0 && unit_open(u64::MAX) < 1.0);
+    }
 
     // Reference values of XXH3-64 from the xxHash project's published sanity checks (seed 0 on the empty
     // input) pin that we call the function we name.

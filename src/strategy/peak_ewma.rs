@@ -14,6 +14,7 @@
 //! costed at the mean estimate of the sampled nodes.
 
 use super::{fill_by_score, Ctx, Strategy};
+use crate::detmath;
 use crate::error::Result;
 use crate::node::NodeState;
 
@@ -36,7 +37,7 @@ impl PeakEwma {
             return None;
         }
         let dt = (now_ms - self.at_ms).max(0.0);
-        Some(self.est_ms * (-dt / tau_ms).exp())
+        Some(self.est_ms * detmath::exp(-dt / tau_ms))
     }
 
     /// Adds a latency sample taken at `now_ms`. A clock that moves backwards is treated as no time passing.
@@ -45,7 +46,7 @@ impl PeakEwma {
             self.est_ms = rtt_ms;
         } else {
             let dt = (now_ms - self.at_ms).max(0.0);
-            let keep = (-dt / tau_ms).exp();
+            let keep = detmath::exp(-dt / tau_ms);
             self.est_ms = self.est_ms * keep + rtt_ms * (1.0 - keep);
         }
         self.sampled = true;
@@ -138,7 +139,7 @@ mod tests {
         assert_eq!(e.estimate(1.0, 1000.0), Some(100.0));
         // A lower sample one time-constant later moves the estimate by 1 - 1/e of the gap.
         e.observe(0.0, 1001.0, 1000.0);
-        let want = 100.0 * (-1.0f64).exp();
+        let want = 100.0 * detmath::exp(-1.0);
         assert!((e.estimate(1001.0, 1000.0).unwrap() - want).abs() < 1e-9);
         // With no samples the estimate decays toward zero.
         let later = e.estimate(1001.0 + 5000.0, 1000.0).unwrap();

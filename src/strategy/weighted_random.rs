@@ -6,6 +6,7 @@
 //! without replacement.
 
 use super::{Ctx, Strategy};
+use crate::detmath;
 use crate::error::Result;
 use crate::node::NodeState;
 
@@ -64,7 +65,7 @@ impl Strategy for WeightedRandom {
             .iter()
             .enumerate()
             .filter(|&(i, _)| i != first)
-            .map(|(i, node)| (cx.rng.next_f64_nonzero().ln() / node.weight, i))
+            .map(|(i, node)| (detmath::ln(cx.rng.next_f64_nonzero()) / node.weight, i))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         out.extend(scored.into_iter().take(n - 1).map(|(_, i)| i));
