@@ -4,6 +4,7 @@
 //! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
 
 use crate::error::{Code, Error, Result};
+use crate::hash::Secret;
 use crate::value::Value;
 
 /// Longest node id, in UTF-8 bytes.
@@ -24,6 +25,18 @@ pub const DEFAULT_DECAY_MS: f64 = 10_000.0;
 pub const MAX_MS: f64 = 1e9;
 /// Largest `seed`: JS's `Number.MAX_SAFE_INTEGER`, so every seed survives a round-trip through a JS number.
 pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+/// Default maglev lookup table size: the prime the Maglev paper uses in its evaluation (NSDI 2016, section
+/// 5.3, M = 65537), about 650 slots per node at 100 nodes.
+pub const DEFAULT_TABLE_SIZE: u32 = 65_537;
+/// Largest maglev table (16 Mi slots, 64 MiB).
+pub const MAX_TABLE_SIZE: u32 = 1 << 24;
+/// Most jump buckets (the sum of the weights).
+pub const MAX_BUCKETS: u64 = 1 << 24;
+/// The load factor c of bounded loads when `boundedLoad: true` (Mirrokni, Thorup & Zadimoghaddam, SODA 2018,
+/// evaluate c = 1.25 as the practical middle ground).
+pub const DEFAULT_LOAD_FACTOR: f64 = 1.25;
+/// Largest load factor (beyond it bounded loads never engage).
+pub const MAX_LOAD_FACTOR: f64 = 100.0;
 
 /// The strategy a Router uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +46,21 @@ pub enum StrategyKind {
     WeightedRoundRobin,
     LeastLatency,
     Ring,
+    Rendezvous,
+    Maglev,
+    Jump,
 }
 
 impl StrategyKind {
-    pub const ALL: [StrategyKind; 5] = [
+    pub const ALL: [StrategyKind; 8] = [
         StrategyKind::Random,
         StrategyKind::RoundRobin,
         StrategyKind::WeightedRoundRobin,
         StrategyKind::LeastLatency,
         StrategyKind::Ring,
+        StrategyKind::Rendezvous,
+        StrategyKind::Maglev,
+        StrategyKind::Jump,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +70,9 @@ impl StrategyKind {
             StrategyKind::WeightedRoundRobin => "weighted-round-robin",
             StrategyKind::LeastLatency => "least-latency",
             StrategyKind::Ring => "ring",
+            StrategyKind::Rendezvous => "rendezvous",
+            StrategyKind::Maglev => "maglev",
+            StrategyKind::Jump => "jump",
         }
     }
 
@@ -58,9 +80,23 @@ impl StrategyKind {
         StrategyKind::ALL.into_iter().find(|k| k.name() == s)
     }
 
-    /// Whether `pick` needs a key.
+    /// Whether `pick` needs a key: the consistent-hashing strategies.
     pub fn needs_key(self) -> bool {
-        matches!(self, StrategyKind::Ring)
+        matches!(
+            self,
+            StrategyKind::Ring
+                | StrategyKind::Rendezvous
+                | StrategyKind::Maglev
+                | StrategyKind::Jump
+        )
+    }
+
+    /// Whether `boundedLoad` applies.
+    pub fn can_bound(self) -> bool {
+        matches!(
+            self,
+            StrategyKind::Ring | StrategyKind::Rendezvous | StrategyKind::Maglev
+        )
     }
 }
 
@@ -92,6 +128,12 @@ pub struct Config {
     pub vnodes: u32,
     /// Time constant of the latency EWMA, in ms.
     pub decay_ms: f64,
+    /// With a secret, keys are hashed with keyed SipHash-2-4 instead of seeded XXH3.
+    pub secret: Option<Secret>,
+    /// Maglev lookup table size (prime).
+    pub table_size: u32,
+    /// Bounded loads: the load factor c, or `None` for unbounded.
+    pub bounded_load: Option<f64>,
 }
 
 impl Config {
@@ -102,6 +144,9 @@ impl Config {
             seed: None,
             vnodes: DEFAULT_VNODES,
             decay_ms: DEFAULT_DECAY_MS,
+            secret: None,
+            table_size: DEFAULT_TABLE_SIZE,
+            bounded_load: None,
         }
     }
 
@@ -121,11 +166,11 @@ impl Config {
         };
         check_no_duplicates(entries, "options", Code::InvalidOptions)?;
         for (k, _) in entries {
-            if !["strategy", "nodes", "seed", "vnodes", "decayMs"].contains(&k.as_str()) {
+            if !OPTIONS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring) and decayMs (least-latency)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev) and boundedLoad (ring, rendezvous, maglev)"
                     ),
                 ));
             }
@@ -217,6 +262,61 @@ impl Config {
         if let Some(v) = get(entries, "decayMs") {
             only_for(strategy, StrategyKind::LeastLatency, "decayMs")?;
             cfg.decay_ms = parse_ms(v, "options.decayMs", false, Code::InvalidOption)?;
+        }
+        if let Some(v) = get(entries, "secret") {
+            if !strategy.needs_key() {
+                return Err(not_for(
+                    "secret",
+                    "the hashing strategies (ring, rendezvous, maglev, jump)",
+                    strategy,
+                ));
+            }
+            cfg.secret = Some(parse_secret(v)?);
+        }
+        if let Some(v) = get(entries, "tableSize") {
+            only_for(strategy, StrategyKind::Maglev, "tableSize")?;
+            let m = parse_int(v, "options.tableSize", 2, MAX_TABLE_SIZE as u64)? as u32;
+            if !is_prime(m) {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!("options.tableSize must be a prime number (maglev needs it so every skip visits every slot), got {m}; 65537 is the default"),
+                ));
+            }
+            cfg.table_size = m;
+        }
+        if let Some(v) = get(entries, "boundedLoad") {
+            if !strategy.can_bound() {
+                return Err(not_for(
+                    "boundedLoad",
+                    "ring, rendezvous and maglev",
+                    strategy,
+                ));
+            }
+            cfg.bounded_load = match v {
+                Value::Bool(true) => Some(DEFAULT_LOAD_FACTOR),
+                Value::Bool(false) => None,
+                Value::Num(c) if c.is_finite() && *c > 1.0 && *c <= MAX_LOAD_FACTOR => Some(*c),
+                Value::Num(c) => {
+                    return Err(Error::new(
+                        Code::InvalidOption,
+                        format!("options.boundedLoad must be true (c = {DEFAULT_LOAD_FACTOR}) or a load factor c > 1 and <= {MAX_LOAD_FACTOR}, got {}", fmt_num(*c)),
+                    ))
+                }
+                other => {
+                    return Err(Error::new(
+                        Code::InvalidOption,
+                        format!("options.boundedLoad must be true or a load factor c > 1, got {}", other.kind()),
+                    ))
+                }
+            };
+        }
+        if strategy == StrategyKind::Jump {
+            for (i, n) in cfg.nodes.iter().enumerate() {
+                validate_jump_weight(n.weight, &format!("nodes[{i}].weight"))?;
+            }
+        }
+        if strategy == StrategyKind::Maglev && cfg.nodes.len() >= cfg.table_size as usize {
+            return Err(maglev_too_small(cfg.nodes.len(), cfg.table_size));
         }
         Ok(cfg)
     }
@@ -386,6 +486,83 @@ pub fn fmt_num(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+const OPTIONS: [&str; 8] = [
+    "strategy",
+    "nodes",
+    "seed",
+    "vnodes",
+    "decayMs",
+    "secret",
+    "tableSize",
+    "boundedLoad",
+];
+
+/// Jump gives each node `weight` buckets, so weights must be whole numbers.
+pub fn validate_jump_weight(w: f64, what: &str) -> Result<()> {
+    if w.fract() != 0.0 {
+        return Err(Error::new(
+            Code::InvalidWeight,
+            format!("{what} is {}, but strategy \"jump\" gives each node `weight` buckets, so weights must be whole numbers", fmt_num(w)),
+        ));
+    }
+    Ok(())
+}
+
+pub fn maglev_too_small(nodes: usize, m: u32) -> Error {
+    Error::new(
+        Code::TooLarge,
+        format!("{nodes} nodes do not fit a maglev table of {m} slots; use a prime tableSize well above the node count (the paper suggests 100 times it)"),
+    )
+}
+
+/// Deterministic primality by trial division (tables are at most 2^24, so at most 2^12 divisions).
+pub fn is_prime(n: u32) -> bool {
+    if n < 2 {
+        return false;
+    }
+    let mut d = 2u32;
+    while d * d <= n {
+        if n % d == 0 {
+            return false;
+        }
+        d += 1;
+    }
+    true
+}
+
+fn parse_secret(v: &Value) -> Result<Secret> {
+    let bad = |got: &str| {
+        Error::new(
+            Code::InvalidOption,
+            format!("options.secret must be 32 hexadecimal digits (a 128-bit SipHash key, e.g. from crypto.getRandomValues), got {got}"),
+        )
+    };
+    let Value::Str(s) = v else {
+        return Err(bad(v.kind()));
+    };
+    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(&format!(
+            "a string of {} characters",
+            s.chars().count()
+        )));
+    }
+    let mut key = [0u8; 16];
+    for (i, k) in key.iter_mut().enumerate() {
+        *k = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad("a non-hex string"))?;
+    }
+    Ok(Secret(key))
+}
+
+fn not_for(option: &str, who: &str, strategy: StrategyKind) -> Error {
+    Error::new(
+        Code::UnknownOption,
+        format!(
+            "option {option:?} applies only to {who}, not {:?}; remove it",
+            strategy.name()
+        ),
+    )
 }
 
 fn strategy_list() -> String {

@@ -13,11 +13,15 @@ use crate::config::{
     validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES,
 };
 use crate::error::{Code, Error, Result};
-use crate::hash::{key_hash, DEFAULT_SEED};
+use crate::hash::{key_hash_with, Secret, DEFAULT_SEED};
 use crate::node::NodeState;
 use crate::rng::Rng;
+use crate::strategy::bounded_load::BoundedLoad;
+use crate::strategy::jump::Jump;
 use crate::strategy::ketama_ring::KetamaRing;
+use crate::strategy::maglev::Maglev;
 use crate::strategy::peak_ewma::LeastLatency;
+use crate::strategy::rendezvous::Rendezvous;
 use crate::strategy::round_robin::RoundRobin;
 use crate::strategy::smooth_wrr::SmoothWrr;
 use crate::strategy::weighted_random::WeightedRandom;
@@ -46,6 +50,7 @@ pub struct Router {
     by_id: BTreeMap<Box<str>, usize>,
     strategy: Box<dyn Strategy>,
     hash_seed: u64,
+    secret: Option<Secret>,
     rng: Rng,
     /// False until `rng` holds a real seed (the `seed` option, or entropy drawn on first use).
     rng_seeded: bool,
@@ -79,12 +84,25 @@ impl Router {
             ));
         }
         let hash_seed = cfg.seed.unwrap_or(DEFAULT_SEED);
-        let strategy: Box<dyn Strategy> = match cfg.strategy {
-            StrategyKind::Random => Box::<WeightedRandom>::default(),
-            StrategyKind::RoundRobin => Box::<RoundRobin>::default(),
-            StrategyKind::WeightedRoundRobin => Box::<SmoothWrr>::default(),
-            StrategyKind::LeastLatency => Box::new(LeastLatency::new(cfg.decay_ms)),
-            StrategyKind::Ring => Box::new(KetamaRing::new(cfg.vnodes, hash_seed)),
+        let seed = hash_seed;
+        let strategy: Box<dyn Strategy> = match (cfg.strategy, cfg.bounded_load) {
+            (StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
+            (StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
+            (StrategyKind::WeightedRoundRobin, _) => Box::<SmoothWrr>::default(),
+            (StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
+            (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
+            (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
+            (StrategyKind::Ring, Some(c)) => {
+                Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c))
+            }
+            (StrategyKind::Rendezvous, None) => Box::new(Rendezvous::new(seed)),
+            (StrategyKind::Rendezvous, Some(c)) => {
+                Box::new(BoundedLoad::new(Rendezvous::new(seed), c))
+            }
+            (StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
+            (StrategyKind::Maglev, Some(c)) => {
+                Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c))
+            }
         };
         let mut r = Router {
             kind: cfg.strategy,
@@ -92,6 +110,7 @@ impl Router {
             by_id: BTreeMap::new(),
             strategy,
             hash_seed,
+            secret: cfg.secret,
             rng: Rng::new(cfg.seed.unwrap_or(0)),
             rng_seeded: cfg.seed.is_some(),
             entropy,
@@ -153,10 +172,15 @@ impl Router {
         self.kind == StrategyKind::LeastLatency
     }
 
+    /// The in-flight count of the node at `idx`.
+    pub fn inflight(&self, idx: usize) -> u32 {
+        self.nodes[idx].inflight
+    }
+
     fn ctx_parts(&mut self, key: Option<&[u8]>) -> Result<u64> {
         let needs_key = self.kind.needs_key();
         let h = match key {
-            Some(k) if needs_key => key_hash(k, self.hash_seed),
+            Some(k) if needs_key => key_hash_with(k, self.hash_seed, self.secret.as_ref()),
             Some(_) => 0,
             None if needs_key => {
                 return Err(Error::new(
@@ -230,10 +254,35 @@ impl Router {
     }
 
     fn note_pick(&mut self, i: usize) {
-        let n = &mut self.nodes[i];
-        n.picks += 1;
-        if self.kind == StrategyKind::LeastLatency {
-            n.inflight = n.inflight.saturating_add(1);
+        self.nodes[i].picks += 1;
+    }
+
+    /// `pick`, then [`Router::begin`] on the node: the request now counts as in flight until `end`.
+    pub fn acquire(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        let got = self.pick(key, now_ms)?;
+        if let Some(i) = got {
+            self.nodes[i].inflight = self.nodes[i].inflight.saturating_add(1);
+        }
+        Ok(got)
+    }
+
+    /// One more request in flight to `id` (read by least-latency and bounded loads).
+    pub fn begin(&mut self, id: &str) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let n = &mut self.nodes[idx];
+        n.inflight = n.inflight.saturating_add(1);
+        Ok(())
+    }
+
+    /// One request to `id` finished; with an outcome, also [`Router::report`]s it. Ending more requests than
+    /// were begun leaves the count at 0.
+    pub fn end(&mut self, id: &str, outcome: Option<Outcome>, now_ms: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let n = &mut self.nodes[idx];
+        n.inflight = n.inflight.saturating_sub(1);
+        match outcome {
+            Some(o) => self.report(id, o, now_ms),
+            None => Ok(()),
         }
     }
 
@@ -296,7 +345,8 @@ impl Router {
         Ok(())
     }
 
-    /// Records the outcome of one request sent to `id`, at time `now_ms`.
+    /// Records the outcome of one request sent to `id`, at time `now_ms`. In-flight counts are not touched
+    /// (see [`Router::end`]).
     pub fn report(&mut self, id: &str, outcome: Outcome, now_ms: f64) -> Result<()> {
         let idx = self.index_of(id)?;
         let tau = self.decay_ms;
@@ -306,7 +356,6 @@ impl Router {
         } else {
             n.failures += 1;
         }
-        n.inflight = n.inflight.saturating_sub(1);
         if let Some(ms) = outcome.latency_ms {
             n.latency.observe(ms, now_ms, tau);
         }

@@ -13,9 +13,20 @@ fn entropy() -> u64 {
 }
 
 fn router(kind: StrategyKind, nodes: &[(&str, f64)], seed: Option<u64>) -> Router {
+    // Jump needs whole weights (buckets).
+    let whole = |w: f64| {
+        if kind == StrategyKind::Jump {
+            w.ceil()
+        } else {
+            w
+        }
+    };
     let mut cfg = Config::new(
         kind,
-        nodes.iter().map(|&(id, w)| NodeSpec::new(id, w)).collect(),
+        nodes
+            .iter()
+            .map(|&(id, w)| NodeSpec::new(id, whole(w)))
+            .collect(),
     );
     cfg.seed = seed;
     Router::new(cfg, entropy).unwrap()
@@ -385,10 +396,10 @@ fn least_latency_penalizes_in_flight() {
         )
         .unwrap();
     }
-    // Picks without reports pile up in flight; two equal nodes must then alternate, not herd.
+    // Requests acquired and not yet ended pile up in flight; two equal nodes must then alternate, not herd.
     let mut counts = [0usize; 2];
     for _ in 0..100 {
-        counts[r.pick(None, 0.0).unwrap().unwrap()] += 1;
+        counts[r.acquire(None, 0.0).unwrap().unwrap()] += 1;
     }
     assert!(counts[0].abs_diff(counts[1]) <= 2, "{counts:?}");
     let stats = r.stats(0.0);

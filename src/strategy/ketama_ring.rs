@@ -13,7 +13,7 @@
 //! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(log P), `pickN` walks the
 //! ring clockwise until it has met n distinct nodes.
 
-use super::{Ctx, Strategy};
+use super::{pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::hash::point_hash;
@@ -198,25 +198,31 @@ impl Strategy for KetamaRing {
         Some(self.owners[self.start(cx.key_hash)] as usize)
     }
 
-    /// Walks clockwise from the key's point, collecting distinct owners.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+    }
+}
+
+impl Preference for KetamaRing {
+    /// Clockwise from the key's point, each owner the first time it is met.
+    fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
         let len = self.hashes.len();
         if len == 0 {
             return;
         }
-        let want = n.min(nodes.len());
-        let start = self.start(cx.key_hash);
+        let start = self.start(key_hash);
+        let mut met = Vec::new();
         for step in 0..len {
             let o = self.owners[(start + step) % len] as usize;
             if !self.seen[o] {
                 self.seen[o] = true;
-                out.push(o);
-                if out.len() == want {
+                met.push(o);
+                if visit(o) {
                     break;
                 }
             }
         }
-        for &o in out.iter() {
+        for o in met {
             self.seen[o] = false;
         }
     }

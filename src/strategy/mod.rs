@@ -5,8 +5,12 @@
 //! so each strategy can keep its own state (ring points, smooth-WRR current weights) in step without a full
 //! rebuild; `build` is the bulk form used at construction.
 
+pub mod bounded_load;
+pub mod jump;
 pub mod ketama_ring;
+pub mod maglev;
 pub mod peak_ewma;
+pub mod rendezvous;
 pub mod round_robin;
 pub mod smooth_wrr;
 pub mod weighted_random;
@@ -45,6 +49,32 @@ pub trait Strategy {
     /// Up to `n` distinct nodes in preference order; `out` is empty on entry. `out[0]` is what `pick` would
     /// have returned in the same state.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>);
+}
+
+/// A consistent-hashing strategy's order of preference for a key: the basis of `pickN`, of bounded loads
+/// (the first node with room) and of health filtering (the first healthy node).
+pub trait Preference {
+    /// Calls `visit` with each node in this key's preference order, each node at most once, until `visit`
+    /// returns true (stop) or every node was visited.
+    fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool);
+}
+
+/// `pickN` from a preference order: the first `n` distinct nodes.
+pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
+    p: &mut P,
+    nodes: &[NodeState],
+    key_hash: u64,
+    n: usize,
+    out: &mut Vec<usize>,
+) {
+    let want = n.min(nodes.len());
+    if want == 0 {
+        return;
+    }
+    p.walk(nodes, key_hash, &mut |i| {
+        out.push(i);
+        out.len() == want
+    });
 }
 
 /// Appends the nodes not yet in `out`, ordered by `score` ascending (ties by index), until `out` has `n`.

@@ -1,0 +1,79 @@
+//! Consistent hashing with bounded loads (Mirrokni, Thorup & Zadimoghaddam, SODA 2018), as a wrapper over any
+//! strategy with a [`Preference`] order.
+//!
+//! With load factor c > 1 and L requests in flight, the request being placed may go to node i only while
+//! `inflight_i < ceil(c × (L + 1) × w_i / Σw)` (the paper's capacity ⌈c·m/n⌉, split by weight). The pick is
+//! the first node in the key's preference order with room. Since the capacities sum to at least c(L + 1) > L,
+//! some node always has room. When loads drop, the capacity test passes again at the key's first choice, so
+//! keys return home by themselves; nothing is remembered between picks.
+//!
+//! In-flight counts come from the Router (`begin`/`end`, or `acquire` and its lease); a plain `pick` does not
+//! change them.
+
+use super::{Ctx, Preference, Strategy};
+use crate::error::Result;
+use crate::node::NodeState;
+
+#[derive(Debug)]
+pub struct BoundedLoad<S> {
+    inner: S,
+    c: f64,
+}
+
+impl<S> BoundedLoad<S> {
+    pub fn new(inner: S, c: f64) -> Self {
+        BoundedLoad { inner, c }
+    }
+}
+
+/// Whether a node has room for one more request: `inflight_i < ceil(c × (L + 1) × w_i / Σw)`.
+fn capacity(nodes: &[NodeState], c: f64) -> impl Fn(&NodeState) -> bool {
+    let total: u64 = nodes.iter().map(|n| n.inflight as u64).sum();
+    let wsum: f64 = nodes.iter().map(|n| n.weight).sum();
+    let num = c * (total + 1) as f64;
+    move |n: &NodeState| (n.inflight as f64) < (num * n.weight / wsum).ceil()
+}
+
+impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
+    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+        self.inner.build(nodes)
+    }
+    fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+        self.inner.add(nodes, idx)
+    }
+    fn remove(&mut self, nodes: &[NodeState], idx: usize) {
+        self.inner.remove(nodes, idx)
+    }
+    fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
+        self.inner.reweight(nodes, idx, old_weight)
+    }
+
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        let room = capacity(nodes, self.c);
+        let mut got = None;
+        self.inner.walk(nodes, cx.key_hash, &mut |i| {
+            let ok = room(&nodes[i]);
+            if ok {
+                got = Some(i);
+            }
+            ok
+        });
+        got
+    }
+
+    /// Nodes with room in preference order, then the full ones in preference order.
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        let room = capacity(nodes, self.c);
+        let want = n.min(nodes.len());
+        let mut full = Vec::new();
+        self.inner.walk(nodes, cx.key_hash, &mut |i| {
+            if room(&nodes[i]) {
+                out.push(i);
+            } else {
+                full.push(i);
+            }
+            out.len() == want
+        });
+        out.extend(full.into_iter().take(want - out.len()));
+    }
+}

@@ -1,0 +1,107 @@
+//! Weighted rendezvous (highest random weight) hashing, Thaler & Ravishankar 1998, with the logarithmic
+//! weighting of Schindelhauer & Schomaker, "Weighted distributed hash tables" (SPAA 2005).
+//!
+//! For key k and node i with weight wᵢ: uᵢ = [`unit_open`]`(`[`mix64`]`(hash(k), hash(idᵢ)))` in (0, 1) and
+//! scoreᵢ = −wᵢ / ln uᵢ. The highest score wins; equal scores go to the smaller id (bytes). Since −ln uᵢ is
+//! exponential with rate 1, scoreᵢ⁻¹ is exponential with rate wᵢ, and the node with the smallest is node i with
+//! probability exactly wᵢ / Σw. Every node's score depends only on the key and that node, so adding, removing
+//! or reweighting one node moves only keys to or from it, the minimum possible. `ln` is [`detmath::ln`], so the
+//! scores are bit-identical on every platform.
+//!
+//! Node hashes are XXH3-64 of the id with the Router's seed. Costs: O(N) per `pick`; `pickN` O(N log n);
+//! membership changes O(1) (plus the node-table shift on remove).
+
+use super::{Ctx, Preference, Strategy};
+use crate::detmath;
+use crate::error::Result;
+use crate::hash::{key_hash, mix64, unit_open};
+use crate::node::NodeState;
+use core::cmp::Ordering;
+
+#[derive(Debug)]
+pub struct Rendezvous {
+    seed: u64,
+    node_hash: Vec<u64>,
+    scratch: Vec<(f64, usize)>,
+}
+
+impl Rendezvous {
+    pub fn new(seed: u64) -> Rendezvous {
+        Rendezvous {
+            seed,
+            node_hash: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The score of node `i` for a key.
+    #[inline]
+    pub fn score(&self, nodes: &[NodeState], i: usize, key_hash: u64) -> f64 {
+        -nodes[i].weight / detmath::ln(unit_open(mix64(key_hash, self.node_hash[i])))
+    }
+
+    /// Better first: higher score, then smaller id.
+    fn order(nodes: &[NodeState], a: (f64, usize), b: (f64, usize)) -> Ordering {
+        b.0.total_cmp(&a.0)
+            .then_with(|| nodes[a.1].id.as_bytes().cmp(nodes[b.1].id.as_bytes()))
+    }
+
+    fn scored(&mut self, nodes: &[NodeState], key_hash: u64) -> Vec<(f64, usize)> {
+        let mut v = core::mem::take(&mut self.scratch);
+        v.clear();
+        v.extend((0..nodes.len()).map(|i| (self.score(nodes, i, key_hash), i)));
+        v
+    }
+}
+
+impl Strategy for Rendezvous {
+    fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+        self.node_hash
+            .push(key_hash(nodes[idx].id.as_bytes(), self.seed));
+        Ok(())
+    }
+
+    fn remove(&mut self, _: &[NodeState], idx: usize) {
+        self.node_hash.remove(idx);
+    }
+
+    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
+        Ok(())
+    }
+
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        let mut best: Option<(f64, usize)> = None;
+        for i in 0..nodes.len() {
+            let cand = (self.score(nodes, i, cx.key_hash), i);
+            if best.is_none_or(|b| Self::order(nodes, cand, b) == Ordering::Less) {
+                best = Some(cand);
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        let mut v = self.scored(nodes, cx.key_hash);
+        let n = n.min(v.len());
+        if n > 0 && n < v.len() {
+            v.select_nth_unstable_by(n - 1, |a, b| Self::order(nodes, *a, *b));
+            v.truncate(n);
+        }
+        v.sort_unstable_by(|a, b| Self::order(nodes, *a, *b));
+        out.extend(v.iter().map(|p| p.1));
+        self.scratch = v;
+    }
+}
+
+impl Preference for Rendezvous {
+    fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
+        let mut v = self.scored(nodes, key_hash);
+        v.sort_unstable_by(|a, b| Self::order(nodes, *a, *b));
+        for &(_, i) in &v {
+            if visit(i) {
+                break;
+            }
+        }
+        self.scratch = v;
+    }
+}
