@@ -2,7 +2,15 @@
 // bundlers, and "edgeroute/web") exports these.
 
 /** The routing strategies. */
-export type Strategy = "random" | "round-robin" | "weighted-round-robin" | "least-latency" | "ring";
+export type Strategy =
+  | "random"
+  | "round-robin"
+  | "weighted-round-robin"
+  | "least-latency"
+  | "ring"
+  | "rendezvous"
+  | "maglev"
+  | "jump";
 
 /** One origin. `id` is what `pick` returns; 1 to 256 bytes of UTF-8, unique within a Router. */
 export interface NodeSpec {
@@ -28,10 +36,41 @@ interface CommonOptions {
   seed?: number;
 }
 
-export interface RingOptions extends CommonOptions {
+interface HashingOptions extends CommonOptions {
+  /**
+   * 32 hexadecimal digits: a 128-bit key. Keys are then hashed with keyed SipHash-2-4, so nobody without the
+   * secret can craft keys that pile onto one node. Every isolate that must agree needs the same secret.
+   */
+  secret?: string;
+}
+
+interface BoundableOptions extends HashingOptions {
+  /**
+   * Consistent hashing with bounded loads: `true` for load factor c = 1.25, or c > 1. No node takes more than
+   * ceil(c x its weighted share) of the requests in flight (counted by acquire/begin/end).
+   */
+  boundedLoad?: boolean | number;
+}
+
+export interface RingOptions extends BoundableOptions {
   strategy: "ring";
   /** Ring points per unit of weight, 1 to 10000. Default 160. */
   vnodes?: number;
+}
+
+export interface RendezvousOptions extends BoundableOptions {
+  strategy: "rendezvous";
+}
+
+export interface MaglevOptions extends BoundableOptions {
+  strategy: "maglev";
+  /** Lookup table size, a prime above the node count. Default 65537. */
+  tableSize?: number;
+}
+
+export interface JumpOptions extends HashingOptions {
+  /** Each node owns `weight` buckets, so weights must be whole numbers. */
+  strategy: "jump";
 }
 
 export interface LeastLatencyOptions extends CommonOptions {
@@ -45,7 +84,13 @@ export interface SimpleOptions extends CommonOptions {
 }
 
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
-export type RouterOptions = RingOptions | LeastLatencyOptions | SimpleOptions;
+export type RouterOptions =
+  | RingOptions
+  | RendezvousOptions
+  | MaglevOptions
+  | JumpOptions
+  | LeastLatencyOptions
+  | SimpleOptions;
 
 /** A routing key: a string (hashed as its UTF-8 bytes) or raw bytes. */
 export type Key = string | Uint8Array;
@@ -57,6 +102,14 @@ export interface Outcome {
   latencyMs?: number;
 }
 
+/** A request in flight, from `acquire`. */
+export interface Lease {
+  /** The node serving the request. */
+  readonly id: string;
+  /** Ends the request (reporting `outcome` if given). Returns false if it had already ended or its node is gone. */
+  end(outcome?: Outcome): boolean;
+}
+
 /** Per-node figures from `stats()`. */
 export interface NodeStats {
   id: string;
@@ -65,7 +118,7 @@ export interface NodeStats {
   picks: number;
   successes: number;
   failures: number;
-  /** Picked but not yet reported (counted by "least-latency"). */
+  /** Requests in flight: begun (`begin`, `acquire`) and not yet ended. */
   inflight: number;
   /** Decayed latency estimate in ms, or null before the first latency report. */
   ewmaMs: number | null;
@@ -102,10 +155,16 @@ export declare class Router {
   /** The strategy given at construction. */
   readonly strategy: Strategy;
   /**
-   * The node for this key, or undefined when the pool is empty. "ring" needs a key; the other strategies
-   * ignore it and may be called with none.
+   * The node for this key, or undefined when the pool is empty. The hashing strategies (ring, rendezvous,
+   * maglev, jump) need a key; the others ignore it and may be called with none. Changes no in-flight count.
    */
   pick(key?: Key): string | undefined;
+  /** Like `pick`, and counts the request as in flight on that node until `lease.end()`. */
+  acquire(key?: Key): Lease | undefined;
+  /** Counts one more request in flight to `id` (e.g. when failing over to pickN's next node). */
+  begin(id: string): void;
+  /** Ends one request in flight to `id`, reporting `outcome` if given. */
+  end(id: string, outcome?: Outcome): void;
   /** Up to n distinct node ids in preference (failover) order; the first is what `pick` would return. */
   pickN(key: Key | undefined, n: number): string[];
   /** Adds a node. Throws ERR_DUPLICATE_ID, ERR_INVALID_ID, ERR_INVALID_WEIGHT, ERR_UNKNOWN_FIELD. */
@@ -114,7 +173,7 @@ export declare class Router {
   remove(id: string): boolean;
   /** Changes a node's weight. Throws ERR_UNKNOWN_NODE or ERR_INVALID_WEIGHT. */
   setWeight(id: string, weight: number): void;
-  /** Reports a request's outcome; ends one in-flight request of that node. */
+  /** Records a request's outcome (feeds least-latency's EWMA); in-flight counts are not touched. */
   report(id: string, outcome: Outcome): void;
   /** The pool, in insertion order. */
   nodes(): NodeInfo[];

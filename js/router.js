@@ -54,6 +54,30 @@ function badKey(key) {
   return fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
 }
 
+/** One request in flight, from `router.acquire(key)`. `end()` finishes it once; later calls do nothing. */
+class Lease {
+  #router;
+  #open = true;
+  constructor(router, id) {
+    this.#router = router;
+    /** The node serving this request. */
+    this.id = id;
+  }
+  /** Ends the request, reporting `outcome` if given. Returns false if it had ended or its node was removed. */
+  end(outcome) {
+    if (!this.#open) return false;
+    try {
+      this.#router.end(this.id, outcome);
+    } catch (e) {
+      if (e.code !== "ERR_UNKNOWN_NODE") throw e;
+      this.#open = false;
+      return false;
+    }
+    this.#open = false;
+    return true;
+  }
+}
+
 /**
  * Makes the Router class over a wasm-bindgen glue module. `getGlue()` returns the glue once the wasm is ready
  * (the web entry throws ERR_NOT_INITIALIZED from it until `init()` has run).
@@ -87,24 +111,48 @@ function bindRouter(getGlue) {
       return this.#strategy;
     }
 
-    pick(key) {
+    #pickIndex(key, acquire) {
       const w = this.#live();
-      let i;
       try {
         if (typeof key === "string") {
           if (!key.isWellFormed()) throw badKey(key);
-          i = w.pick_str(key);
-        } else if (key instanceof Uint8Array) {
-          i = w.pick_bytes(key);
-        } else if (key === undefined) {
-          i = w.pick_none();
-        } else {
-          throw badKey(key);
+          return acquire ? w.acquire_str(key) : w.pick_str(key);
         }
+        if (key instanceof Uint8Array) return acquire ? w.acquire_bytes(key) : w.pick_bytes(key);
+        if (key === undefined) return acquire ? w.acquire_none() : w.pick_none();
+        throw badKey(key);
       } catch (e) {
         throw adopt(e);
       }
+    }
+
+    pick(key) {
+      const i = this.#pickIndex(key, false);
       return i < 0 ? undefined : this.#ids[i];
+    }
+
+    /** `pick`, counting the request as in flight until the returned lease's `end()`. */
+    acquire(key) {
+      const i = this.#pickIndex(key, true);
+      return i < 0 ? undefined : new Lease(this, this.#ids[i]);
+    }
+
+    begin(id) {
+      const w = this.#live();
+      try {
+        w.begin(id);
+      } catch (e) {
+        throw adopt(e);
+      }
+    }
+
+    end(id, outcome) {
+      const w = this.#live();
+      try {
+        w.end(id, outcome);
+      } catch (e) {
+        throw adopt(e);
+      }
     }
 
     pickN(key, n) {

@@ -175,9 +175,14 @@ impl WasmRouter {
         }
     }
 
-    fn pick_key(&mut self, key: Option<&[u8]>) -> JsResult<i32> {
+    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> JsResult<i32> {
         let now = self.now();
-        match self.inner.pick(key, now) {
+        let got = if acquire {
+            self.inner.acquire(key, now)
+        } else {
+            self.inner.pick(key, now)
+        };
+        match got {
             Ok(Some(i)) => Ok(i as i32),
             Ok(None) => Ok(-1),
             Err(e) => Err(js_error(e)),
@@ -185,15 +190,46 @@ impl WasmRouter {
     }
 
     pub fn pick_str(&mut self, key: &str) -> JsResult<i32> {
-        self.pick_key(Some(key.as_bytes()))
+        self.pick_key(Some(key.as_bytes()), false)
     }
 
     pub fn pick_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
-        self.pick_key(Some(key))
+        self.pick_key(Some(key), false)
     }
 
     pub fn pick_none(&mut self) -> JsResult<i32> {
-        self.pick_key(None)
+        self.pick_key(None, false)
+    }
+
+    pub fn acquire_str(&mut self, key: &str) -> JsResult<i32> {
+        self.pick_key(Some(key.as_bytes()), true)
+    }
+
+    pub fn acquire_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
+        self.pick_key(Some(key), true)
+    }
+
+    pub fn acquire_none(&mut self) -> JsResult<i32> {
+        self.pick_key(None, true)
+    }
+
+    pub fn begin(&mut self, id: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "begin(id): id")?;
+        self.inner.begin(&id).map_err(js_error)
+    }
+
+    /// `end(id, outcome?)`: `outcome` undefined means none.
+    pub fn end(&mut self, id: JsValue, outcome: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "end(id, outcome): id")?;
+        let o = if outcome.is_undefined() {
+            None
+        } else {
+            let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
+            Some(Outcome::from_value(&v).map_err(js_error)?)
+        };
+        self.inner
+            .end(&id, o, js_sys::Date::now())
+            .map_err(js_error)
     }
 
     fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Uint32Array> {

@@ -1,4 +1,5 @@
-//! Golden vectors: fixed keys to fixed nodes for the ring, pinned in `tests/golden/ring.json`.
+//! Golden vectors: fixed keys to fixed nodes for every consistent-hashing strategy (ring, rendezvous, maglev,
+//! jump, with and without a secret), pinned in `tests/golden/vectors.json`.
 //!
 //! The same file is asserted by the wasm-bindgen tests (Node and Chromium) and by the JS tests of the packed
 //! package (Node, Deno, workerd, a page), so one mapping holds on every platform. To change the mapping on
@@ -8,7 +9,7 @@
 use edgeroute::{NodeSpec, Router, Value};
 use serde_json::{json, Value as Json};
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/ring.json");
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/vectors.json");
 
 fn key_bytes(k: &Json) -> Vec<u8> {
     match k {
@@ -44,7 +45,10 @@ fn apply(r: &mut Router, op: &Json) {
 
 fn build(case: &Json) -> Router {
     let opts: Value = serde_json::from_value(case["options"].clone()).unwrap();
-    let mut r = Router::from_value(&opts, || unreachable!("ring draws no randomness")).unwrap();
+    let mut r = Router::from_value(&opts, || {
+        unreachable!("hashing strategies draw no randomness")
+    })
+    .unwrap();
     for op in case["ops"].as_array().unwrap() {
         apply(&mut r, op);
     }
@@ -77,11 +81,15 @@ fn spec() -> Vec<Json> {
     let five: Vec<Json> = (1..=5)
         .map(|i| json!({ "id": format!("origin-{i}.example:8080") }))
         .collect();
+    let secret = "000102030405060708090a0b0c0d0e0f";
+    let skewed = json!([{ "id": "a", "weight": 1 }, { "id": "b", "weight": 2 }, { "id": "c", "weight": 3 }, { "id": "d", "weight": 4 }]);
+    let churn = json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "e", "weight": 2 } },
+                       { "op": "setWeight", "id": "c", "weight": 1 }, { "op": "remove", "id": "a" }]);
     let cases = vec![
         ("readme-example", base.clone(), json!([])),
         (
             "default-seed-five-origins",
-            json!({ "strategy": "ring", "nodes": five }),
+            json!({ "strategy": "ring", "nodes": five.clone() }),
             json!([]),
         ),
         (
@@ -95,6 +103,46 @@ fn spec() -> Vec<Json> {
             base,
             json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "d", "weight": 1.5 } },
                    { "op": "setWeight", "id": "c", "weight": 3 }]),
+        ),
+        (
+            "ring-secret",
+            json!({ "strategy": "ring", "nodes": five.clone(), "secret": secret }),
+            json!([]),
+        ),
+        (
+            "rendezvous-skewed",
+            json!({ "strategy": "rendezvous", "nodes": skewed.clone(), "seed": 7 }),
+            json!([]),
+        ),
+        (
+            "rendezvous-secret-churn",
+            json!({ "strategy": "rendezvous", "nodes": skewed.clone(), "secret": secret }),
+            churn.clone(),
+        ),
+        (
+            "maglev-default-table",
+            json!({ "strategy": "maglev", "nodes": five.clone() }),
+            json!([]),
+        ),
+        (
+            "maglev-small-table-skewed-churn",
+            json!({ "strategy": "maglev", "nodes": skewed.clone(), "tableSize": 101, "seed": 3 }),
+            churn.clone(),
+        ),
+        (
+            "jump-skewed",
+            json!({ "strategy": "jump", "nodes": skewed.clone() }),
+            json!([]),
+        ),
+        (
+            "jump-secret-churn",
+            json!({ "strategy": "jump", "nodes": skewed, "secret": secret, "seed": 9 }),
+            churn,
+        ),
+        (
+            "ring-bounded-idle",
+            json!({ "strategy": "ring", "nodes": five, "boundedLoad": true }),
+            json!([]),
         ),
     ];
     cases
@@ -128,7 +176,7 @@ fn ring_golden_vectors() {
     let doc: Json =
         serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 4);
+    assert_eq!(cases.len(), 12);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const GOLDEN: &str = include_str!("golden/ring.json");
+const GOLDEN: &str = include_str!("golden/vectors.json");
 
 fn js(v: &Json) -> JsValue {
     JSON::parse(&v.to_string()).unwrap()

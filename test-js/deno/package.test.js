@@ -1,7 +1,7 @@
 // The packed package from Deno (npm package `deno`), resolved through package.json + node_modules.
 import assert from "node:assert/strict";
 import { Router, EdgerouteError, version } from "edgeroute";
-import golden from "../golden/ring.json" with { type: "json" };
+import golden from "../golden/vectors.json" with { type: "json" };
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
 Deno.test("edgeroute resolves to the deno entry", () => {

@@ -5,7 +5,7 @@ const { readFileSync } = require("node:fs");
 const path = require("node:path");
 const { Router, EdgerouteError, version } = require("edgeroute");
 
-const golden = JSON.parse(readFileSync(path.join(__dirname, "../golden/ring.json"), "utf8"));
+const golden = JSON.parse(readFileSync(path.join(__dirname, "../golden/vectors.json"), "utf8"));
 
 test("require resolves the node CJS entry", () => {
   assert.match(require.resolve("edgeroute"), /node_modules\/edgeroute\/node\.cjs$/);

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { Router, EdgerouteError, version } from "edgeroute";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
-const golden = JSON.parse(readFileSync(new URL("../golden/ring.json", import.meta.url), "utf8"));
+const golden = JSON.parse(readFileSync(new URL("../golden/vectors.json", import.meta.url), "utf8"));
 
 test("import resolves the node ESM entry", () => {
   assert.match(import.meta.resolve("edgeroute"), /node_modules\/edgeroute\/node\.mjs$/);

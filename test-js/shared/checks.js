@@ -21,7 +21,7 @@ function keyOf(k) {
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The golden vectors of tests/golden/ring.json. */
+/** The golden vectors of tests/golden/vectors.json. */
 export function goldenChecks(Router, golden) {
   const { check, result } = recorder();
   for (const c of golden.cases) {
@@ -87,6 +87,21 @@ export const BAD_INPUTS = [
   ["seed negative", (R) => new R({ strategy: "ring", nodes: NODES, seed: -1 }), "ERR_INVALID_OPTION"],
   ["seed unsafe", (R) => new R({ strategy: "ring", nodes: NODES, seed: 2 ** 53 }), "ERR_INVALID_OPTION"],
   ["decayMs zero", (R) => new R({ strategy: "least-latency", nodes: NODES, decayMs: 0 }), "ERR_INVALID_OPTION"],
+  ["secret too short", (R) => new R({ strategy: "ring", nodes: NODES, secret: "abc" }), "ERR_INVALID_OPTION"],
+  ["secret not hex", (R) => new R({ strategy: "rendezvous", nodes: NODES, secret: "z".repeat(32) }), "ERR_INVALID_OPTION"],
+  ["secret on random", (R) => new R({ strategy: "random", nodes: NODES, secret: "0".repeat(32) }), "ERR_UNKNOWN_OPTION"],
+  ["tableSize not prime", (R) => new R({ strategy: "maglev", nodes: NODES, tableSize: 65536 }), "ERR_INVALID_OPTION"],
+  ["tableSize below node count", (R) => new R({ strategy: "maglev", nodes: NODES, tableSize: 3 }), "ERR_TOO_LARGE"],
+  ["tableSize on ring", (R) => new R({ strategy: "ring", nodes: NODES, tableSize: 7 }), "ERR_UNKNOWN_OPTION"],
+  ["boundedLoad on jump", (R) => new R({ strategy: "jump", nodes: NODES, boundedLoad: true }), "ERR_UNKNOWN_OPTION"],
+  ["boundedLoad of 1", (R) => new R({ strategy: "ring", nodes: NODES, boundedLoad: 1 }), "ERR_INVALID_OPTION"],
+  ["boundedLoad a string", (R) => new R({ strategy: "maglev", nodes: NODES, boundedLoad: "1.25" }), "ERR_INVALID_OPTION"],
+  ["jump fractional weight", (R) => new R({ strategy: "jump", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["rendezvous without key", (R) => new R({ strategy: "rendezvous", nodes: NODES }).pick(), "ERR_INVALID_KEY"],
+  ["begin unknown id", (R, r) => r.begin("nope"), "ERR_UNKNOWN_NODE"],
+  ["begin non-string", (R, r) => r.begin(3), "ERR_INVALID_ID"],
+  ["end bad outcome", (R, r) => r.end("a", { ok: 1 }), "ERR_INVALID_REPORT"],
+  ["acquire bad key", (R, r) => r.acquire(7), "ERR_INVALID_KEY"],
   ["pick number key", (R, r) => r.pick(42), "ERR_INVALID_KEY"],
   ["pick object key", (R, r) => r.pick({ key: "a" }), "ERR_INVALID_KEY"],
   ["pick null key", (R, r) => r.pick(null), "ERR_INVALID_KEY"],
@@ -178,9 +193,9 @@ export function strategyChecks(Router) {
   const lat = { a: 5, b: 5, c: 250 };
   const got = { a: 0, b: 0, c: 0 };
   for (let i = 0; i < 2000; i++) {
-    const id = ll.pick();
-    got[id]++;
-    ll.report(id, { ok: true, latencyMs: lat[id] });
+    const lease = ll.acquire();
+    got[lease.id]++;
+    lease.end({ ok: true, latencyMs: lat[lease.id] });
   }
   check(got.c < 150, `least-latency sent ${got.c} of 2000 to the slow node`);
   const st = ll.stats();
@@ -200,6 +215,32 @@ export function strategyChecks(Router) {
   check(after.every((o) => o !== "b"), "no key still on b");
   ring.add({ id: "b" });
   check(same(keys.map((k) => ring.pick(k)), before), "re-adding b restores the mapping");
+  // The modern hashing strategies route, keep pickN distinct, and move only the removed node's keys.
+  for (const strategy of ["rendezvous", "maglev", "jump"]) {
+    const h = new Router({ strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] });
+    const own = keys.map((k) => h.pick(k));
+    check(new Set(own).size === 4, `${strategy} uses every node`);
+    const p = h.pickN(keys[0], 9);
+    check(p.length === 4 && new Set(p).size === 4 && p[0] === own[0], `${strategy} pickN ${p}`);
+    check(h.remove("c") === true, `${strategy} remove`);
+    const moved = keys.filter((k, i) => h.pick(k) !== own[i]);
+    const onC = own.filter((o) => o === "c").length;
+    if (strategy === "maglev") check(moved.length <= 2 * onC, `maglev moved ${moved.length}, c had ${onC}`);
+    else check(moved.every((k) => own[keys.indexOf(k)] === "c"), `${strategy} moved keys that were not on c`);
+  }
+  // Bounded loads: a hot key spills over once its node is at capacity, and comes home when leases end.
+  const b = new Router({ strategy: "ring", nodes: [{ id: "a" }, { id: "b" }, { id: "c" }, { id: "d" }], boundedLoad: 1.25 });
+  const home = b.pick("hot");
+  const leases = Array.from({ length: 40 }, () => b.acquire("hot"));
+  const load = Object.fromEntries(b.stats().map((s) => [s.id, s.inflight]));
+  check(Object.values(load).every((l) => l <= Math.ceil((1.25 * 40) / 4)), `bounded loads ${JSON.stringify(load)}`);
+  check(leases[0].id === home && new Set(leases.map((l) => l.id)).size > 1, "hot key spilled over");
+  check(leases.every((l) => l.end({ ok: true, latencyMs: 1 })) && !leases[0].end(), "leases end once");
+  check(b.stats().every((s) => s.inflight === 0) && b.pick("hot") === home, "keys return home");
+  // A secret changes the mapping but still spreads keys.
+  const sec = new Router({ strategy: "ring", nodes: NODES, secret: "00112233445566778899aabbccddeeff" });
+  const secOwn = keys.map((k) => sec.pick(k));
+  check(secOwn.some((o, i) => o !== before[i]) && new Set(secOwn).size === 3, "secret ring");
   // Emptying the pool: pick returns undefined.
   for (const id of ["a", "b", "c"]) ring.remove(id);
   check(ring.pick("x") === undefined && ring.pickN("x", 2).length === 0, "empty pool picks nothing");

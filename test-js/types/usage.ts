@@ -18,6 +18,18 @@ const opts: RouterOptions = { strategy: "least-latency", nodes: [{ id: "x" }], d
 new Router(opts).pick();
 new Router({ strategy: "round-robin", nodes: [{ id: "x" }] }).pickN(undefined, 2);
 
+const bounded = new Router({ strategy: "maglev", nodes: [{ id: "a" }], tableSize: 65537, boundedLoad: 1.5, secret: "00".repeat(16) });
+const lease = bounded.acquire("k");
+if (lease) {
+  const leaseId: string = lease.id;
+  const ended: boolean = lease.end({ ok: true, latencyMs: 3 });
+  void [leaseId, ended];
+}
+bounded.begin("a");
+bounded.end("a");
+new Router({ strategy: "rendezvous", nodes: [{ id: "a" }], boundedLoad: true });
+new Router({ strategy: "jump", nodes: [{ id: "a", weight: 3 }], secret: "ff".repeat(16) });
+
 try {
   ring.pick("k");
 } catch (e) {
@@ -42,6 +54,12 @@ new Router({ strategy: "ring", nodes: [{ id: "a" }], replicas: 3 });
 new Router({ strategy: "ring", nodes: [{ id: "a", weight: "2" }] });
 // @ts-expect-error nodes are required
 new Router({ strategy: "ring" });
+// @ts-expect-error jump has no bounded-load variant
+new Router({ strategy: "jump", nodes: [{ id: "a" }], boundedLoad: true });
+// @ts-expect-error tableSize belongs to maglev
+new Router({ strategy: "rendezvous", nodes: [{ id: "a" }], tableSize: 7 });
+// @ts-expect-error secret is a hex string
+new Router({ strategy: "ring", nodes: [{ id: "a" }], secret: 123 });
 // @ts-expect-error keys are strings or bytes
 ring.pick(42);
 // @ts-expect-error pick may return undefined

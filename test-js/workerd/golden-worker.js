@@ -1,6 +1,6 @@
 // Runs the shared checks inside workerd and answers with the results as JSON.
 import { Router, EdgerouteError, version } from "edgeroute";
-import golden from "../golden/ring.json";
+import golden from "../golden/vectors.json";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
 // Built at global scope: an unseeded random Router must not draw randomness here, which Workers forbid.
