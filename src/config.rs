@@ -84,10 +84,7 @@ impl StrategyKind {
     pub fn needs_key(self) -> bool {
         matches!(
             self,
-            StrategyKind::Ring
-                | StrategyKind::Rendezvous
-                | StrategyKind::Maglev
-                | StrategyKind::Jump
+            StrategyKind::Ring | StrategyKind::Rendezvous | StrategyKind::Maglev | StrategyKind::Jump
         )
     }
 
@@ -158,9 +155,9 @@ impl Config {
                 return Err(Error::new(
                     Code::InvalidOptions,
                     format!(
-                        "Router options must be an object like {{ strategy: \"ring\", nodes: [{{ id: \"a\" }}] }}, got {}",
-                        other.kind()
-                    ),
+                    "Router options must be an object like {{ strategy: \"ring\", nodes: [{{ id: \"a\" }}] }}, got {}",
+                    other.kind()
+                ),
                 ))
             }
         };
@@ -201,23 +198,24 @@ impl Config {
         };
         let mut cfg = Config::new(strategy, Vec::new());
 
-        let nodes =
-            match get(entries, "nodes") {
-                None => return Err(Error::new(
+        let nodes = match get(entries, "nodes") {
+            None => {
+                return Err(Error::new(
                     Code::NoNodes,
                     "options.nodes is required: an array of { id, weight? } with at least one node",
-                )),
-                Some(Value::Arr(a)) => a,
-                Some(other) => {
-                    return Err(Error::new(
-                        Code::InvalidOption,
-                        format!(
-                            "options.nodes must be an array of {{ id, weight? }}, got {}",
-                            other.kind()
-                        ),
-                    ))
-                }
-            };
+                ))
+            }
+            Some(Value::Arr(a)) => a,
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.nodes must be an array of {{ id, weight? }}, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
         if nodes.is_empty() {
             return Err(Error::new(
                 Code::NoNodes,
@@ -286,11 +284,7 @@ impl Config {
         }
         if let Some(v) = get(entries, "boundedLoad") {
             if !strategy.can_bound() {
-                return Err(not_for(
-                    "boundedLoad",
-                    "ring, rendezvous and maglev",
-                    strategy,
-                ));
+                return Err(not_for("boundedLoad", "ring, rendezvous and maglev", strategy));
             }
             cfg.bounded_load = match v {
                 Value::Bool(true) => Some(DEFAULT_LOAD_FACTOR),
@@ -348,12 +342,7 @@ impl NodeSpec {
         }
         let id = match get(entries, "id") {
             Some(Value::Str(s)) => s.clone(),
-            None => {
-                return Err(Error::new(
-                    Code::InvalidId,
-                    format!("{path}.id is required"),
-                ))
-            }
+            None => return Err(Error::new(Code::InvalidId, format!("{path}.id is required"))),
             Some(other) => {
                 return Err(Error::new(
                     Code::InvalidId,
@@ -396,26 +385,25 @@ impl Outcome {
             if k != "ok" && k != "latencyMs" {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!(
-                        "outcome has unknown field {k:?}; an outcome has only ok and latencyMs"
-                    ),
+                    format!("outcome has unknown field {k:?}; an outcome has only ok and latencyMs"),
                 ));
             }
         }
-        let ok =
-            match get(entries, "ok") {
-                Some(Value::Bool(b)) => *b,
-                None => return Err(Error::new(
+        let ok = match get(entries, "ok") {
+            Some(Value::Bool(b)) => *b,
+            None => {
+                return Err(Error::new(
                     Code::InvalidReport,
                     "outcome.ok is required: true when the request succeeded, false when it failed",
-                )),
-                Some(other) => {
-                    return Err(Error::new(
-                        Code::InvalidReport,
-                        format!("outcome.ok must be a boolean, got {}", other.kind()),
-                    ))
-                }
-            };
+                ))
+            }
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidReport,
+                    format!("outcome.ok must be a boolean, got {}", other.kind()),
+                ))
+            }
+        };
         let latency_ms = match get(entries, "latencyMs") {
             None => None,
             Some(v) => Some(parse_ms(v, "outcome.latencyMs", true, Code::InvalidReport)?),
@@ -450,10 +438,7 @@ pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
         Value::Num(w) => validate_weight(*w, what),
         other => Err(Error::new(
             Code::InvalidWeight,
-            format!(
-                "{what} must be a number > 0 and <= {MAX_WEIGHT}, got {}",
-                other.kind()
-            ),
+            format!("{what} must be a number > 0 and <= {MAX_WEIGHT}, got {}", other.kind()),
         )),
     }
 }
@@ -543,10 +528,7 @@ fn parse_secret(v: &Value) -> Result<Secret> {
         return Err(bad(v.kind()));
     };
     if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad(&format!(
-            "a string of {} characters",
-            s.chars().count()
-        )));
+        return Err(bad(&format!("a string of {} characters", s.chars().count())));
     }
     let mut key = [0u8; 16];
     for (i, k) in key.iter_mut().enumerate() {
@@ -566,10 +548,7 @@ fn not_for(option: &str, who: &str, strategy: StrategyKind) -> Error {
 }
 
 fn strategy_list() -> String {
-    let names: Vec<String> = StrategyKind::ALL
-        .iter()
-        .map(|k| format!("{:?}", k.name()))
-        .collect();
+    let names: Vec<String> = StrategyKind::ALL.iter().map(|k| format!("{:?}", k.name())).collect();
     names.join(", ")
 }
 
@@ -617,7 +596,10 @@ fn parse_seed(v: &Value) -> Result<u64> {
         )),
         other => Err(Error::new(
             Code::InvalidOption,
-            format!("options.seed must be a whole number from 0 to 2^53-1, got {}", other.kind()),
+            format!(
+                "options.seed must be a whole number from 0 to 2^53-1, got {}",
+                other.kind()
+            ),
         )),
     }
 }
@@ -627,17 +609,11 @@ fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
         Value::Num(n) if n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64 => Ok(*n as u64),
         Value::Num(n) => Err(Error::new(
             Code::InvalidOption,
-            format!(
-                "{what} must be a whole number from {lo} to {hi}, got {}",
-                fmt_num(*n)
-            ),
+            format!("{what} must be a whole number from {lo} to {hi}, got {}", fmt_num(*n)),
         )),
         other => Err(Error::new(
             Code::InvalidOption,
-            format!(
-                "{what} must be a whole number from {lo} to {hi}, got {}",
-                other.kind()
-            ),
+            format!("{what} must be a whole number from {lo} to {hi}, got {}", other.kind()),
         )),
     }
 }
@@ -645,9 +621,7 @@ fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
 fn parse_ms(v: &Value, what: &str, zero_ok: bool, code: Code) -> Result<f64> {
     let lo = if zero_ok { ">= 0" } else { "> 0" };
     match v {
-        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => {
-            Ok(n.abs())
-        }
+        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => Ok(n.abs()),
         Value::Num(n) => Err(Error::new(
             code,
             format!(
@@ -657,10 +631,7 @@ fn parse_ms(v: &Value, what: &str, zero_ok: bool, code: Code) -> Result<f64> {
         )),
         other => Err(Error::new(
             code,
-            format!(
-                "{what} must be a number of milliseconds, got {}",
-                other.kind()
-            ),
+            format!("{what} must be a number of milliseconds, got {}", other.kind()),
         )),
     }
 }
@@ -690,10 +661,7 @@ mod tests {
     fn accepts_minimal_ring() {
         let c = Config::from_value(&opts(vec![])).unwrap();
         assert_eq!(c.strategy, StrategyKind::Ring);
-        assert_eq!(
-            c.nodes,
-            vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]
-        );
+        assert_eq!(c.nodes, vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]);
         assert_eq!(c.vnodes, DEFAULT_VNODES);
         assert_eq!(c.seed, None);
     }
@@ -701,69 +669,31 @@ mod tests {
     #[test]
     fn rejects_each_bad_input_with_its_code() {
         assert_eq!(code_of(&Value::Num(1.0)), Code::InvalidOptions);
-        assert_eq!(
-            code_of(&opts(vec![("bogus", Value::Bool(true))])),
-            Code::UnknownOption
-        );
+        assert_eq!(code_of(&opts(vec![("bogus", Value::Bool(true))])), Code::UnknownOption);
         assert_eq!(
             code_of(&opts(vec![("__proto__", Value::obj(vec![]))])),
             Code::UnknownOption
         );
-        assert_eq!(
-            code_of(&opts(vec![("decayMs", 5.0.into())])),
-            Code::UnknownOption
-        );
-        assert_eq!(
-            code_of(&opts(vec![("vnodes", 0.0.into())])),
-            Code::InvalidOption
-        );
-        assert_eq!(
-            code_of(&opts(vec![("vnodes", 1.5.into())])),
-            Code::InvalidOption
-        );
-        assert_eq!(
-            code_of(&opts(vec![("seed", (-1.0).into())])),
-            Code::InvalidOption
-        );
-        assert_eq!(
-            code_of(&opts(vec![("seed", 9.1e15.into())])),
-            Code::InvalidOption
-        );
-        assert_eq!(
-            code_of(&opts(vec![("seed", "7".into())])),
-            Code::InvalidOption
-        );
-        let with_nodes = |nodes: Vec<Value>| {
-            Value::obj(vec![
-                ("strategy", "ring".into()),
-                ("nodes", Value::Arr(nodes)),
-            ])
-        };
+        assert_eq!(code_of(&opts(vec![("decayMs", 5.0.into())])), Code::UnknownOption);
+        assert_eq!(code_of(&opts(vec![("vnodes", 0.0.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("vnodes", 1.5.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", (-1.0).into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", 9.1e15.into())])), Code::InvalidOption);
+        assert_eq!(code_of(&opts(vec![("seed", "7".into())])), Code::InvalidOption);
+        let with_nodes =
+            |nodes: Vec<Value>| Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(nodes))]);
         assert_eq!(code_of(&with_nodes(vec![])), Code::NoNodes);
-        assert_eq!(
-            code_of(&Value::obj(vec![("strategy", "ring".into())])),
-            Code::NoNodes
-        );
+        assert_eq!(code_of(&Value::obj(vec![("strategy", "ring".into())])), Code::NoNodes);
         assert_eq!(code_of(&with_nodes(vec![node("")])), Code::InvalidId);
-        assert_eq!(
-            code_of(&with_nodes(vec![node(&"x".repeat(257))])),
-            Code::InvalidId
-        );
+        assert_eq!(code_of(&with_nodes(vec![node(&"x".repeat(257))])), Code::InvalidId);
         assert_eq!(
             code_of(&with_nodes(vec![Value::obj(vec![("id", 3.0.into())])])),
             Code::InvalidId
         );
-        assert_eq!(
-            code_of(&with_nodes(vec![node("a"), node("a")])),
-            Code::DuplicateId
-        );
+        assert_eq!(code_of(&with_nodes(vec![node("a"), node("a")])), Code::DuplicateId);
         for w in [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, 2e6] {
             let n = Value::obj(vec![("id", "a".into()), ("weight", w.into())]);
-            assert_eq!(
-                code_of(&with_nodes(vec![n])),
-                Code::InvalidWeight,
-                "weight {w}"
-            );
+            assert_eq!(code_of(&with_nodes(vec![n])), Code::InvalidWeight, "weight {w}");
         }
         let n = Value::obj(vec![("id", "a".into()), ("wieght", 2.0.into())]);
         assert_eq!(code_of(&with_nodes(vec![n])), Code::UnknownField);
@@ -772,20 +702,14 @@ mod tests {
             ("nodes", Value::Arr(vec![node("a")])),
         ]);
         assert_eq!(code_of(&bad), Code::UnknownStrategy);
-        let bad = Value::obj(vec![
-            ("strategy", 1.0.into()),
-            ("nodes", Value::Arr(vec![node("a")])),
-        ]);
+        let bad = Value::obj(vec![("strategy", 1.0.into()), ("nodes", Value::Arr(vec![node("a")]))]);
         assert_eq!(code_of(&bad), Code::InvalidOption);
     }
 
     #[test]
     fn id_limit_counts_utf8_bytes() {
         assert!(validate_id(&"é".repeat(128), "id").is_ok());
-        assert_eq!(
-            validate_id(&"é".repeat(129), "id").unwrap_err().code,
-            Code::InvalidId
-        );
+        assert_eq!(validate_id(&"é".repeat(129), "id").unwrap_err().code, Code::InvalidId);
     }
 
     #[test]
@@ -802,11 +726,7 @@ mod tests {
 
     #[test]
     fn outcome_validation() {
-        let ok = Outcome::from_value(&Value::obj(vec![
-            ("ok", Value::Bool(true)),
-            ("latencyMs", 3.5.into()),
-        ]))
-        .unwrap();
+        let ok = Outcome::from_value(&Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", 3.5.into())])).unwrap();
         assert_eq!(
             ok,
             Outcome {
@@ -817,24 +737,12 @@ mod tests {
         for bad in [
             Value::obj(vec![]),
             Value::obj(vec![("ok", 1.0.into())]),
-            Value::obj(vec![
-                ("ok", Value::Bool(true)),
-                ("latencyMs", (-1.0).into()),
-            ]),
-            Value::obj(vec![
-                ("ok", Value::Bool(true)),
-                ("latencyMs", f64::NAN.into()),
-            ]),
+            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", (-1.0).into())]),
+            Value::obj(vec![("ok", Value::Bool(true)), ("latencyMs", f64::NAN.into())]),
         ] {
-            assert_eq!(
-                Outcome::from_value(&bad).unwrap_err().code,
-                Code::InvalidReport
-            );
+            assert_eq!(Outcome::from_value(&bad).unwrap_err().code, Code::InvalidReport);
         }
         let extra = Value::obj(vec![("ok", Value::Bool(true)), ("status", 200.0.into())]);
-        assert_eq!(
-            Outcome::from_value(&extra).unwrap_err().code,
-            Code::UnknownField
-        );
+        assert_eq!(Outcome::from_value(&extra).unwrap_err().code, Code::UnknownField);
     }
 }

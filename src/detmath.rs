@@ -10,6 +10,23 @@
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const SQRT2: f64 = core::f64::consts::SQRT_2;
+/// 1/(2k+1) for k = 0..13, the coefficients of atanh's series.
+const ATANH_COEFFS: [f64; 14] = [
+    1.0,
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+    1.0 / 17.0,
+    1.0 / 19.0,
+    1.0 / 21.0,
+    1.0 / 23.0,
+    1.0 / 25.0,
+    1.0 / 27.0,
+];
 
 /// Natural logarithm of a finite `x > 0`. Returns NaN for `x <= 0` or NaN, +inf for +inf.
 pub fn ln(x: f64) -> f64 {
@@ -32,17 +49,15 @@ pub fn ln(x: f64) -> f64 {
         m *= 0.5;
         e += 1;
     }
-    // ln m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m-1)/(m+1), |s| <= 0.1716; 13 terms reach 1e-19.
+    // ln m = 2 atanh(s) = 2s (1 + s²/3 + s⁴/5 + ...), s = (m-1)/(m+1), |s| <= 0.1716: the series to s^26
+    // (remainder below 1e-19), in Horner form with the coefficients 1/(2k+1) as constants.
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
-    let mut term = s;
-    let mut sum = 0.0;
-    let mut k = 1.0;
-    for _ in 0..13 {
-        sum += term / k;
-        term *= s2;
-        k += 2.0;
+    let mut p = ATANH_COEFFS[ATANH_COEFFS.len() - 1];
+    for &c in ATANH_COEFFS.iter().rev().skip(1) {
+        p = p * s2 + c;
     }
+    let sum = s * p;
     let ef = e as f64;
     ef * LN2_HI + (ef * LN2_LO + 2.0 * sum)
 }
@@ -97,12 +112,7 @@ mod tests {
         while x < 1e300 {
             for f in [1.0, 1.1, 1.4, 1.5, 1.99] {
                 let v = x * f;
-                assert!(
-                    ulps(ln(v), v.ln()) <= 2,
-                    "ln({v}) = {} vs {}",
-                    ln(v),
-                    v.ln()
-                );
+                assert!(ulps(ln(v), v.ln()) <= 2, "ln({v}) = {} vs {}", ln(v), v.ln());
             }
             x *= 7.3;
         }

@@ -1,9 +1,9 @@
 //! The named hashes used by the hashing strategies.
 //!
 //! Keys are hashed as their bytes (a JS string as its UTF-8 encoding) with **XXH3-64** (xxHash 0.8,
-//! `XXH3_64bits_withSeed`), seeded with the Router's `seed` option, 0 when absent. Ring points use the same
-//! function over `id-bytes ‖ 0xFF ‖ index as u32 little-endian`. The 0xFF byte never occurs in UTF-8, so no
-//! (id, index) pair can be confused with another one. These definitions are part of the mapping contract: any
+//! `XXH3_64bits_withSeed`), seeded with the Router's `seed` option, 0 when absent. Ring point `i` of a node is
+//! XXH3-64 of `d ‖ i` (u64 and u32, little-endian) where `d` is XXH3-64 of `id-bytes ‖ 0xFF`, all with the same
+//! seed. The 0xFF byte never occurs in UTF-8, so an id digest cannot be confused with a key's hash input. These definitions are part of the mapping contract: any
 //! implementation that follows them reproduces our rings bit for bit (the golden vectors pin them).
 //!
 //! With the `secret` option, keys are hashed instead with **SipHash-2-4** (Aumasson & Bernstein, "SipHash: a
@@ -28,15 +28,37 @@ pub fn key_hash(key: &[u8], seed: u64) -> u64 {
     xxh3_64_with_seed(key, seed)
 }
 
-/// Hash of ring point `index` of the node `id`.
+/// Hash of ring point `index` of the node `id`: XXH3-64(seed, d ‖ index as u32 LE) where
+/// d = XXH3-64(seed, id ‖ 0xFF) as u64 LE. Hashing the 12-byte (digest, index) pair rather than the id for every
+/// point takes XXH3's short-input path, which makes building a 1000-node ring about three times faster.
 pub fn point_hash(id: &[u8], index: u32, seed: u64) -> u64 {
-    debug_assert!(id.len() <= MAX_ID_BYTES);
-    let mut buf = [0u8; MAX_ID_BYTES + 5];
-    let n = id.len().min(MAX_ID_BYTES);
-    buf[..n].copy_from_slice(&id[..n]);
-    buf[n] = POINT_SEPARATOR;
-    buf[n + 1..n + 5].copy_from_slice(&index.to_le_bytes());
-    xxh3_64_with_seed(&buf[..n + 5], seed)
+    PointHasher::new(id, seed).hash(index)
+}
+
+/// [`point_hash`] for many points of one node: the id digest is computed once.
+pub struct PointHasher {
+    buf: [u8; 12],
+    seed: u64,
+}
+
+impl PointHasher {
+    pub fn new(id: &[u8], seed: u64) -> PointHasher {
+        debug_assert!(id.len() <= MAX_ID_BYTES);
+        let mut tagged = [0u8; MAX_ID_BYTES + 1];
+        let n = id.len().min(MAX_ID_BYTES);
+        tagged[..n].copy_from_slice(&id[..n]);
+        tagged[n] = POINT_SEPARATOR;
+        let digest = xxh3_64_with_seed(&tagged[..n + 1], seed);
+        let mut buf = [0u8; 12];
+        buf[..8].copy_from_slice(&digest.to_le_bytes());
+        PointHasher { buf, seed }
+    }
+
+    #[inline]
+    pub fn hash(&mut self, index: u32) -> u64 {
+        self.buf[8..].copy_from_slice(&index.to_le_bytes());
+        xxh3_64_with_seed(&self.buf, self.seed)
+    }
 }
 
 /// A 128-bit key for [`siphash24`].
@@ -149,8 +171,8 @@ mod tests {
 
     #[test]
     fn point_hash_layout() {
-        let mut manual = b"node-a".to_vec();
-        manual.push(0xFF);
+        let d = xxh3_64_with_seed(b"node-a\xff", 42);
+        let mut manual = d.to_le_bytes().to_vec();
         manual.extend_from_slice(&7u32.to_le_bytes());
         assert_eq!(point_hash(b"node-a", 7, 42), xxh3_64_with_seed(&manual, 42));
         assert_ne!(point_hash(b"node-a", 7, 42), point_hash(b"node-a", 7, 43));

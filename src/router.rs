@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{
-    validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES,
-};
+use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash_with, Secret, DEFAULT_SEED};
 use crate::node::NodeState;
@@ -72,10 +70,7 @@ impl Router {
     /// Builds a Router from a validated config. `entropy` seeds random strategies when `cfg.seed` is `None`.
     pub fn new(cfg: Config, entropy: Entropy) -> Result<Router> {
         if cfg.nodes.is_empty() {
-            return Err(Error::new(
-                Code::NoNodes,
-                "a Router needs at least one node",
-            ));
+            return Err(Error::new(Code::NoNodes, "a Router needs at least one node"));
         }
         if cfg.nodes.len() > MAX_NODES {
             return Err(Error::new(
@@ -92,17 +87,11 @@ impl Router {
             (StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
             (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
             (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
-            (StrategyKind::Ring, Some(c)) => {
-                Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c))
-            }
+            (StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
             (StrategyKind::Rendezvous, None) => Box::new(Rendezvous::new(seed)),
-            (StrategyKind::Rendezvous, Some(c)) => {
-                Box::new(BoundedLoad::new(Rendezvous::new(seed), c))
-            }
+            (StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(Rendezvous::new(seed), c)),
             (StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
-            (StrategyKind::Maglev, Some(c)) => {
-                Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c))
-            }
+            (StrategyKind::Maglev, Some(c)) => Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c)),
         };
         let mut r = Router {
             kind: cfg.strategy,
@@ -118,12 +107,8 @@ impl Router {
             scratch: Vec::new(),
         };
         for spec in &cfg.nodes {
-            validate_id(&spec.id, "node id")?;
-            validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
-            if r.by_id
-                .insert(spec.id.as_str().into(), r.nodes.len())
-                .is_some()
-            {
+            check_spec(spec)?;
+            if r.by_id.insert(spec.id.as_str().into(), r.nodes.len()).is_some() {
                 return Err(dup(&spec.id));
             }
             r.nodes.push(NodeState::new(&spec.id, spec.weight));
@@ -161,10 +146,7 @@ impl Router {
 
     /// The current pool, as node specs.
     pub fn nodes(&self) -> Vec<NodeSpec> {
-        self.nodes
-            .iter()
-            .map(|n| NodeSpec::new(&n.id, n.weight))
-            .collect()
+        self.nodes.iter().map(|n| NodeSpec::new(&n.id, n.weight)).collect()
     }
 
     /// Whether a pick on this Router reads the clock (the facade then passes one in).
@@ -186,16 +168,14 @@ impl Router {
                 return Err(Error::new(
                     Code::InvalidKey,
                     format!(
-                    "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
-                    self.kind.name()
-                ),
+                        "strategy {:?} routes by key: pass a string or Uint8Array key to pick/pickN",
+                        self.kind.name()
+                    ),
                 ))
             }
             None => 0,
         };
-        if !self.rng_seeded
-            && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency)
-        {
+        if !self.rng_seeded && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency) {
             // Lazily: Workers forbid drawing randomness while a module is being evaluated.
             self.rng = Rng::new((self.entropy)());
             self.rng_seeded = true;
@@ -219,13 +199,7 @@ impl Router {
     }
 
     /// Up to `n` distinct nodes in preference (failover) order, written to `out` (cleared first).
-    pub fn pick_n(
-        &mut self,
-        key: Option<&[u8]>,
-        n: usize,
-        now_ms: f64,
-        out: &mut Vec<usize>,
-    ) -> Result<()> {
+    pub fn pick_n(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64, out: &mut Vec<usize>) -> Result<()> {
         if n == 0 {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
@@ -288,8 +262,7 @@ impl Router {
 
     /// Adds a node. Errors leave the Router unchanged.
     pub fn add(&mut self, spec: NodeSpec) -> Result<()> {
-        validate_id(&spec.id, "node id")?;
-        validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
+        check_spec(&spec)?;
         if self.by_id.contains_key(spec.id.as_str()) {
             return Err(dup(&spec.id));
         }
@@ -377,6 +350,16 @@ impl Router {
             })
             .collect()
     }
+}
+
+/// Checks a node spec built in Rust (specs from JS or JSON were checked by `config` already); the message is
+/// formatted only when something is wrong.
+fn check_spec(spec: &NodeSpec) -> Result<()> {
+    validate_id(&spec.id, "node id")?;
+    if !(spec.weight.is_finite() && spec.weight > 0.0 && spec.weight <= MAX_WEIGHT) {
+        validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
+    }
+    Ok(())
 }
 
 fn dup(id: &str) -> Error {

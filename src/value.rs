@@ -33,12 +33,7 @@ impl Value {
     }
 
     pub fn obj(entries: Vec<(&str, Value)>) -> Value {
-        Value::Obj(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
+        Value::Obj(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 }
 

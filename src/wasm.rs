@@ -27,11 +27,7 @@ fn js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.message);
     err.set_name("EdgerouteError");
     // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(
-        &err,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(e.code.as_str()),
-    );
+    let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code.as_str()));
     err.into()
 }
 
@@ -56,9 +52,7 @@ fn string_arg(v: &JsValue, code: Code, what: &str) -> JsResult<String> {
     if !s.unchecked_ref::<WellFormed>().is_well_formed() {
         return Err(js_error(Error::new(
             code,
-            format!(
-                "{what} contains a lone UTF-16 surrogate, which has no UTF-8 form; fix the string"
-            ),
+            format!("{what} contains a lone UTF-16 surrogate, which has no UTF-8 form; fix the string"),
         )));
     }
     Ok(String::from(s))
@@ -91,20 +85,13 @@ fn entropy() -> u64 {
     match getrandom::fill(&mut b) {
         Ok(()) => u64::from_le_bytes(b),
         // No crypto source (should not happen in any supported runtime): fall back to Math.random.
-        Err(_) => {
-            (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
-                ^ js_sys::Date::now().to_bits()
-        }
+        Err(_) => (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ js_sys::Date::now().to_bits(),
     }
 }
 
 fn count_arg(n: &JsValue) -> JsResult<usize> {
     match n.as_f64() {
-        Some(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f > usize::MAX as f64 {
-            usize::MAX
-        } else {
-            f as usize
-        }),
+        Some(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f > usize::MAX as f64 { usize::MAX } else { f as usize }),
         Some(f) => Err(js_error(Error::new(
             Code::InvalidCount,
             format!("pickN's n must be a whole number >= 1, got {}", fmt_num(f)),
@@ -134,8 +121,7 @@ impl WasmRouter {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<WasmRouter> {
         if options.is_object() {
-            let nodes =
-                Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
+            let nodes = Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
             if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
                 for (i, spec) in arr.iter().enumerate() {
                     check_spec_id(&spec, &format!("nodes[{i}].id"))?;
@@ -152,10 +138,7 @@ impl WasmRouter {
         }
         let v = to_value(&options, Code::InvalidOptions, "Router options")?;
         let inner = Router::from_value(&v, entropy).map_err(js_error)?;
-        Ok(WasmRouter {
-            inner,
-            out: Vec::new(),
-        })
+        Ok(WasmRouter { inner, out: Vec::new() })
     }
 
     pub fn strategy(&self) -> String {
@@ -227,17 +210,13 @@ impl WasmRouter {
             let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
             Some(Outcome::from_value(&v).map_err(js_error)?)
         };
-        self.inner
-            .end(&id, o, js_sys::Date::now())
-            .map_err(js_error)
+        self.inner.end(&id, o, js_sys::Date::now()).map_err(js_error)
     }
 
     fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Uint32Array> {
         let n = count_arg(n)?;
         let now = self.now();
-        self.inner
-            .pick_n(key, n, now, &mut self.out)
-            .map_err(js_error)?;
+        self.inner.pick_n(key, n, now, &mut self.out).map_err(js_error)?;
         let arr = Uint32Array::new_with_length(self.out.len() as u32);
         for (i, &v) in self.out.iter().enumerate() {
             arr.set_index(i as u32, v as u32);
@@ -287,9 +266,7 @@ impl WasmRouter {
         let id = string_arg(&id, Code::InvalidId, "report(id, outcome): id")?;
         let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
         let o = Outcome::from_value(&v).map_err(js_error)?;
-        self.inner
-            .report(&id, o, js_sys::Date::now())
-            .map_err(js_error)
+        self.inner.report(&id, o, js_sys::Date::now()).map_err(js_error)
     }
 
     pub fn nodes(&self) -> JsValue {

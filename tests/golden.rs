@@ -45,10 +45,7 @@ fn apply(r: &mut Router, op: &Json) {
 
 fn build(case: &Json) -> Router {
     let opts: Value = serde_json::from_value(case["options"].clone()).unwrap();
-    let mut r = Router::from_value(&opts, || {
-        unreachable!("hashing strategies draw no randomness")
-    })
-    .unwrap();
+    let mut r = Router::from_value(&opts, || unreachable!("hashing strategies draw no randomness")).unwrap();
     for op in case["ops"].as_array().unwrap() {
         apply(&mut r, op);
     }
@@ -77,7 +74,8 @@ fn spec() -> Vec<Json> {
     keys.push(json!("x".repeat(300)));
     keys.push(json!({ "hex": "00ff10fe" }));
     keys.push(json!({ "hex": "" }));
-    let base = json!({ "strategy": "ring", "nodes": [{ "id": "a", "weight": 2 }, { "id": "b" }, { "id": "c" }], "seed": 7 });
+    let base =
+        json!({ "strategy": "ring", "nodes": [{ "id": "a", "weight": 2 }, { "id": "b" }, { "id": "c" }], "seed": 7 });
     let five: Vec<Json> = (1..=5)
         .map(|i| json!({ "id": format!("origin-{i}.example:8080") }))
         .collect();
@@ -173,28 +171,17 @@ fn ring_golden_vectors() {
         });
         std::fs::write(PATH, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
     }
-    let doc: Json =
-        serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
+    let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 12);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {
-            assert_eq!(
-                pick(&mut r, &p[0]),
-                p[1],
-                "case {} key {}",
-                case["name"],
-                p[0]
-            );
+            assert_eq!(pick(&mut r, &p[0]), p[1], "case {} key {}", case["name"], p[0]);
         }
         for p in case["pickN"].as_array().unwrap() {
             let got = r
-                .pick_n_ids(
-                    Some(&key_bytes(&p[0])),
-                    p[1].as_u64().unwrap() as usize,
-                    0.0,
-                )
+                .pick_n_ids(Some(&key_bytes(&p[0])), p[1].as_u64().unwrap() as usize, 0.0)
                 .unwrap();
             assert_eq!(json!(got), p[2], "case {} pickN key {}", case["name"], p[0]);
         }

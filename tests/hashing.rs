@@ -14,10 +14,7 @@ const HASHING: [StrategyKind; 4] = [
 ];
 
 fn build(kind: StrategyKind, nodes: &[(String, f64)], f: impl FnOnce(&mut Config)) -> Router {
-    let mut cfg = Config::new(
-        kind,
-        nodes.iter().map(|(id, w)| NodeSpec::new(id, *w)).collect(),
-    );
+    let mut cfg = Config::new(kind, nodes.iter().map(|(id, w)| NodeSpec::new(id, *w)).collect());
     f(&mut cfg);
     Router::new(cfg, || 1).unwrap()
 }
@@ -60,20 +57,14 @@ fn rendezvous_agrees_with_the_naive_oracle() {
     let mut rng = Rng::new(4);
     for round in 0..10 {
         let seed = rng.next_u64() >> 11;
-        let mut nodes = pool(2 + rng.below(12), |i| {
-            [0.5, 1.0, 2.0, 7.25][(i + round) % 4]
-        });
+        let mut nodes = pool(2 + rng.below(12), |i| [0.5, 1.0, 2.0, 7.25][(i + round) % 4]);
         let mut r = build(StrategyKind::Rendezvous, &nodes, |c| c.seed = Some(seed));
         for step in 0..4 {
             for k in 0..400 {
                 let key = format!("r{round}s{step}k{k}");
                 let want = naive_rendezvous(&nodes, key.as_bytes(), seed);
                 let got = r.pick_n_ids(Some(key.as_bytes()), 3, 0.0).unwrap();
-                assert_eq!(
-                    got,
-                    want[..3.min(want.len())],
-                    "round {round} step {step} key {key}"
-                );
+                assert_eq!(got, want[..3.min(want.len())], "round {round} step {step} key {key}");
             }
             let id = format!("added-{round}-{step}");
             r.add(NodeSpec::new(&id, 1.5)).unwrap();
@@ -88,11 +79,7 @@ fn rendezvous_agrees_with_the_naive_oracle() {
 #[test]
 fn minimal_disruption_on_add_remove_reweight() {
     let ks = keys(60_000, "md");
-    for kind in [
-        StrategyKind::Ring,
-        StrategyKind::Rendezvous,
-        StrategyKind::Jump,
-    ] {
+    for kind in [StrategyKind::Ring, StrategyKind::Rendezvous, StrategyKind::Jump] {
         let nodes = pool(12, |i| (1 + i % 3) as f64);
         let mut r = build(kind, &nodes, |_| ());
         let mut before = owners(&mut r, &ks);
@@ -130,10 +117,7 @@ fn maglev_disruption_within_twice_the_ideal() {
     assert!(r.remove("node-3"));
     let after = owners(&mut r, &ks);
     let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count() as f64 / ks.len() as f64;
-    assert!(
-        moved <= 2.0 * (1.0 / 20.0),
-        "maglev moved {moved} on removing 1 of 20"
-    );
+    assert!(moved <= 2.0 * (1.0 / 20.0), "maglev moved {moved} on removing 1 of 20");
     assert!(after.iter().all(|o| o != "node-3"));
 }
 
@@ -144,11 +128,7 @@ fn weighted_shares_within_statistical_bounds() {
     let nodes = pool(6, |i| (i + 1) as f64);
     let total: f64 = nodes.iter().map(|n| n.1).sum();
     let ks = keys(300_000, "ws");
-    for kind in [
-        StrategyKind::Rendezvous,
-        StrategyKind::Jump,
-        StrategyKind::Maglev,
-    ] {
+    for kind in [StrategyKind::Rendezvous, StrategyKind::Jump, StrategyKind::Maglev] {
         let mut r = build(kind, &nodes, |_| ());
         let own = owners(&mut r, &ks);
         for (id, w) in &nodes {
@@ -186,11 +166,7 @@ fn pick_n_distinct_and_pick_first_for_hashing_strategies() {
 
 #[test]
 fn bounded_loads_cap_under_a_concurrent_simulation() {
-    for kind in [
-        StrategyKind::Ring,
-        StrategyKind::Rendezvous,
-        StrategyKind::Maglev,
-    ] {
+    for kind in [StrategyKind::Ring, StrategyKind::Rendezvous, StrategyKind::Maglev] {
         for &c in &[1.25, 1.5] {
             let nodes = pool(10, |i| if i < 2 { 2.0 } else { 1.0 });
             let wsum: f64 = nodes.iter().map(|n| n.1).sum();
@@ -263,37 +239,38 @@ fn secret_defeats_keys_crafted_to_pile_onto_one_node() {
         }
         assert!(owners(&mut open, &crafted).iter().all(|o| o == "node-0"));
         let mut keyed = build(kind, &nodes, |c| c.secret = Some(secret));
-        let on0 = owners(&mut keyed, &crafted)
-            .iter()
-            .filter(|o| *o == "node-0")
-            .count() as f64
-            / 2000.0;
+        let on0 = owners(&mut keyed, &crafted).iter().filter(|o| *o == "node-0").count() as f64 / 2000.0;
         // Under the secret the crafted keys are ordinary keys: about 1/10 each (binomial sd 0.0067).
-        assert!(
-            on0 < 0.14,
-            "{kind:?}: {on0} of the crafted keys still hit node-0"
-        );
+        assert!(on0 < 0.14, "{kind:?}: {on0} of the crafted keys still hit node-0");
     }
 }
 
 #[test]
 fn jump_rejects_fractional_weights_and_maglev_tables_must_fit() {
     let cfg = Config::new(StrategyKind::Jump, vec![NodeSpec::new("a", 1.5)]);
-    assert_eq!(
-        Router::new(cfg, || 1).unwrap_err().code,
-        edgeroute::Code::InvalidWeight
-    );
+    assert_eq!(Router::new(cfg, || 1).unwrap_err().code, edgeroute::Code::InvalidWeight);
     let mut r = build(StrategyKind::Jump, &pool(2, |_| 1.0), |_| ());
     assert_eq!(
         r.set_weight("node-0", 2.5).unwrap_err().code,
         edgeroute::Code::InvalidWeight
     );
-    let mut m = build(StrategyKind::Maglev, &pool(4, |_| 1.0), |c| {
-        c.table_size = 5
-    });
+    let mut m = build(StrategyKind::Maglev, &pool(4, |_| 1.0), |c| c.table_size = 5);
     assert_eq!(
         m.add(NodeSpec::new("x", 1.0)).unwrap_err().code,
         edgeroute::Code::TooLarge
     );
     assert_eq!(m.len(), 4);
+}
+
+#[test]
+fn rendezvous_equal_weight_fast_path_matches_scores() {
+    let nodes = pool(17, |_| 3.0);
+    let mut r = build(StrategyKind::Rendezvous, &nodes, |c| c.seed = Some(5));
+    for k in 0..20_000 {
+        let key = format!("fast{k}");
+        let i = r.pick(Some(key.as_bytes()), 0.0).unwrap().unwrap();
+        let fast = r.id(i).to_owned();
+        assert_eq!(fast, naive_rendezvous(&nodes, key.as_bytes(), 5)[0], "key {key}");
+        assert_eq!(fast, r.pick_n_ids(Some(key.as_bytes()), 2, 0.0).unwrap()[0]);
+    }
 }

@@ -21,13 +21,7 @@ fn router(kind: StrategyKind, nodes: &[(&str, f64)], seed: Option<u64>) -> Route
             w
         }
     };
-    let mut cfg = Config::new(
-        kind,
-        nodes
-            .iter()
-            .map(|&(id, w)| NodeSpec::new(id, whole(w)))
-            .collect(),
-    );
+    let mut cfg = Config::new(kind, nodes.iter().map(|&(id, w)| NodeSpec::new(id, whole(w))).collect());
     cfg.seed = seed;
     Router::new(cfg, entropy).unwrap()
 }
@@ -57,8 +51,7 @@ impl NaiveRing {
 
     fn pick(&self, key: &[u8], seed: u64) -> &str {
         let h = key_hash(key, seed);
-        let better =
-            |a: &(u64, String), b: &(u64, String)| (a.0, a.1.as_bytes()) < (b.0, b.1.as_bytes());
+        let better = |a: &(u64, String), b: &(u64, String)| (a.0, a.1.as_bytes()) < (b.0, b.1.as_bytes());
         let mut best: Option<&(u64, String)> = None;
         for p in self.points.iter().filter(|p| p.0 >= h) {
             if best.is_none_or(|b| better(p, b)) {
@@ -132,10 +125,7 @@ fn ring_mapping_does_not_depend_on_insertion_order() {
     let mut b = router(StrategyKind::Ring, &backward, Some(1));
     for k in 0..5000 {
         let key = format!("key-{k}");
-        assert_eq!(
-            pick_id(&mut a, key.as_bytes()),
-            pick_id(&mut b, key.as_bytes())
-        );
+        assert_eq!(pick_id(&mut a, key.as_bytes()), pick_id(&mut b, key.as_bytes()));
     }
 }
 
@@ -154,9 +144,7 @@ fn ring_disruption_is_minimal_and_near_ideal() {
     // Add an 11th node: keys only move to it, about 1/11 of them.
     r.add(NodeSpec::new("cache-new", 1.0)).unwrap();
     let after_add = owners(&mut r, &keys);
-    let moved: Vec<usize> = (0..keys.len())
-        .filter(|&i| before[i] != after_add[i])
-        .collect();
+    let moved: Vec<usize> = (0..keys.len()).filter(|&i| before[i] != after_add[i]).collect();
     assert!(
         moved.iter().all(|&i| after_add[i] == "cache-new"),
         "a key moved between old nodes"
@@ -192,9 +180,7 @@ fn ring_disruption_is_minimal_and_near_ideal() {
     // Double cache-5's weight: keys only move to cache-5, about w/(W+w) - w/W of them.
     r.set_weight("cache-5", 2.0).unwrap();
     let after_w = owners(&mut r, &keys);
-    let moved: Vec<usize> = (0..keys.len())
-        .filter(|&i| after_rm[i] != after_w[i])
-        .collect();
+    let moved: Vec<usize> = (0..keys.len()).filter(|&i| after_rm[i] != after_w[i]).collect();
     assert!(moved.iter().all(|&i| after_w[i] == "cache-5"));
     let frac = moved.len() as f64 / keys.len() as f64;
     let ideal = 2.0 / 10.0 - 1.0 / 9.0;
@@ -212,11 +198,7 @@ fn assert_shares(counts: &[usize], weights: &[f64], z: f64) {
         let p = w / total;
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
         let diff = (*c as f64 - n as f64 * p).abs();
-        assert!(
-            diff <= z * sd,
-            "count {c} vs expected {} (sd {sd})",
-            n as f64 * p
-        );
+        assert!(diff <= z * sd, "count {c} vs expected {} (sd {sd})", n as f64 * p);
     }
 }
 
@@ -236,9 +218,7 @@ fn weighted_random_shares_within_binomial_bounds_and_seed_reproducible() {
     }
     assert_shares(&counts, &weights, 5.0);
     let mut again = router(StrategyKind::Random, &nodes, Some(42));
-    let seq2: Vec<usize> = (0..100)
-        .map(|_| again.pick(None, 0.0).unwrap().unwrap())
-        .collect();
+    let seq2: Vec<usize> = (0..100).map(|_| again.pick(None, 0.0).unwrap().unwrap()).collect();
     assert_eq!(seq, seq2);
 
     // pickN's first choice follows the weights too.
@@ -257,10 +237,7 @@ fn ring_weighted_shares_follow_weights() {
     let mut r = router(StrategyKind::Ring, &nodes, None);
     let mut counts = [0usize; 3];
     for k in 0..200_000 {
-        counts[r
-            .pick(Some(format!("k{k}").as_bytes()), 0.0)
-            .unwrap()
-            .unwrap()] += 1;
+        counts[r.pick(Some(format!("k{k}").as_bytes()), 0.0).unwrap().unwrap()] += 1;
     }
     // The arc lengths, not the key draws, dominate the error: a node with p points has a relative spread of
     // about 1/sqrt(p). Allow 4 spreads.
@@ -286,8 +263,7 @@ fn pick_n_is_distinct_bounded_and_starts_with_pick() {
         for k in 0..500 {
             let key = format!("key{k}");
             let n = 1 + k % 7;
-            r.pick_n(Some(key.as_bytes()), n, k as f64, &mut out)
-                .unwrap();
+            r.pick_n(Some(key.as_bytes()), n, k as f64, &mut out).unwrap();
             assert_eq!(out.len(), n.min(nodes.len()), "{kind:?}");
             let mut sorted = out.clone();
             sorted.sort_unstable();
@@ -409,9 +385,7 @@ fn least_latency_penalizes_in_flight() {
 #[test]
 fn round_robin_and_wrr_follow_weights_exactly() {
     let mut rr = router(StrategyKind::RoundRobin, &[("a", 5.0), ("b", 1.0)], None);
-    let seq: Vec<usize> = (0..4)
-        .map(|_| rr.pick(None, 0.0).unwrap().unwrap())
-        .collect();
+    let seq: Vec<usize> = (0..4).map(|_| rr.pick(None, 0.0).unwrap().unwrap()).collect();
     assert_eq!(seq, [0, 1, 0, 1]);
     let mut w = router(
         StrategyKind::WeightedRoundRobin,
@@ -436,17 +410,11 @@ fn determinism_same_config_same_mapping() {
     let mut differs = 0;
     for k in 0..2000 {
         let key = format!("{k}");
-        let (pa, pc) = (
-            pick_id(&mut a, key.as_bytes()),
-            pick_id(&mut c, key.as_bytes()),
-        );
+        let (pa, pc) = (pick_id(&mut a, key.as_bytes()), pick_id(&mut c, key.as_bytes()));
         assert_eq!(pa, pick_id(&mut b, key.as_bytes()));
         differs += (pa != pc) as usize;
     }
-    assert!(
-        differs > 500,
-        "another seed should give an independent ring"
-    );
+    assert!(differs > 500, "another seed should give an independent ring");
 }
 
 #[test]

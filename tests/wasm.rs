@@ -18,10 +18,7 @@ fn js(v: &Json) -> JsValue {
 fn code(e: JsValue) -> String {
     let err: js_sys::Error = e.dyn_into().expect("an Error object");
     assert_eq!(String::from(err.name()), "EdgerouteError");
-    Reflect::get(&err, &"code".into())
-        .unwrap()
-        .as_string()
-        .unwrap()
+    Reflect::get(&err, &"code".into()).unwrap().as_string().unwrap()
 }
 
 fn pick(r: &mut WasmRouter, ids: &[String], key: &Json) -> String {
@@ -68,19 +65,11 @@ fn golden_ring_vectors() {
         }
         for p in case["pickN"].as_array().unwrap() {
             let got = r
-                .pick_n_str(
-                    p[0].as_str().unwrap(),
-                    JsValue::from(p[1].as_f64().unwrap()),
-                )
+                .pick_n_str(p[0].as_str().unwrap(), JsValue::from(p[1].as_f64().unwrap()))
                 .unwrap()
                 .to_vec();
             let got: Vec<&str> = got.iter().map(|&i| ids[i as usize].as_str()).collect();
-            let want: Vec<&str> = p[2]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap())
-                .collect();
+            let want: Vec<&str> = p[2].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
             assert_eq!(got, want);
         }
     }
@@ -106,11 +95,9 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     );
     assert_eq!(
         code(
-            WasmRouter::new(js(
-                &serde_json::json!({ "strategy": "nope", "nodes": [{ "id": "a" }] })
-            ))
-            .err()
-            .unwrap()
+            WasmRouter::new(js(&serde_json::json!({ "strategy": "nope", "nodes": [{ "id": "a" }] })))
+                .err()
+                .unwrap()
         ),
         "ERR_UNKNOWN_STRATEGY"
     );
@@ -124,10 +111,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     )
     .unwrap();
     Reflect::set(&lone, &"nodes".into(), &js_sys::Array::of1(&node)).unwrap();
-    assert_eq!(
-        code(WasmRouter::new(lone.into()).err().unwrap()),
-        "ERR_INVALID_ID"
-    );
+    assert_eq!(code(WasmRouter::new(lone.into()).err().unwrap()), "ERR_INVALID_ID");
     assert_eq!(code(r.pick_none().unwrap_err()), "ERR_INVALID_KEY");
     assert_eq!(
         code(r.pick_n_str("k", JsValue::from(0)).unwrap_err()),
@@ -138,10 +122,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
         "ERR_INVALID_COUNT"
     );
     assert_eq!(
-        code(
-            r.set_weight("a".into(), JsValue::from(f64::NAN))
-                .unwrap_err()
-        ),
+        code(r.set_weight("a".into(), JsValue::from(f64::NAN)).unwrap_err()),
         "ERR_INVALID_WEIGHT"
     );
     assert_eq!(
@@ -152,10 +133,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
         code(r.add(js(&serde_json::json!({ "id": "a" }))).unwrap_err()),
         "ERR_DUPLICATE_ID"
     );
-    assert_eq!(
-        code(r.remove(JsValue::from(1)).unwrap_err()),
-        "ERR_INVALID_ID"
-    );
+    assert_eq!(code(r.remove(JsValue::from(1)).unwrap_err()), "ERR_INVALID_ID");
     assert!(!r.remove("zz".into()).unwrap());
     assert_eq!(
         code(
@@ -175,8 +153,5 @@ fn unseeded_random_draws_entropy_lazily() {
         let mut r = WasmRouter::new(js(&opts)).unwrap();
         seqs.push((0..64).map(|_| r.pick_none().unwrap()).collect::<Vec<_>>());
     }
-    assert_ne!(
-        seqs[0], seqs[1],
-        "two unseeded Routers gave the same 64 picks"
-    );
+    assert_ne!(seqs[0], seqs[1], "two unseeded Routers gave the same 64 picks");
 }

@@ -147,7 +147,9 @@ impl Jump {
         if total > MAX_BUCKETS {
             return Err(Error::new(
                 Code::TooLarge,
-                format!("jump would have {total} buckets (the sum of the weights); at most {MAX_BUCKETS} are supported"),
+                format!(
+                    "jump would have {total} buckets (the sum of the weights); at most {MAX_BUCKETS} are supported"
+                ),
             ));
         }
         Ok(weight as u32)
@@ -187,8 +189,7 @@ impl Strategy for Jump {
         let w = nodes[idx].weight;
         let count = self.check(w, &format!("weight of node {:?}", nodes[idx].id), w as u64)?;
         self.buckets.push(Vec::new());
-        self.node_hash
-            .push(key_hash(nodes[idx].id.as_bytes(), self.seed));
+        self.node_hash.push(key_hash(nodes[idx].id.as_bytes(), self.seed));
         self.seen.push(false);
         self.grow(idx, count);
         Ok(())
@@ -282,10 +283,7 @@ mod tests {
     fn jump_hash_matches_published_outputs() {
         let cases: [(u64, &[u32]); 4] = [
             (0, &[0; 20]),
-            (
-                1,
-                &[0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 17, 17],
-            ),
+            (1, &[0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 17, 17]),
             (
                 0xdead_beef,
                 &[0, 1, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 16, 16, 16],
@@ -297,12 +295,7 @@ mod tests {
         ];
         for (key, want) in cases {
             for (i, &b) in want.iter().enumerate() {
-                assert_eq!(
-                    jump_hash(key, i as u32 + 1),
-                    b,
-                    "key {key:#x}, {} buckets",
-                    i + 1
-                );
+                assert_eq!(jump_hash(key, i as u32 + 1), b, "key {key:#x}, {} buckets", i + 1);
             }
         }
     }
@@ -335,10 +328,7 @@ mod tests {
             let sd = (mean * (1.0 - 1.0 / w)).sqrt();
             for (i, &c) in counts.iter().enumerate() {
                 if !gone.contains(&(i as u32)) {
-                    assert!(
-                        (c as f64 - mean).abs() < 6.0 * sd,
-                        "bucket {i}: {c} vs {mean}"
-                    );
+                    assert!((c as f64 - mean).abs() < 6.0 * sd, "bucket {i}: {c} vs {mean}");
                 }
             }
         }
@@ -346,10 +336,7 @@ mod tests {
         for b in gone.iter().rev() {
             assert_eq!(m.add(), *b);
         }
-        assert_eq!(
-            keys.iter().map(|&k| m.lookup(k)).collect::<Vec<_>>(),
-            before
-        );
+        assert_eq!(keys.iter().map(|&k| m.lookup(k)).collect::<Vec<_>>(), before);
     }
 
     #[test]

@@ -16,9 +16,42 @@
 use super::{pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
-use crate::hash::point_hash;
+use crate::hash::PointHasher;
 use crate::node::NodeState;
 use core::cmp::Ordering;
+
+/// Sorts points by `cmp` (hash, then id). Point hashes are uniform, so a bucket sort on the top bits with
+/// about 4 points per bucket, each bucket then sorted by `cmp`, takes O(P) expected instead of O(P log P).
+fn sort_points(pts: Vec<(u64, u32)>, cmp: impl Fn((u64, u32), (u64, u32)) -> Ordering) -> Vec<(u64, u32)> {
+    let n = pts.len();
+    if n < 4096 {
+        let mut pts = pts;
+        pts.sort_unstable_by(|a, b| cmp(*a, *b));
+        return pts;
+    }
+    let bits = (n / 4).next_power_of_two().trailing_zeros();
+    let shift = 64 - bits;
+    let mut start = vec![0usize; (1 << bits) + 1];
+    for p in &pts {
+        start[(p.0 >> shift) as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut next = start.clone();
+    let mut out = vec![(0u64, 0u32); n];
+    for p in pts {
+        let b = (p.0 >> shift) as usize;
+        out[next[b]] = p;
+        next[b] += 1;
+    }
+    for w in start.windows(2) {
+        if w[1] - w[0] > 1 {
+            out[w[0]..w[1]].sort_unstable_by(|a, b| cmp(*a, *b));
+        }
+    }
+    out
+}
 
 #[derive(Debug)]
 pub struct KetamaRing {
@@ -59,10 +92,7 @@ impl KetamaRing {
 
     /// The points, ascending, as (hash, owner index).
     pub fn points(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
-        self.hashes
-            .iter()
-            .zip(&self.owners)
-            .map(|(&h, &o)| (h, o as usize))
+        self.hashes.iter().zip(&self.owners).map(|(&h, &o)| (h, o as usize))
     }
 
     fn check_size(&self, extra: u64) -> Result<()> {
@@ -79,21 +109,17 @@ impl KetamaRing {
     }
 
     fn node_points(&self, node: &NodeState, idx: usize) -> Vec<(u64, u32)> {
-        let id = node.id.as_bytes();
+        let mut h = PointHasher::new(node.id.as_bytes(), self.seed);
         let mut pts: Vec<(u64, u32)> = (0..self.points_for(node.weight))
-            .map(|i| (point_hash(id, i, self.seed), idx as u32))
+            .map(|i| (h.hash(i), idx as u32))
             .collect();
         pts.sort_unstable_by_key(|p| p.0);
         pts
     }
 
     fn cmp(nodes: &[NodeState], a: (u64, u32), b: (u64, u32)) -> Ordering {
-        a.0.cmp(&b.0).then_with(|| {
-            nodes[a.1 as usize]
-                .id
-                .as_bytes()
-                .cmp(nodes[b.1 as usize].id.as_bytes())
-        })
+        a.0.cmp(&b.0)
+            .then_with(|| nodes[a.1 as usize].id.as_bytes().cmp(nodes[b.1 as usize].id.as_bytes()))
     }
 
     /// Merges sorted `new` points into the ring.
@@ -105,8 +131,7 @@ impl KetamaRing {
         let (mut i, mut j) = (0, 0);
         while i < old_h.len() || j < new.len() {
             let take_old = j == new.len()
-                || (i < old_h.len()
-                    && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
+                || (i < old_h.len() && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
             let (h, o) = if take_old {
                 i += 1;
                 (old_h[i - 1], old_o[i - 1])
@@ -150,12 +175,10 @@ impl Strategy for KetamaRing {
         self.check_size(total)?;
         let mut pts: Vec<(u64, u32)> = Vec::with_capacity(total as usize);
         for (idx, n) in nodes.iter().enumerate() {
-            let id = n.id.as_bytes();
-            pts.extend(
-                (0..self.points_for(n.weight)).map(|i| (point_hash(id, i, self.seed), idx as u32)),
-            );
+            let mut h = PointHasher::new(n.id.as_bytes(), self.seed);
+            pts.extend((0..self.points_for(n.weight)).map(|i| (h.hash(i), idx as u32)));
         }
-        pts.sort_unstable_by(|a, b| Self::cmp(nodes, *a, *b));
+        let pts = sort_points(pts, |a, b| Self::cmp(nodes, a, b));
         self.hashes = pts.iter().map(|p| p.0).collect();
         self.owners = pts.iter().map(|p| p.1).collect();
         self.seen = vec![false; nodes.len()];
@@ -176,10 +199,7 @@ impl Strategy for KetamaRing {
     }
 
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
-        let (old, new) = (
-            self.points_for(old_weight),
-            self.points_for(nodes[idx].weight),
-        );
+        let (old, new) = (self.points_for(old_weight), self.points_for(nodes[idx].weight));
         if new == old {
             return Ok(());
         }
@@ -234,9 +254,7 @@ mod tests {
     use crate::rng::Rng;
 
     fn ids(r: &KetamaRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
-        r.points()
-            .map(|(h, o)| (h, nodes[o].id.to_string()))
-            .collect()
+        r.points().map(|(h, o)| (h, nodes[o].id.to_string())).collect()
     }
 
     #[test]

@@ -43,20 +43,21 @@ pub fn populate(m: u32, perms: &[(u32, u32)], weights: &[f64]) -> Vec<u32> {
         return table;
     }
     let wmax = weights.iter().cloned().fold(0.0, f64::max);
-    let mut next = vec![0u64; perms.len()];
+    // Each node's position in its permutation, stepped by `skip` (mod m) without a division per probe.
+    let mut pos: Vec<u32> = perms.iter().map(|p| p.0).collect();
     let mut credit = vec![0.0f64; perms.len()];
     let mut filled = 0u32;
     while filled < m {
-        for (i, &(offset, skip)) in perms.iter().enumerate() {
+        for (i, &(_, skip)) in perms.iter().enumerate() {
             credit[i] += weights[i] / wmax;
             while credit[i] >= 1.0 && filled < m {
                 credit[i] -= 1.0;
                 // The node's next preferred slot that is still free.
                 let slot = loop {
-                    let c = ((offset as u64 + next[i] * skip as u64) % m as u64) as usize;
-                    next[i] += 1;
-                    if table[c] == EMPTY {
-                        break c;
+                    let c = pos[i];
+                    pos[i] = if c >= m - skip { c - (m - skip) } else { c + skip };
+                    if table[c as usize] == EMPTY {
+                        break c as usize;
                     }
                 };
                 table[slot] = i as u32;
@@ -104,13 +105,7 @@ impl Maglev {
         let weights: Vec<f64> = order.iter().map(|&i| nodes[i].weight).collect();
         self.table = populate(self.m, &perms, &weights)
             .into_iter()
-            .map(|o| {
-                if o == EMPTY {
-                    EMPTY
-                } else {
-                    order[o as usize] as u32
-                }
-            })
+            .map(|o| if o == EMPTY { EMPTY } else { order[o as usize] as u32 })
             .collect();
         self.seen = vec![false; nodes.len()];
         Ok(())
@@ -209,11 +204,7 @@ mod tests {
         let count = |i: u32| t.iter().filter(|&&o| o == i).count() as f64;
         let total = 10007.0;
         for (i, w) in [(0, 1.0), (1, 2.0), (2, 3.0)] {
-            assert!(
-                (count(i) - total * w / 6.0).abs() <= 2.0,
-                "node {i}: {}",
-                count(i)
-            );
+            assert!((count(i) - total * w / 6.0).abs() <= 2.0, "node {i}: {}", count(i));
         }
     }
 
@@ -223,9 +214,7 @@ mod tests {
             .map(|i| ((i * 7919) % 65537, (i * 104_729) % 65536 + 1))
             .collect();
         let t = populate(65537, &perms, &[1.0; 13]);
-        let counts: Vec<usize> = (0..13)
-            .map(|i| t.iter().filter(|&&o| o == i).count())
-            .collect();
+        let counts: Vec<usize> = (0..13).map(|i| t.iter().filter(|&&o| o == i).count()).collect();
         assert!(
             counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1,
             "{counts:?}"

@@ -78,20 +78,8 @@ pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
 }
 
 /// Appends the nodes not yet in `out`, ordered by `score` ascending (ties by index), until `out` has `n`.
-pub(crate) fn fill_by_score(
-    nodes: usize,
-    n: usize,
-    out: &mut Vec<usize>,
-    mut score: impl FnMut(usize) -> f64,
-) {
-    let mut rest: Vec<(f64, usize)> = (0..nodes)
-        .filter(|i| !out.contains(i))
-        .map(|i| (score(i), i))
-        .collect();
+pub(crate) fn fill_by_score(nodes: usize, n: usize, out: &mut Vec<usize>, mut score: impl FnMut(usize) -> f64) {
+    let mut rest: Vec<(f64, usize)> = (0..nodes).filter(|i| !out.contains(i)).map(|i| (score(i), i)).collect();
     rest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    out.extend(
-        rest.into_iter()
-            .take(n.saturating_sub(out.len()))
-            .map(|(_, i)| i),
-    );
+    out.extend(rest.into_iter().take(n.saturating_sub(out.len())).map(|(_, i)| i));
 }

@@ -14,14 +14,18 @@
 use super::{Ctx, Preference, Strategy};
 use crate::detmath;
 use crate::error::Result;
-use crate::hash::{key_hash, mix64, unit_open};
+use crate::hash::{fmix64, key_hash, unit_open};
 use crate::node::NodeState;
 use core::cmp::Ordering;
 
 #[derive(Debug)]
 pub struct Rendezvous {
     seed: u64,
+    /// `fmix64(xxh3(id, seed))` per node, so `mix64(key, xxh3(id))` is one `fmix64(key ^ node_hash)`.
     node_hash: Vec<u64>,
+    /// All weights equal: then the score is strictly increasing in u, so `pick` compares the 52 bits u is made
+    /// of (ties by id, as for scores) and computes no logarithm. Same winner, bit for bit.
+    uniform: bool,
     scratch: Vec<(f64, usize)>,
 }
 
@@ -30,14 +34,19 @@ impl Rendezvous {
         Rendezvous {
             seed,
             node_hash: Vec::new(),
+            uniform: true,
             scratch: Vec::new(),
         }
+    }
+
+    fn refresh_uniform(&mut self, nodes: &[NodeState]) {
+        self.uniform = nodes.windows(2).all(|w| w[0].weight == w[1].weight);
     }
 
     /// The score of node `i` for a key.
     #[inline]
     pub fn score(&self, nodes: &[NodeState], i: usize, key_hash: u64) -> f64 {
-        -nodes[i].weight / detmath::ln(unit_open(mix64(key_hash, self.node_hash[i])))
+        -nodes[i].weight / detmath::ln(unit_open(fmix64(key_hash ^ self.node_hash[i])))
     }
 
     /// Better first: higher score, then smaller id.
@@ -57,19 +66,36 @@ impl Rendezvous {
 impl Strategy for Rendezvous {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
         self.node_hash
-            .push(key_hash(nodes[idx].id.as_bytes(), self.seed));
+            .push(fmix64(key_hash(nodes[idx].id.as_bytes(), self.seed)));
+        self.refresh_uniform(nodes);
         Ok(())
     }
 
-    fn remove(&mut self, _: &[NodeState], idx: usize) {
+    fn remove(&mut self, nodes: &[NodeState], idx: usize) {
         self.node_hash.remove(idx);
+        self.refresh_uniform(nodes);
     }
 
-    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
+    fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
+        self.refresh_uniform(nodes);
         Ok(())
     }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if self.uniform {
+            let mut best: Option<(u64, usize)> = None;
+            for (i, &nh) in self.node_hash.iter().enumerate() {
+                let u = fmix64(cx.key_hash ^ nh) >> 12;
+                let better = match best {
+                    None => true,
+                    Some((bu, bi)) => u > bu || (u == bu && nodes[i].id.as_bytes() < nodes[bi].id.as_bytes()),
+                };
+                if better {
+                    best = Some((u, i));
+                }
+            }
+            return best.map(|b| b.1);
+        }
         let mut best: Option<(f64, usize)> = None;
         for i in 0..nodes.len() {
             let cand = (self.score(nodes, i, cx.key_hash), i);

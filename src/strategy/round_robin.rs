@@ -49,10 +49,7 @@ mod tests {
 
     #[test]
     fn cycles_in_order_and_survives_removal() {
-        let mut nodes: Vec<NodeState> = ["a", "b", "c"]
-            .iter()
-            .map(|id| NodeState::new(id, 1.0))
-            .collect();
+        let mut nodes: Vec<NodeState> = ["a", "b", "c"].iter().map(|id| NodeState::new(id, 1.0)).collect();
         let mut rr = RoundRobin::default();
         rr.build(&nodes).unwrap();
         let mut rng = Rng::new(0);

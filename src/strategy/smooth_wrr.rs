@@ -89,9 +89,6 @@ mod tests {
     fn shares_are_exact_over_a_cycle() {
         let seq = run(&[3.0, 2.0, 4.0, 1.0], 100);
         let count = |c: &str| seq.split(' ').filter(|s| *s == c).count();
-        assert_eq!(
-            (count("a"), count("b"), count("c"), count("d")),
-            (30, 20, 40, 10)
-        );
+        assert_eq!((count("a"), count("b"), count("c"), count("d")), (30, 20, 40, 10));
     }
 }
