@@ -2,10 +2,11 @@
 # make test   set up and run every test (what .ci/run calls)
 # make pkg    build the npm package into pkg/
 # make bench  run the benchmarks
+# make quality  measure balance, disruption and cost of the hashing strategies into docs/quality.md
 SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup pkg test demo bench clean
+.PHONY: setup pkg test demo bench quality clean
 
 setup:
 	bash scripts/setup.sh build
@@ -23,6 +24,9 @@ demo: pkg
 
 bench: pkg
 	node bench/pick.mjs
+
+quality: pkg
+	bash scripts/quality.sh
 
 clean:
 	rm -rf target build pkg test-js/.work
