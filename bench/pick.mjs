@@ -20,7 +20,7 @@ const N_NODES = 100;
 const N_KEYS = 200_000;
 const nodes = Array.from({ length: N_NODES }, (_, i) => ({ id: `origin-${i}.example.net:443`, weight: 1 + (i % 3) }));
 const keys = Array.from({ length: N_KEYS }, (_, i) => `/v1/objects/${String(i).padStart(8, "0")}/data.bin`.slice(0, 32));
-const strategies = ["ring", "random", "round-robin", "weighted-round-robin", "least-latency"];
+const strategies = ["ring", "rendezvous", "maglev", "jump", "random", "round-robin", "weighted-round-robin", "least-latency"];
 const routers = Object.fromEntries(strategies.map((s) => [s, new Router({ strategy: s, nodes, seed: 1 })]));
 
 function round(r) {
