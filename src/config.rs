@@ -5,6 +5,7 @@
 
 use crate::error::{Code, Error, Result};
 use crate::hash::Secret;
+use crate::health::HealthConfig;
 use crate::value::Value;
 
 /// Longest node id, in UTF-8 bytes.
@@ -45,6 +46,7 @@ pub enum StrategyKind {
     RoundRobin,
     WeightedRoundRobin,
     LeastLatency,
+    LeastOutstanding,
     Ring,
     Rendezvous,
     Maglev,
@@ -52,11 +54,12 @@ pub enum StrategyKind {
 }
 
 impl StrategyKind {
-    pub const ALL: [StrategyKind; 8] = [
+    pub const ALL: [StrategyKind; 9] = [
         StrategyKind::Random,
         StrategyKind::RoundRobin,
         StrategyKind::WeightedRoundRobin,
         StrategyKind::LeastLatency,
+        StrategyKind::LeastOutstanding,
         StrategyKind::Ring,
         StrategyKind::Rendezvous,
         StrategyKind::Maglev,
@@ -69,6 +72,7 @@ impl StrategyKind {
             StrategyKind::RoundRobin => "round-robin",
             StrategyKind::WeightedRoundRobin => "weighted-round-robin",
             StrategyKind::LeastLatency => "least-latency",
+            StrategyKind::LeastOutstanding => "least-outstanding",
             StrategyKind::Ring => "ring",
             StrategyKind::Rendezvous => "rendezvous",
             StrategyKind::Maglev => "maglev",
@@ -131,6 +135,8 @@ pub struct Config {
     pub table_size: u32,
     /// Bounded loads: the load factor c, or `None` for unbounded.
     pub bounded_load: Option<f64>,
+    /// Passive health and its limits.
+    pub health: HealthConfig,
 }
 
 impl Config {
@@ -144,6 +150,7 @@ impl Config {
             secret: None,
             table_size: DEFAULT_TABLE_SIZE,
             bounded_load: None,
+            health: HealthConfig::default(),
         }
     }
 
@@ -167,7 +174,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev) and boundedLoad (ring, rendezvous, maglev)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev) and health"
                     ),
                 ));
             }
@@ -303,6 +310,9 @@ impl Config {
                     ))
                 }
             };
+        }
+        if let Some(v) = get(entries, "health") {
+            cfg.health = HealthConfig::from_value(v)?;
         }
         if strategy == StrategyKind::Jump {
             for (i, n) in cfg.nodes.iter().enumerate() {
@@ -473,7 +483,7 @@ pub fn fmt_num(n: f64) -> String {
     }
 }
 
-const OPTIONS: [&str; 8] = [
+const OPTIONS: [&str; 9] = [
     "strategy",
     "nodes",
     "seed",
@@ -482,6 +492,7 @@ const OPTIONS: [&str; 8] = [
     "secret",
     "tableSize",
     "boundedLoad",
+    "health",
 ];
 
 /// Jump gives each node `weight` buckets, so weights must be whole numbers.

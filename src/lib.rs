@@ -16,6 +16,7 @@ pub mod config;
 pub mod detmath;
 pub mod error;
 pub mod hash;
+pub mod health;
 pub mod node;
 pub mod rng;
 pub mod router;

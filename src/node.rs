@@ -1,5 +1,6 @@
 //! Per-node state kept by the Router and read by the strategies.
 
+use crate::health::Health;
 use crate::strategy::peak_ewma::PeakEwma;
 
 #[derive(Debug, Clone)]
@@ -13,6 +14,9 @@ pub struct NodeState {
     /// Requests picked but not yet reported (counted for latency-aware strategies).
     pub inflight: u32,
     pub latency: PeakEwma,
+    pub health: Health,
+    /// Whether a pick may return this node now (kept up to date by the Router from `health`).
+    pub usable: bool,
 }
 
 impl NodeState {
@@ -25,6 +29,8 @@ impl NodeState {
             failures: 0,
             inflight: 0,
             latency: PeakEwma::default(),
+            health: Health::default(),
+            usable: true,
         }
     }
 }

@@ -12,11 +12,13 @@ use serde::Serialize;
 use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash_with, Secret, DEFAULT_SEED};
+use crate::health::{HealthConfig, State};
 use crate::node::NodeState;
 use crate::rng::Rng;
 use crate::strategy::bounded_load::BoundedLoad;
 use crate::strategy::jump::Jump;
 use crate::strategy::ketama_ring::KetamaRing;
+use crate::strategy::least_outstanding::LeastOutstanding;
 use crate::strategy::maglev::Maglev;
 use crate::strategy::peak_ewma::LeastLatency;
 use crate::strategy::rendezvous::Rendezvous;
@@ -40,6 +42,15 @@ pub struct NodeStats {
     pub inflight: u32,
     /// The decayed latency estimate now, or `None` before the first latency sample.
     pub ewma_ms: Option<f64>,
+    /// "healthy", "ejected", "probing" or "down".
+    pub state: &'static str,
+    /// When the current ejection ends (ms since the epoch, like `Date.now()`), if ejected.
+    pub ejected_until: Option<f64>,
+    /// When a timed manual mark ends, if marked down for a time.
+    pub down_until: Option<f64>,
+    /// Ejections so far (ejection time doubles with each; forgotten after `maxEjectionMs` of health).
+    pub ejections: u32,
+    pub consecutive_failures: u32,
 }
 
 pub struct Router {
@@ -55,6 +66,17 @@ pub struct Router {
     entropy: Entropy,
     decay_ms: f64,
     scratch: Vec<usize>,
+    /// The validated options (nodes excluded; the table holds them), for `snapshot`.
+    cfg: Config,
+    health: HealthConfig,
+    /// Nodes with `usable == false`.
+    unusable: usize,
+    /// The earliest time at which some node's usability changes by itself (an ejection or mark ending).
+    next_change: f64,
+    /// Usability must be recomputed before the next pick.
+    dirty: bool,
+    /// Too few nodes are healthy: route as if all were (except nodes marked down by hand).
+    panic: bool,
 }
 
 impl core::fmt::Debug for Router {
@@ -85,6 +107,7 @@ impl Router {
             (StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
             (StrategyKind::WeightedRoundRobin, _) => Box::<SmoothWrr>::default(),
             (StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
+            (StrategyKind::LeastOutstanding, _) => Box::<LeastOutstanding>::default(),
             (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
             (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
             (StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
@@ -105,6 +128,15 @@ impl Router {
             entropy,
             decay_ms: cfg.decay_ms,
             scratch: Vec::new(),
+            cfg: Config {
+                nodes: Vec::new(),
+                ..cfg.clone()
+            },
+            health: cfg.health,
+            unusable: 0,
+            next_change: f64::INFINITY,
+            dirty: false,
+            panic: false,
         };
         for spec in &cfg.nodes {
             check_spec(spec)?;
@@ -149,9 +181,52 @@ impl Router {
         self.nodes.iter().map(|n| NodeSpec::new(&n.id, n.weight)).collect()
     }
 
-    /// Whether a pick on this Router reads the clock (the facade then passes one in).
+    /// Whether a pick on this Router reads the clock (the facade then passes one in): for least-latency, and
+    /// while any node's health is not plain healthy. A healthy pool never reads the clock.
     pub fn needs_clock(&self) -> bool {
-        self.kind == StrategyKind::LeastLatency
+        self.kind == StrategyKind::LeastLatency || self.dirty || self.unusable > 0 || self.next_change.is_finite()
+    }
+
+    /// Recomputes every node's `usable` flag, the panic state and the next change time, if anything may have
+    /// changed. O(N), but only after a health event or when an ejection or mark ends.
+    fn refresh(&mut self, now: f64) {
+        if !self.dirty && now < self.next_change {
+            return;
+        }
+        let pt = self.health.probe_timeout_ms;
+        let mut next = f64::INFINITY;
+        let mut usable = 0usize;
+        for n in self.nodes.iter_mut() {
+            n.usable = n.health.usable(now, pt);
+            usable += n.usable as usize;
+            next = next.min(n.health.next_change(now, pt));
+        }
+        let len = self.nodes.len();
+        self.panic = len > 0 && usable < len && (usable as f64) < self.health.panic_threshold * len as f64;
+        if self.panic {
+            for n in self.nodes.iter_mut() {
+                n.usable = n.health.state(now) != State::Down;
+            }
+        }
+        self.unusable = self.nodes.iter().filter(|n| !n.usable).count();
+        self.next_change = next;
+        self.dirty = false;
+    }
+
+    /// After a pick at `now`: a probing node's one probe is now out, so it takes no more until it answers.
+    fn take_probe(&mut self, i: usize, now: f64) {
+        let n = &mut self.nodes[i];
+        if !self.panic && n.health.state(now) == State::Probing {
+            n.health.probe_since = now.max(f64::MIN_POSITIVE);
+            n.usable = false;
+            self.unusable += 1;
+            self.next_change = self.next_change.min(now + self.health.probe_timeout_ms);
+        }
+    }
+
+    /// Whether the pool is in panic (too few healthy nodes, so all are used).
+    pub fn in_panic(&self) -> bool {
+        self.panic
     }
 
     /// The in-flight count of the node at `idx`.
@@ -175,7 +250,12 @@ impl Router {
             }
             None => 0,
         };
-        if !self.rng_seeded && matches!(self.kind, StrategyKind::Random | StrategyKind::LeastLatency) {
+        if !self.rng_seeded
+            && matches!(
+                self.kind,
+                StrategyKind::Random | StrategyKind::LeastLatency | StrategyKind::LeastOutstanding
+            )
+        {
             // Lazily: Workers forbid drawing randomness while a module is being evaluated.
             self.rng = Rng::new((self.entropy)());
             self.rng_seeded = true;
@@ -186,14 +266,16 @@ impl Router {
     /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.
     pub fn pick(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
         let key_hash = self.ctx_parts(key)?;
+        self.refresh(now_ms);
         let mut cx = Ctx {
             key_hash,
             now_ms,
             rng: &mut self.rng,
+            all_usable: self.unusable == 0,
         };
         let got = self.strategy.pick(&self.nodes, &mut cx);
         if let Some(i) = got {
-            self.note_pick(i);
+            self.note_pick(i, now_ms);
         }
         Ok(got)
     }
@@ -204,16 +286,18 @@ impl Router {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
         let key_hash = self.ctx_parts(key)?;
+        self.refresh(now_ms);
         out.clear();
         let mut cx = Ctx {
             key_hash,
             now_ms,
             rng: &mut self.rng,
+            all_usable: self.unusable == 0,
         };
         self.strategy.pick_n(&self.nodes, &mut cx, n, out);
         debug_assert!(out.len() <= n.min(self.nodes.len()));
         if let Some(&i) = out.first() {
-            self.note_pick(i);
+            self.note_pick(i, now_ms);
         }
         Ok(())
     }
@@ -227,8 +311,11 @@ impl Router {
         r.map(|_| ids)
     }
 
-    fn note_pick(&mut self, i: usize) {
+    fn note_pick(&mut self, i: usize, now_ms: f64) {
         self.nodes[i].picks += 1;
+        if self.unusable > 0 || self.next_change.is_finite() {
+            self.take_probe(i, now_ms);
+        }
     }
 
     /// `pick`, then [`Router::begin`] on the node: the request now counts as in flight until `end`.
@@ -273,6 +360,7 @@ impl Router {
             ));
         }
         self.nodes.push(NodeState::new(&spec.id, spec.weight));
+        self.dirty = true;
         let idx = self.nodes.len() - 1;
         if let Err(e) = self.strategy.add(&self.nodes, idx) {
             self.nodes.pop();
@@ -288,6 +376,7 @@ impl Router {
             return false;
         };
         self.nodes.remove(idx);
+        self.dirty = true;
         for v in self.by_id.values_mut() {
             if *v > idx {
                 *v -= 1;
@@ -332,6 +421,48 @@ impl Router {
         if let Some(ms) = outcome.latency_ms {
             n.latency.observe(ms, now_ms, tau);
         }
+        let before = n.health;
+        if n.health.record(outcome.ok, now_ms, &self.health) && self.may_eject(idx, now_ms) {
+            self.nodes[idx].health.eject(now_ms, &self.health);
+        }
+        if self.nodes[idx].health != before
+            && (before.ejected_until > 0.0 || self.nodes[idx].health.ejected_until > 0.0)
+        {
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Whether node `idx` may be ejected: at most `maxEjectedShare` of the pool is ejected at once (a node
+    /// already ejected or probing does not count against itself).
+    fn may_eject(&self, idx: usize, now: f64) -> bool {
+        let ejected = (0..self.nodes.len())
+            .filter(|&i| i != idx && matches!(self.nodes[i].health.state(now), State::Ejected | State::Probing))
+            .count();
+        (ejected + 1) as f64 <= (self.health.max_ejected_share * self.nodes.len() as f64).floor()
+    }
+
+    /// Takes a node out of rotation by hand, for `for_ms` or until [`Router::mark_up`].
+    pub fn mark_down(&mut self, id: &str, for_ms: Option<f64>, now_ms: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        self.nodes[idx].health.down_until = match for_ms {
+            Some(ms) => now_ms + ms,
+            None => f64::INFINITY,
+        };
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Puts a node back at once: clears a manual mark, an ejection and its failure streak.
+    pub fn mark_up(&mut self, id: &str, now_ms: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let h = &mut self.nodes[idx].health;
+        h.down_until = 0.0;
+        h.ejected_until = 0.0;
+        h.probe_since = 0.0;
+        h.consecutive = 0;
+        h.healthy_since = now_ms;
+        self.dirty = true;
         Ok(())
     }
 
@@ -347,6 +478,12 @@ impl Router {
                 failures: n.failures as f64,
                 inflight: n.inflight,
                 ewma_ms: n.latency.estimate(now_ms, self.decay_ms),
+                state: n.health.state(now_ms).name(),
+                ejected_until: (n.health.ejected_until > now_ms).then_some(n.health.ejected_until),
+                down_until: (n.health.down_until > now_ms && n.health.down_until.is_finite())
+                    .then_some(n.health.down_until),
+                ejections: n.health.ejections,
+                consecutive_failures: n.health.consecutive,
             })
             .collect()
     }

@@ -26,12 +26,13 @@ impl<S> BoundedLoad<S> {
     }
 }
 
-/// Whether a node has room for one more request: `inflight_i < ceil(c × (L + 1) × w_i / Σw)`.
+/// Whether a node is usable and has room for one more request: `inflight_i < ceil(c × (L + 1) × w_i / Σw)`,
+/// with L and Σw over the usable nodes.
 fn capacity(nodes: &[NodeState], c: f64) -> impl Fn(&NodeState) -> bool {
-    let total: u64 = nodes.iter().map(|n| n.inflight as u64).sum();
-    let wsum: f64 = nodes.iter().map(|n| n.weight).sum();
+    let total: u64 = nodes.iter().filter(|n| n.usable).map(|n| n.inflight as u64).sum();
+    let wsum: f64 = nodes.iter().filter(|n| n.usable).map(|n| n.weight).sum();
     let num = c * (total + 1) as f64;
-    move |n: &NodeState| (n.inflight as f64) < (num * n.weight / wsum).ceil()
+    move |n: &NodeState| n.usable && (n.inflight as f64) < (num * n.weight / wsum).ceil()
 }
 
 impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
@@ -69,7 +70,7 @@ impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
         self.inner.walk(nodes, cx.key_hash, &mut |i| {
             if room(&nodes[i]) {
                 out.push(i);
-            } else {
+            } else if nodes[i].usable {
                 full.push(i);
             }
             out.len() == want

@@ -225,7 +225,10 @@ impl Strategy for Jump {
         Ok(())
     }
 
-    fn pick(&mut self, _: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if !cx.all_usable {
+            return super::first_usable(self, nodes, cx.key_hash);
+        }
         self.lookup(cx.key_hash)
     }
 

@@ -13,7 +13,7 @@
 //! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(log P), `pickN` walks the
 //! ring clockwise until it has met n distinct nodes.
 
-use super::{pick_n_by_walk, Ctx, Preference, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::hash::PointHasher;
@@ -211,9 +211,12 @@ impl Strategy for KetamaRing {
     }
 
     #[inline]
-    fn pick(&mut self, _: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if self.hashes.is_empty() {
             return None;
+        }
+        if !cx.all_usable {
+            return first_usable(self, nodes, cx.key_hash);
         }
         Some(self.owners[self.start(cx.key_hash)] as usize)
     }
@@ -277,6 +280,7 @@ mod tests {
             key_hash: 100,
             now_ms: 0.0,
             rng: &mut rng,
+            all_usable: true,
         };
         r.seen = vec![false; 2];
         assert_eq!(r.pick(&nodes, &mut cx), Some(1));
@@ -302,6 +306,7 @@ mod tests {
             key_hash: u64::MAX,
             now_ms: 0.0,
             rng: &mut rng,
+            all_usable: true,
         };
         assert_eq!(r.pick(&nodes, &mut cx), Some(0));
         cx.key_hash = 11;

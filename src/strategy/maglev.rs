@@ -17,7 +17,7 @@
 //! key-dependent stride (coprime with M, so it visits every slot once) and takes owners as first met.
 //! Costs: build O(M log M) expected; every membership change rebuilds; lookup O(1).
 
-use super::{pick_n_by_walk, Ctx, Preference, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::config::maglev_too_small;
 use crate::error::Result;
 use crate::hash::{mix64, point_hash};
@@ -133,6 +133,9 @@ impl Strategy for Maglev {
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if nodes.is_empty() {
             return None;
+        }
+        if !cx.all_usable {
+            return first_usable(self, nodes, cx.key_hash);
         }
         let o = self.table[(cx.key_hash % self.m as u64) as usize];
         (o != EMPTY).then_some(o as usize)

@@ -8,6 +8,7 @@
 pub mod bounded_load;
 pub mod jump;
 pub mod ketama_ring;
+pub mod least_outstanding;
 pub mod maglev;
 pub mod peak_ewma;
 pub mod rendezvous;
@@ -27,6 +28,8 @@ pub struct Ctx<'a> {
     pub now_ms: f64,
     /// Seeded randomness; only random strategies draw from it.
     pub rng: &'a mut Rng,
+    /// Every node is usable (healthy): strategies may skip the `usable` checks.
+    pub all_usable: bool,
 }
 
 pub trait Strategy {
@@ -44,10 +47,10 @@ pub trait Strategy {
     fn remove(&mut self, nodes: &[NodeState], idx: usize);
     /// `nodes[idx].weight` changed (from `old_weight`). On error the Router restores the old weight.
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()>;
-    /// The preferred node, or `None` when there is none.
+    /// The preferred node among the usable ones (`NodeState::usable`), or `None` when there is none.
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize>;
-    /// Up to `n` distinct nodes in preference order; `out` is empty on entry. `out[0]` is what `pick` would
-    /// have returned in the same state.
+    /// Up to `n` distinct usable nodes in preference order; `out` is empty on entry. `out[0]` is what `pick`
+    /// would have returned in the same state.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>);
 }
 
@@ -59,7 +62,7 @@ pub trait Preference {
     fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool);
 }
 
-/// `pickN` from a preference order: the first `n` distinct nodes.
+/// `pickN` from a preference order: the first `n` distinct usable nodes.
 pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
     p: &mut P,
     nodes: &[NodeState],
@@ -72,14 +75,62 @@ pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
         return;
     }
     p.walk(nodes, key_hash, &mut |i| {
-        out.push(i);
+        if nodes[i].usable {
+            out.push(i);
+        }
         out.len() == want
     });
 }
 
-/// Appends the nodes not yet in `out`, ordered by `score` ascending (ties by index), until `out` has `n`.
-pub(crate) fn fill_by_score(nodes: usize, n: usize, out: &mut Vec<usize>, mut score: impl FnMut(usize) -> f64) {
-    let mut rest: Vec<(f64, usize)> = (0..nodes).filter(|i| !out.contains(i)).map(|i| (score(i), i)).collect();
+/// The first usable node in a key's preference order: how hashing strategies skip unhealthy nodes without
+/// touching their tables.
+pub(crate) fn first_usable<P: Preference + ?Sized>(p: &mut P, nodes: &[NodeState], key_hash: u64) -> Option<usize> {
+    let mut got = None;
+    p.walk(nodes, key_hash, &mut |i| {
+        let ok = nodes[i].usable;
+        if ok {
+            got = Some(i);
+        }
+        ok
+    });
+    got
+}
+
+/// The power of two choices (Mitzenmacher 2001) among the usable nodes: two distinct nodes at random, the lower
+/// `cost` wins; on equal cost the one with fewer requests in flight, then the first draw.
+pub(crate) fn two_choices(nodes: &[NodeState], cx: &mut Ctx, cost: impl Fn(usize) -> f64) -> Option<usize> {
+    let usable: Vec<usize>;
+    let (len, at): (usize, &dyn Fn(usize) -> usize) = if cx.all_usable {
+        (nodes.len(), &|k| k)
+    } else {
+        usable = (0..nodes.len()).filter(|&i| nodes[i].usable).collect();
+        (usable.len(), &|k| usable[k])
+    };
+    match len {
+        0 => return None,
+        1 => return Some(at(0)),
+        _ => {}
+    }
+    let a = cx.rng.below(len);
+    let mut b = cx.rng.below(len - 1);
+    if b >= a {
+        b += 1;
+    }
+    let (a, b) = (at(a), at(b));
+    let (ca, cb) = (cost(a), cost(b));
+    if cb < ca || (cb == ca && nodes[b].inflight < nodes[a].inflight) {
+        Some(b)
+    } else {
+        Some(a)
+    }
+}
+
+/// Appends the usable nodes not yet in `out`, ordered by `score` ascending (ties by index), until `out` has `n`.
+pub(crate) fn fill_by_score(nodes: &[NodeState], n: usize, out: &mut Vec<usize>, mut score: impl FnMut(usize) -> f64) {
+    let mut rest: Vec<(f64, usize)> = (0..nodes.len())
+        .filter(|&i| nodes[i].usable && !out.contains(&i))
+        .map(|i| (score(i), i))
+        .collect();
     rest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     out.extend(rest.into_iter().take(n.saturating_sub(out.len())).map(|(_, i)| i));
 }

@@ -13,7 +13,7 @@
 //! while it has nothing in flight, so new nodes are explored at once; once it has requests in flight it is
 //! costed at the mean estimate of the sampled nodes.
 
-use super::{fill_by_score, Ctx, Strategy};
+use super::{fill_by_score, two_choices, Ctx, Strategy};
 use crate::detmath;
 use crate::error::Result;
 use crate::node::NodeState;
@@ -96,30 +96,15 @@ impl Strategy for LeastLatency {
     }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        let len = nodes.len();
-        if len <= 1 {
-            return if len == 1 { Some(0) } else { None };
-        }
-        let a = cx.rng.below(len);
-        let mut b = cx.rng.below(len - 1);
-        if b >= a {
-            b += 1;
-        }
         let cost = self.costs(nodes, cx.now_ms);
-        let (ca, cb) = (cost(a), cost(b));
-        // On equal cost, prefer fewer requests in flight, then the first draw.
-        if cb < ca || (cb == ca && nodes[b].inflight < nodes[a].inflight) {
-            Some(b)
-        } else {
-            Some(a)
-        }
+        two_choices(nodes, cx, cost)
     }
 
     /// The two-choice pick first, then every other node from cheapest to dearest.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         if let Some(first) = self.pick(nodes, cx) {
             out.push(first);
-            fill_by_score(nodes.len(), n, out, self.costs(nodes, cx.now_ms));
+            fill_by_score(nodes, n, out, self.costs(nodes, cx.now_ms));
         }
     }
 }

@@ -82,6 +82,9 @@ impl Strategy for Rendezvous {
     }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if !cx.all_usable {
+            return super::first_usable(self, nodes, cx.key_hash);
+        }
         if self.uniform {
             let mut best: Option<(u64, usize)> = None;
             for (i, &nh) in self.node_hash.iter().enumerate() {
@@ -108,6 +111,7 @@ impl Strategy for Rendezvous {
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let mut v = self.scored(nodes, cx.key_hash);
+        v.retain(|p| nodes[p.1].usable);
         let n = n.min(v.len());
         if n > 0 && n < v.len() {
             v.select_nth_unstable_by(n - 1, |a, b| Self::order(nodes, *a, *b));

@@ -26,18 +26,18 @@ impl Strategy for RoundRobin {
         Ok(())
     }
 
+    /// The next usable node in rotation.
     fn pick(&mut self, nodes: &[NodeState], _: &mut Ctx) -> Option<usize> {
-        if nodes.is_empty() {
-            return None;
-        }
-        let i = self.next % nodes.len();
-        self.next = (i + 1) % nodes.len();
+        let len = nodes.len();
+        let i = (0..len).map(|k| (self.next + k) % len).find(|&i| nodes[i].usable)?;
+        self.next = (i + 1) % len;
         Some(i)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         if let Some(first) = self.pick(nodes, cx) {
-            out.extend((0..n.min(nodes.len())).map(|k| (first + k) % nodes.len()));
+            let len = nodes.len();
+            out.extend((0..len).map(|k| (first + k) % len).filter(|&i| nodes[i].usable).take(n));
         }
     }
 }
@@ -57,6 +57,7 @@ mod tests {
             key_hash: 0,
             now_ms: 0.0,
             rng: &mut rng,
+            all_usable: true,
         };
         let seq: Vec<usize> = (0..4).map(|_| rr.pick(&nodes, &mut cx).unwrap()).collect();
         assert_eq!(seq, [0, 1, 2, 0]);

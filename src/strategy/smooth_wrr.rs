@@ -27,10 +27,14 @@ impl Strategy for SmoothWrr {
         Ok(())
     }
 
+    /// Unusable nodes sit out the round entirely (their current weight is frozen), as nginx skips down peers.
     fn pick(&mut self, nodes: &[NodeState], _: &mut Ctx) -> Option<usize> {
         let mut best: Option<usize> = None;
         let mut total = 0.0;
         for (i, n) in nodes.iter().enumerate() {
+            if !n.usable {
+                continue;
+            }
             self.current[i] += n.weight;
             total += n.weight;
             if best.is_none_or(|b| self.current[i] > self.current[b]) {
@@ -47,7 +51,7 @@ impl Strategy for SmoothWrr {
         if let Some(first) = self.pick(nodes, cx) {
             out.push(first);
             let current = &self.current;
-            fill_by_score(nodes.len(), n, out, |i| -current[i]);
+            fill_by_score(nodes, n, out, |i| -current[i]);
         }
     }
 }
@@ -71,6 +75,7 @@ mod tests {
             key_hash: 0,
             now_ms: 0.0,
             rng: &mut rng,
+            all_usable: true,
         };
         (0..picks)
             .map(|_| ids[s.pick(&nodes, &mut cx).unwrap()])

@@ -44,11 +44,27 @@ impl Strategy for WeightedRandom {
         Ok(())
     }
 
-    fn pick(&mut self, _: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        let total = *self.prefix.last()?;
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if cx.all_usable {
+            let total = *self.prefix.last()?;
+            let u = cx.rng.next_f64() * total;
+            let i = self.prefix.partition_point(|&p| p <= u);
+            return Some(i.min(self.prefix.len() - 1));
+        }
+        // Some nodes are unusable: draw over the usable weights only (O(N), while unhealthy nodes exist).
+        let total: f64 = nodes.iter().filter(|n| n.usable).map(|n| n.weight).sum();
+        let last = nodes.iter().rposition(|n| n.usable)?;
         let u = cx.rng.next_f64() * total;
-        let i = self.prefix.partition_point(|&p| p <= u);
-        Some(i.min(self.prefix.len() - 1))
+        let mut acc = 0.0;
+        for (i, n) in nodes.iter().enumerate() {
+            if n.usable {
+                acc += n.weight;
+                if u < acc {
+                    return Some(i);
+                }
+            }
+        }
+        Some(last)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
@@ -64,7 +80,7 @@ impl Strategy for WeightedRandom {
         let mut scored: Vec<(f64, usize)> = nodes
             .iter()
             .enumerate()
-            .filter(|&(i, _)| i != first)
+            .filter(|&(i, node)| i != first && node.usable)
             .map(|(i, node)| (detmath::ln(cx.rng.next_f64_nonzero()) / node.weight, i))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));

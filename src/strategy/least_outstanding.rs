@@ -1,0 +1,37 @@
+//! Least outstanding requests: the power of two choices (Mitzenmacher, "The power of two choices in randomized
+//! load balancing", 2001) on requests in flight, weighted: of two random usable nodes, the one with the lower
+//! `(in_flight + 1) / weight` wins. Envoy's LEAST_REQUEST balancer works the same way. In-flight counts come
+//! from `acquire`/`begin`/`end`, so a slow node, whose requests stay in flight longer, receives fewer new ones.
+
+use super::{fill_by_score, two_choices, Ctx, Strategy};
+use crate::error::Result;
+use crate::node::NodeState;
+
+#[derive(Debug, Default)]
+pub struct LeastOutstanding;
+
+fn cost(nodes: &[NodeState]) -> impl Fn(usize) -> f64 + '_ {
+    move |i| (nodes[i].inflight as f64 + 1.0) / nodes[i].weight
+}
+
+impl Strategy for LeastOutstanding {
+    fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
+        Ok(())
+    }
+    fn remove(&mut self, _: &[NodeState], _: usize) {}
+    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
+        Ok(())
+    }
+
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        two_choices(nodes, cx, cost(nodes))
+    }
+
+    /// The two-choice pick, then the others from least to most loaded.
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        if let Some(first) = self.pick(nodes, cx) {
+            out.push(first);
+            fill_by_score(nodes, n, out, cost(nodes));
+        }
+    }
+}
