@@ -326,6 +326,60 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The options as a value that [`Config::from_value`] accepts back, with these nodes.
+    pub fn to_value(&self, nodes: &[NodeSpec]) -> Value {
+        let mut o: Vec<(&str, Value)> = vec![
+            ("strategy", self.strategy.name().into()),
+            (
+                "nodes",
+                Value::Arr(
+                    nodes
+                        .iter()
+                        .map(|n| Value::obj(vec![("id", n.id.as_str().into()), ("weight", n.weight.into())]))
+                        .collect(),
+                ),
+            ),
+        ];
+        if let Some(seed) = self.seed {
+            o.push(("seed", (seed as f64).into()));
+        }
+        match self.strategy {
+            StrategyKind::Ring => o.push(("vnodes", (self.vnodes as f64).into())),
+            StrategyKind::LeastLatency => o.push(("decayMs", self.decay_ms.into())),
+            StrategyKind::Maglev => o.push(("tableSize", (self.table_size as f64).into())),
+            _ => {}
+        }
+        if let Some(s) = &self.secret {
+            let hex: String = s.0.iter().map(|b| format!("{b:02x}")).collect();
+            o.push(("secret", Value::Str(hex)));
+        }
+        if let Some(c) = self.bounded_load {
+            o.push(("boundedLoad", c.into()));
+        }
+        let h = &self.health;
+        o.push((
+            "health",
+            if h.passive {
+                Value::obj(vec![
+                    ("consecutiveFailures", (h.consecutive_failures as f64).into()),
+                    ("failureRate", h.failure_rate.into()),
+                    ("minRequests", (h.min_requests as f64).into()),
+                    ("windowMs", h.window_ms.into()),
+                    ("baseEjectionMs", h.base_ejection_ms.into()),
+                    ("maxEjectionMs", h.max_ejection_ms.into()),
+                    ("maxEjectedShare", h.max_ejected_share.into()),
+                    ("panicThreshold", h.panic_threshold.into()),
+                    ("probeTimeoutMs", h.probe_timeout_ms.into()),
+                ])
+            } else {
+                Value::Bool(false)
+            },
+        ));
+        Value::obj(o)
+    }
+}
+
 impl NodeSpec {
     /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`).
     pub fn from_value(v: &Value, path: &str) -> Result<NodeSpec> {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash_with, Secret, DEFAULT_SEED};
-use crate::health::{HealthConfig, State};
+use crate::health::{Health, HealthConfig, State};
 use crate::node::NodeState;
 use crate::rng::Rng;
 use crate::strategy::bounded_load::BoundedLoad;
@@ -26,6 +26,7 @@ use crate::strategy::round_robin::RoundRobin;
 use crate::strategy::smooth_wrr::SmoothWrr;
 use crate::strategy::weighted_random::WeightedRandom;
 use crate::strategy::{Ctx, Strategy};
+use crate::value::Value;
 
 /// A source of fresh entropy for unseeded random strategies; called at most once per Router, lazily.
 pub type Entropy = fn() -> u64;
@@ -77,6 +78,8 @@ pub struct Router {
     dirty: bool,
     /// Too few nodes are healthy: route as if all were (except nodes marked down by hand).
     panic: bool,
+    /// Nodes whose ejection ended and whose probe is not out yet: the next pick of one takes its probe.
+    probing: usize,
 }
 
 impl core::fmt::Debug for Router {
@@ -137,6 +140,7 @@ impl Router {
             next_change: f64::INFINITY,
             dirty: false,
             panic: false,
+            probing: 0,
         };
         for spec in &cfg.nodes {
             check_spec(spec)?;
@@ -184,7 +188,11 @@ impl Router {
     /// Whether a pick on this Router reads the clock (the facade then passes one in): for least-latency, and
     /// while any node's health is not plain healthy. A healthy pool never reads the clock.
     pub fn needs_clock(&self) -> bool {
-        self.kind == StrategyKind::LeastLatency || self.dirty || self.unusable > 0 || self.next_change.is_finite()
+        self.kind == StrategyKind::LeastLatency
+            || self.dirty
+            || self.unusable > 0
+            || self.probing > 0
+            || self.next_change.is_finite()
     }
 
     /// Recomputes every node's `usable` flag, the panic state and the next change time, if anything may have
@@ -209,6 +217,11 @@ impl Router {
             }
         }
         self.unusable = self.nodes.iter().filter(|n| !n.usable).count();
+        self.probing = self
+            .nodes
+            .iter()
+            .filter(|n| n.usable && n.health.state(now) == State::Probing)
+            .count();
         self.next_change = next;
         self.dirty = false;
     }
@@ -220,6 +233,7 @@ impl Router {
             n.health.probe_since = now.max(f64::MIN_POSITIVE);
             n.usable = false;
             self.unusable += 1;
+            self.probing = self.probing.saturating_sub(1);
             self.next_change = self.next_change.min(now + self.health.probe_timeout_ms);
         }
     }
@@ -313,7 +327,7 @@ impl Router {
 
     fn note_pick(&mut self, i: usize, now_ms: f64) {
         self.nodes[i].picks += 1;
-        if self.unusable > 0 || self.next_change.is_finite() {
+        if self.probing > 0 {
             self.take_probe(i, now_ms);
         }
     }
@@ -486,6 +500,115 @@ impl Router {
                 consecutive_failures: n.health.consecutive,
             })
             .collect()
+    }
+}
+
+/// The format tag of [`Router::snapshot`].
+pub const SNAPSHOT_FORMAT: &str = "edgeroute/1";
+
+impl Router {
+    /// The options, nodes and each node's health as a plain value (`toJSON`), to persist or share between
+    /// isolates (KV, a Durable Object, Redis) and restore with [`Router::from_snapshot`]. Times are absolute
+    /// (`Date.now()` milliseconds), so an ejection keeps its end time across isolates. It contains the secret,
+    /// if any. Counters and latency estimates are not included.
+    pub fn snapshot(&self) -> Value {
+        let health: Vec<Value> = self
+            .nodes
+            .iter()
+            .filter(|n| n.health != Health::default())
+            .map(|n| {
+                let h = &n.health;
+                let mut e: Vec<(&str, Value)> = vec![("id", (*n.id).into())];
+                if h.ejections > 0 {
+                    e.push(("ejections", (h.ejections as f64).into()));
+                }
+                if h.ejected_until > 0.0 {
+                    e.push(("ejectedUntil", h.ejected_until.into()));
+                }
+                if h.down_until.is_infinite() {
+                    e.push(("down", Value::Bool(true)));
+                } else if h.down_until > 0.0 {
+                    e.push(("downUntil", h.down_until.into()));
+                }
+                if h.consecutive > 0 {
+                    e.push(("consecutiveFailures", (h.consecutive as f64).into()));
+                }
+                Value::obj(e)
+            })
+            .collect();
+        Value::obj(vec![
+            ("format", SNAPSHOT_FORMAT.into()),
+            ("options", self.cfg.to_value(&self.nodes())),
+            ("health", Value::Arr(health)),
+        ])
+    }
+
+    /// Rebuilds a Router from [`Router::snapshot`]'s value (`Router.fromJSON`).
+    pub fn from_snapshot(v: &Value, entropy: Entropy) -> Result<Router> {
+        let bad = |msg: String| Error::new(Code::InvalidOptions, msg);
+        let Value::Obj(top) = v else {
+            return Err(bad(format!(
+                "a snapshot must be the object toJSON() returned, got {}",
+                v.kind()
+            )));
+        };
+        let field = |k: &str| top.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+        for (k, _) in top {
+            if !["format", "options", "health"].contains(&k.as_str()) {
+                return Err(Error::new(
+                    Code::UnknownField,
+                    format!("snapshot has unknown field {k:?}"),
+                ));
+            }
+        }
+        if field("format") != Some(&Value::Str(SNAPSHOT_FORMAT.into())) {
+            return Err(bad(format!(
+                "snapshot.format must be {SNAPSHOT_FORMAT:?} (made by toJSON() of this version)"
+            )));
+        }
+        let mut r = Router::from_value(
+            field("options").ok_or_else(|| bad("snapshot.options is missing".into()))?,
+            entropy,
+        )?;
+        let entries = match field("health") {
+            None | Some(Value::Null) => return Ok(r),
+            Some(Value::Arr(a)) => a,
+            Some(other) => return Err(bad(format!("snapshot.health must be an array, got {}", other.kind()))),
+        };
+        for e in entries {
+            let Value::Obj(e) = e else {
+                return Err(bad("snapshot.health entries must be objects".into()));
+            };
+            let get = |k: &str| e.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+            let Some(Value::Str(id)) = get("id") else {
+                return Err(bad("snapshot.health entry without an id".into()));
+            };
+            let idx = r.index_of(id)?;
+            let h = &mut r.nodes[idx].health;
+            for (k, v) in e {
+                let num = || match v {
+                    Value::Num(n) if n.is_finite() && *n >= 0.0 => Ok(*n),
+                    _ => Err(bad(format!("snapshot.health[{id:?}].{k} must be a finite number >= 0"))),
+                };
+                match k.as_str() {
+                    "id" => {}
+                    "ejections" => h.ejections = num()?.min(u32::MAX as f64) as u32,
+                    "ejectedUntil" => h.ejected_until = num()?,
+                    "downUntil" => h.down_until = num()?,
+                    "consecutiveFailures" => h.consecutive = num()?.min(u32::MAX as f64) as u32,
+                    "down" if *v == Value::Bool(true) => h.down_until = f64::INFINITY,
+                    "down" => return Err(bad(format!("snapshot.health[{id:?}].down must be true"))),
+                    other => {
+                        return Err(Error::new(
+                            Code::UnknownField,
+                            format!("snapshot.health entry has unknown field {other:?}"),
+                        ))
+                    }
+                }
+            }
+        }
+        r.dirty = true;
+        Ok(r)
     }
 }
 
