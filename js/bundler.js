@@ -4,3 +4,4 @@ import init, { Router, EdgerouteError, version } from "./web.js";
 await init();
 
 export { Router, EdgerouteError, version };
+export { routedFetch } from "./fetch.js";

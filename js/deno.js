@@ -8,3 +8,4 @@ glue.initSync({ module: wasmModule });
 
 export const Router = bindRouter(() => glue);
 export { EdgerouteError, version };
+export { routedFetch } from "./fetch.js";

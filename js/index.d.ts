@@ -7,6 +7,7 @@ export type Strategy =
   | "round-robin"
   | "weighted-round-robin"
   | "least-latency"
+  | "least-outstanding"
   | "ring"
   | "rendezvous"
   | "maglev"
@@ -25,9 +26,33 @@ export interface NodeInfo {
   weight: number;
 }
 
+/** Passive health (outlier ejection). Every field is optional; the defaults are shown. */
+export interface HealthOptions {
+  /** Eject after this many failures in a row (0 = off). Default 5. */
+  consecutiveFailures?: number;
+  /** Eject when this share of outcomes in the window failed (0 = off). Default 0.5. */
+  failureRate?: number;
+  /** Outcomes needed in the window before the failure rate counts. Default 20. */
+  minRequests?: number;
+  /** The failure-rate window. Default 10000 ms. */
+  windowMs?: number;
+  /** First ejection length; it doubles with each ejection. Default 30000 ms. */
+  baseEjectionMs?: number;
+  /** Longest ejection. Default 300000 ms. */
+  maxEjectionMs?: number;
+  /** At most this share of the pool is ejected at once. Default 0.5. */
+  maxEjectedShare?: number;
+  /** Below this share of healthy nodes, route to all of them (panic). Default 0.5. */
+  panicThreshold?: number;
+  /** A probe that gets no outcome in this time is given up and another one allowed. Default 10000 ms. */
+  probeTimeoutMs?: number;
+}
+
 interface CommonOptions {
   /** At least one node; ids unique. */
   nodes: readonly NodeSpec[];
+  /** Passive health: `false` turns ejection off (markDown still works), `true` or an object tunes it. */
+  health?: boolean | HealthOptions;
   /**
    * A whole number from 0 to 2^53-1. For "ring" it seeds the xxh3 hashes of keys and points (default 0): every
    * isolate with the same nodes and seed maps keys identically. For "random" and "least-latency" it seeds the
@@ -80,7 +105,7 @@ export interface LeastLatencyOptions extends CommonOptions {
 }
 
 export interface SimpleOptions extends CommonOptions {
-  strategy: "random" | "round-robin" | "weighted-round-robin";
+  strategy: "random" | "round-robin" | "weighted-round-robin" | "least-outstanding";
 }
 
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
@@ -122,6 +147,31 @@ export interface NodeStats {
   inflight: number;
   /** Decayed latency estimate in ms, or null before the first latency report. */
   ewmaMs: number | null;
+  state: "healthy" | "ejected" | "probing" | "down";
+  /** When the current ejection ends (Date.now() ms), or null. */
+  ejectedUntil: number | null;
+  /** When a timed markDown ends (Date.now() ms), or null (not down, or down until markUp). */
+  downUntil: number | null;
+  /** Ejections so far; each lasts twice the one before, up to maxEjectionMs. */
+  ejections: number;
+  consecutiveFailures: number;
+}
+
+/** A node's health in a snapshot; only non-default fields are present. */
+export interface NodeHealthSnapshot {
+  id: string;
+  ejections?: number;
+  ejectedUntil?: number;
+  downUntil?: number;
+  down?: true;
+  consecutiveFailures?: number;
+}
+
+/** What `toJSON()` returns and `Router.fromJSON` accepts. Contains the secret, if one is set. */
+export interface RouterSnapshot {
+  format: "edgeroute/1";
+  options: RouterOptions;
+  health: NodeHealthSnapshot[];
 }
 
 /** The stable error codes. */
@@ -142,7 +192,8 @@ export type ErrorCode =
   | "ERR_TOO_LARGE"
   | "ERR_FREED"
   | "ERR_NOT_INITIALIZED"
-  | "ERR_INTERNAL";
+  | "ERR_INTERNAL"
+  | "ERR_ALL_ATTEMPTS_FAILED";
 
 /** Every error edgeroute throws. */
 export declare class EdgerouteError extends Error {
@@ -178,12 +229,69 @@ export declare class Router {
   /** The pool, in insertion order. */
   nodes(): NodeInfo[];
   stats(): NodeStats[];
+  /** Takes a node out of rotation for `forMs` milliseconds, or until `markUp`. */
+  markDown(id: string, forMs?: number): void;
+  /** Puts a node back at once, clearing a mark or an ejection. */
+  markUp(id: string): void;
+  /** Options, nodes and health as JSON data (see RouterSnapshot). */
+  toJSON(): RouterSnapshot;
+  /** Rebuilds a Router from `toJSON()`'s value or its JSON text. */
+  static fromJSON(snapshot: RouterSnapshot | string): Router;
   /**
    * Frees the wasm memory now; later calls throw ERR_FREED. (Where `Symbol.dispose` exists, `using r = new
    * Router(...)` calls it too.)
    */
   free(): void;
 }
+
+/** Options of `routedFetch`. Unknown options are errors. */
+export interface RoutedFetchOptions {
+  /** The routing key of a request. Default: the URL path. */
+  key?: (request: Request) => Key;
+  /** Take the key from this request header (the URL path when absent). */
+  keyHeader?: string;
+  /** Origins to try, in `pickN` order. Default 3 (at most the pool size). */
+  attempts?: number;
+  /** Per-attempt timeout until response headers. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Overall deadline for all attempts. Default 30000 ms. */
+  deadlineMs?: number;
+  /** Statuses that count as failures and fail over. Default [502, 503, 504]. */
+  retryOn?: number[];
+  /** Methods that may be retried. Default the idempotent ones: GET, HEAD, OPTIONS, PUT, DELETE, TRACE. */
+  retryMethods?: string[];
+  /** A request body is buffered for retries up to this size; a larger one is sent once. Default 1 MiB. */
+  maxBufferBytes?: number;
+  /** The fetch to use (default globalThis.fetch). */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Builds the upstream URL. Default: the request's path and query on the origin. */
+  rewrite?: (url: URL, origin: string) => URL | string;
+  /** Aborts every attempt. */
+  signal?: AbortSignal;
+}
+
+/** One failed attempt of `routedFetch`. */
+export interface Attempt {
+  origin: string;
+  /** The retryable status it answered with, if it answered. */
+  status?: number;
+  /** Why the attempt failed, if it did not answer (network error, timeout, deadline). */
+  error?: string;
+  latencyMs?: number;
+}
+
+/** Thrown by `routedFetch` when no origin answered well (code ERR_ALL_ATTEMPTS_FAILED). */
+export interface AllAttemptsFailedError extends EdgerouteError {
+  readonly code: "ERR_ALL_ATTEMPTS_FAILED";
+  readonly attempts: Attempt[];
+}
+
+/**
+ * Sends the request to the origin the router picks (node ids are origin URLs), recording each outcome and
+ * latency, failing over along `pickN` order on network errors, timeouts and retryable statuses. Resolves to the
+ * first good response; rejects with an AllAttemptsFailedError listing every attempt.
+ */
+export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
 
 /** The package version. */
 export declare const version: string;

@@ -3,4 +3,6 @@
 const glue = require("./glue.cjs");
 const { bindRouter, EdgerouteError, version } = require("./router.cjs");
 
-module.exports = { Router: bindRouter(() => glue), EdgerouteError, version };
+const { routedFetch } = require("./fetch.cjs");
+
+module.exports = { Router: bindRouter(() => glue), EdgerouteError, version, routedFetch };

@@ -7,3 +7,4 @@ glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.
 
 export const Router = bindRouter(() => glue);
 export { EdgerouteError, version };
+export { routedFetch } from "./fetch.js";

@@ -82,21 +82,60 @@ class Lease {
  * Makes the Router class over a wasm-bindgen glue module. `getGlue()` returns the glue once the wasm is ready
  * (the web entry throws ERR_NOT_INITIALIZED from it until `init()` has run).
  */
+const FROM_SNAPSHOT = Symbol("fromSnapshot");
+
 function bindRouter(getGlue) {
   class Router {
     #w;
     #ids;
     #strategy;
 
-    constructor(options) {
+    constructor(options, snapshot) {
       const glue = getGlue();
       try {
-        this.#w = new glue.WasmRouter(options);
+        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(snapshot) : new glue.WasmRouter(options);
       } catch (e) {
         throw adopt(e);
       }
       this.#ids = this.#w.ids();
       this.#strategy = this.#w.strategy();
+    }
+
+    /** Rebuilds a Router from `toJSON()`'s value (or its JSON text): options, nodes and health. */
+    static fromJSON(snapshot) {
+      if (typeof snapshot === "string") {
+        try {
+          snapshot = JSON.parse(snapshot);
+        } catch (e) {
+          throw fail("ERR_INVALID_OPTIONS", `Router.fromJSON: the text is not JSON (${e.message})`);
+        }
+      }
+      return new Router(FROM_SNAPSHOT, snapshot);
+    }
+
+    /** Options, nodes and health as plain JSON data, to persist in KV or share between isolates. */
+    toJSON() {
+      return this.#live().snapshot();
+    }
+
+    /** Takes a node out of rotation for `forMs`, or until `markUp`. */
+    markDown(id, forMs) {
+      const w = this.#live();
+      try {
+        w.mark_down(id, forMs);
+      } catch (e) {
+        throw adopt(e);
+      }
+    }
+
+    /** Puts a node back at once, clearing a mark or an ejection. */
+    markUp(id) {
+      const w = this.#live();
+      try {
+        w.mark_up(id);
+      } catch (e) {
+        throw adopt(e);
+      }
     }
 
     #live() {

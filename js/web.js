@@ -31,3 +31,4 @@ export const Router = bindRouter(() => {
 });
 
 export { EdgerouteError, version };
+export { routedFetch } from "./fetch.js";

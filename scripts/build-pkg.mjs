@@ -53,6 +53,18 @@ fs.writeFileSync(
   r("pkg/router.cjs"),
   '"use strict";\n' + routerJs.replace(esmExport, "module.exports = { EdgerouteError, bindRouter, version };"),
 );
+const fetchJs = fs.readFileSync(r("js/fetch.js"), "utf8");
+const fetchImport = 'import { EdgerouteError } from "./router.js";';
+const fetchExport = "export { routedFetch };";
+if (!fetchJs.includes(fetchImport) || !fetchJs.includes(fetchExport)) throw new Error("js/fetch.js import/export lines changed");
+fs.writeFileSync(r("pkg/fetch.js"), fetchJs);
+fs.writeFileSync(
+  r("pkg/fetch.cjs"),
+  '"use strict";\n' +
+    fetchJs
+      .replace(fetchImport, 'const { EdgerouteError } = require("./router.cjs");')
+      .replace(fetchExport, "module.exports = { routedFetch };"),
+);
 for (const f of ["node.mjs", "node.cjs", "deno.js", "workerd.js", "web.js", "bundler.js", "index.d.ts", "web.d.ts"]) {
   fs.copyFileSync(r("js", f), r("pkg", f));
 }
@@ -88,7 +100,7 @@ const pkg = {
     "./package.json": "./package.json",
   },
   files: [
-    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "router.js", "router.cjs", "node.mjs", "node.cjs", "deno.js",
+    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "node.mjs", "node.cjs", "deno.js",
     "workerd.js", "web.js", "bundler.js", "index.d.ts", "index.d.cts", "web.d.ts", "README.md", "LICENSE",
   ],
   sideEffects: ["./node.mjs", "./node.cjs", "./deno.js", "./workerd.js", "./bundler.js"],

@@ -269,6 +269,42 @@ impl WasmRouter {
         self.inner.report(&id, o, js_sys::Date::now()).map_err(js_error)
     }
 
+    /// `markDown(id, forMs?)`: `for_ms` undefined means until `markUp`.
+    pub fn mark_down(&mut self, id: JsValue, for_ms: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "markDown(id, forMs): id")?;
+        let ms = if for_ms.is_undefined() {
+            None
+        } else {
+            match for_ms.as_f64() {
+                Some(ms) if ms.is_finite() && ms > 0.0 && ms <= crate::config::MAX_MS => Some(ms),
+                _ => {
+                    return Err(js_error(Error::new(
+                        Code::InvalidOption,
+                        format!("markDown(id, forMs): forMs must be a number of milliseconds > 0, or omitted for 'until markUp', got {}", js_type(&for_ms)),
+                    )))
+                }
+            }
+        };
+        self.inner.mark_down(&id, ms, js_sys::Date::now()).map_err(js_error)
+    }
+
+    pub fn mark_up(&mut self, id: JsValue) -> JsResult<()> {
+        let id = string_arg(&id, Code::InvalidId, "markUp(id): id")?;
+        self.inner.mark_up(&id, js_sys::Date::now()).map_err(js_error)
+    }
+
+    /// The snapshot of `toJSON()`.
+    pub fn snapshot(&self) -> JsValue {
+        to_js(&self.inner.snapshot())
+    }
+
+    /// `Router.fromJSON(snapshot)`.
+    pub fn from_snapshot(snapshot: JsValue) -> JsResult<WasmRouter> {
+        let v = to_value(&snapshot, Code::InvalidOptions, "the snapshot")?;
+        let inner = Router::from_snapshot(&v, entropy).map_err(js_error)?;
+        Ok(WasmRouter { inner, out: Vec::new() })
+    }
+
     pub fn nodes(&self) -> JsValue {
         to_js(&self.inner.nodes())
     }

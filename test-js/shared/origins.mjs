@@ -1,20 +1,65 @@
-// Local HTTP origins on loopback for the proxy tests. Each answers with its own name and the path it saw.
+// Local HTTP origins on loopback for the proxy tests. Each answers "<name> <path>" and logs every request; its
+// behaviour can be switched at run time: ok, slow (delayMs), hang (never answers), 503, or drop (the
+// connection is destroyed). Works in Node and in Deno (node:http).
 import http from "node:http";
 
 export async function startOrigins(names) {
+  const state = Object.fromEntries(names.map((n) => [n, { mode: "ok", delayMs: 0 }]));
+  const log = [];
+  const hung = new Set();
   const servers = await Promise.all(
     names.map(
       (name) =>
         new Promise((resolve) => {
           const s = http.createServer((req, res) => {
-            res.setHeader("content-type", "text/plain");
-            res.end(`${name} ${req.url}`);
+            let size = 0;
+            req.on("data", (c) => (size += c.length));
+            req.on("end", () => {
+              log.push({ name, path: req.url, method: req.method, bodyBytes: size, at: Date.now() });
+              const { mode, delayMs } = state[name];
+              const answer = () => {
+                if (mode === "hang") {
+                  hung.add(res);
+                  return;
+                }
+                if (mode === "drop") {
+                  req.socket.destroy();
+                  return;
+                }
+                res.writeHead(mode === "503" ? 503 : 200, { "content-type": "text/plain", connection: "close" });
+                res.end(`${name} ${req.url}`);
+              };
+              if (delayMs > 0) setTimeout(answer, delayMs);
+              else answer();
+            });
           });
+          s.keepAliveTimeout = 1;
           s.listen(0, "127.0.0.1", () => resolve(s));
         }),
     ),
   );
   const urls = servers.map((s) => `http://127.0.0.1:${s.address().port}`);
   const byUrl = Object.fromEntries(urls.map((u, i) => [u, names[i]]));
-  return { urls, byUrl, close: () => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))) };
+  const urlOf = Object.fromEntries(names.map((n, i) => [n, urls[i]]));
+  return {
+    urls,
+    byUrl,
+    urlOf,
+    log,
+    set(name, mode, delayMs = 0) {
+      state[name] = { mode, delayMs };
+    },
+    close: async () => {
+      for (const res of hung) res.destroy?.();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise((r) => {
+              s.closeAllConnections?.();
+              s.close(r);
+            }),
+        ),
+      );
+    },
+  };
 }

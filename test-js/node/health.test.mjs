@@ -1,0 +1,24 @@
+// Health and failover scenarios in Node, with real origins on loopback, through the packed package.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { Router, routedFetch } from "edgeroute";
+import { startOrigins } from "../shared/origins.mjs";
+import { SCENARIOS } from "../shared/scenarios.js";
+
+const origins = await startOrigins(["a", "b", "c", "d"]);
+test.after(() => origins.close());
+
+for (const [name, run] of Object.entries(SCENARIOS)) {
+  test(name, async () => {
+    const r = await run({ Router, routedFetch, origins });
+    assert.deepEqual(r.failures, []);
+    console.log(`${name}: ${JSON.stringify({ ...r, failures: undefined })}`);
+  });
+}
+
+test("routedFetch rejects unknown and bad options", async () => {
+  const r = new Router({ strategy: "ring", nodes: [{ id: origins.urls[0] }] });
+  await assert.rejects(routedFetch(r, "http://x/", { retries: 2 }), { code: "ERR_UNKNOWN_OPTION" });
+  await assert.rejects(routedFetch(r, "http://x/", { timeoutMs: -1 }), { code: "ERR_INVALID_OPTION" });
+  await assert.rejects(routedFetch(r, "http://x/", { attempts: 1.5 }), { code: "ERR_INVALID_OPTION" });
+});
