@@ -102,6 +102,17 @@ export const BAD_INPUTS = [
   ["begin non-string", (R, r) => r.begin(3), "ERR_INVALID_ID"],
   ["end bad outcome", (R, r) => r.end("a", { ok: 1 }), "ERR_INVALID_REPORT"],
   ["acquire bad key", (R, r) => r.acquire(7), "ERR_INVALID_KEY"],
+  ["health not an object", (R) => new R({ strategy: "ring", nodes: NODES, health: 3 }), "ERR_INVALID_OPTION"],
+  ["health unknown field", (R) => new R({ strategy: "ring", nodes: NODES, health: { retries: 2 } }), "ERR_UNKNOWN_OPTION"],
+  ["health rate above 1", (R) => new R({ strategy: "ring", nodes: NODES, health: { failureRate: 2 } }), "ERR_INVALID_OPTION"],
+  ["health base above max", (R) => new R({ strategy: "ring", nodes: NODES, health: { baseEjectionMs: 9, maxEjectionMs: 5 } }), "ERR_INVALID_OPTION"],
+  ["markDown unknown id", (R, r) => r.markDown("nope"), "ERR_UNKNOWN_NODE"],
+  ["markDown negative time", (R, r) => r.markDown("a", -5), "ERR_INVALID_OPTION"],
+  ["markDown NaN time", (R, r) => r.markDown("a", NaN), "ERR_INVALID_OPTION"],
+  ["markUp non-string", (R, r) => r.markUp(null), "ERR_INVALID_ID"],
+  ["fromJSON not JSON", (R) => R.fromJSON("{nope"), "ERR_INVALID_OPTIONS"],
+  ["fromJSON wrong format", (R) => R.fromJSON({ format: "x", options: {} }), "ERR_INVALID_OPTIONS"],
+  ["fromJSON unknown node in health", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "a" }] }, health: [{ id: "zz" }] }), "ERR_UNKNOWN_NODE"],
   ["pick number key", (R, r) => r.pick(42), "ERR_INVALID_KEY"],
   ["pick object key", (R, r) => r.pick({ key: "a" }), "ERR_INVALID_KEY"],
   ["pick null key", (R, r) => r.pick(null), "ERR_INVALID_KEY"],
@@ -237,6 +248,14 @@ export function strategyChecks(Router) {
   check(leases[0].id === home && new Set(leases.map((l) => l.id)).size > 1, "hot key spilled over");
   check(leases.every((l) => l.end({ ok: true, latencyMs: 1 })) && !leases[0].end(), "leases end once");
   check(b.stats().every((s) => s.inflight === 0) && b.pick("hot") === home, "keys return home");
+  // toJSON / fromJSON: the same mapping and health come back.
+  const snapR = new Router({ strategy: "maglev", nodes: NODES, tableSize: 101, health: { baseEjectionMs: 60000 } });
+  snapR.markDown("b", 120000);
+  const copy = Router.fromJSON(JSON.stringify(snapR));
+  check(same(keys.map((k) => copy.pick(k)), keys.map((k) => snapR.pick(k))), "fromJSON keeps the mapping");
+  check(copy.stats().find((s) => s.id === "b").state === "down", "fromJSON keeps the health");
+  copy.markUp("b");
+  check(keys.some((k) => copy.pick(k) === "b"), "markUp brings b back");
   // A secret changes the mapping but still spreads keys.
   const sec = new Router({ strategy: "ring", nodes: NODES, secret: "00112233445566778899aabbccddeeff" });
   const secOwn = keys.map((k) => sec.pick(k));

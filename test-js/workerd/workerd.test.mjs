@@ -75,3 +75,50 @@ test("examples/worker.js routes each path to its ring origin", async () => {
     await origins.close();
   }
 });
+
+test("routedFetch inside workerd: no request lost, failover in pickN order, ejection", async () => {
+  const origins = await startOrigins(["a", "b", "c", "d"]);
+  const mf = worker(bundle("test/workerd/fetch-worker.js", "fetch"), { ORIGINS: JSON.stringify(origins.urls) });
+  const get = (p) => mf.dispatchFetch(`http://edge.test${p}`);
+  try {
+    // Only a answers well: every request still gets a good response.
+    origins.set("b", "503");
+    origins.set("c", "drop");
+    origins.set("d", "503");
+    for (let i = 0; i < 40; i++) {
+      const res = await get(`/w/${i}`);
+      assert.equal(res.status, 200, `request ${i}`);
+      assert.equal((await res.text()).split(" ")[0], "a");
+    }
+    // b, c and d were ejected along the way (consecutiveFailures 3), at most half the pool (2 of 4).
+    const stats = await (await get("/__stats")).json();
+    const ejected = stats.filter((s) => s.state === "ejected").map((s) => origins.byUrl[s.id]);
+    assert.equal(ejected.length, 2, `ejected ${ejected}`);
+    assert.ok(!ejected.includes("a"));
+    // Everyone healthy again, health off in effect for ordering: the origins tried follow pickN.
+    for (const n of ["a", "b", "c", "d"]) origins.set(n, "ok");
+    await new Promise((r) => setTimeout(r, 600));
+    for (let i = 0; i < 6; i++) {
+      const key = `/order/${i}`;
+      const order = (await (await get(`/__pickN?key=${encodeURIComponent(key)}`)).json()).map((u) => origins.byUrl[u]);
+      for (const n of order) origins.set(n, "503");
+      origins.set(order[order.length - 1], "ok");
+      origins.log.length = 0;
+      const res = await get(key);
+      assert.equal(res.status, 200);
+      const tried = origins.log.filter((l) => l.path === key).map((l) => l.name);
+      assert.deepEqual(tried, order.slice(0, tried.length));
+      for (const n of order) origins.set(n, "ok");
+    }
+    // All fail: one clear error listing the attempts.
+    for (const n of ["a", "b", "c", "d"]) origins.set(n, "503");
+    const res = await get("/all-fail");
+    assert.equal(res.status, 502);
+    const body = await res.json();
+    assert.equal(body.code, "ERR_ALL_ATTEMPTS_FAILED");
+    assert.ok(body.attempts.length >= 1 && body.attempts.every((a) => a.status === 503));
+  } finally {
+    await mf.dispose();
+    await origins.close();
+  }
+});
