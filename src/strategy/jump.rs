@@ -16,7 +16,7 @@
 //! were added and removed: two Routers agree only if they saw the same sequence of changes (or were built from
 //! the same `nodes` list in the same order).
 
-use super::{Ctx, Preference, Strategy};
+use super::{Ctx, Preference, Seen, Strategy};
 use crate::config::{validate_jump_weight, MAX_BUCKETS};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash, mix64};
@@ -126,7 +126,7 @@ pub struct Jump {
     /// Buckets of each node, in the order it got them.
     buckets: Vec<Vec<u32>>,
     node_hash: Vec<u64>,
-    seen: Vec<bool>,
+    seen: Seen,
 }
 
 impl Jump {
@@ -137,7 +137,7 @@ impl Jump {
             owner: Vec::new(),
             buckets: Vec::new(),
             node_hash: Vec::new(),
-            seen: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
@@ -190,7 +190,7 @@ impl Strategy for Jump {
         let count = self.check(w, &format!("weight of node {:?}", nodes[idx].id), w as u64)?;
         self.buckets.push(Vec::new());
         self.node_hash.push(key_hash(nodes[idx].id.as_bytes(), self.seed));
-        self.seen.push(false);
+        self.seen.resize(nodes.len());
         self.grow(idx, count);
         Ok(())
     }
@@ -201,7 +201,7 @@ impl Strategy for Jump {
         self.shrink(idx, count);
         self.buckets.remove(idx);
         self.node_hash.remove(idx);
-        self.seen.pop();
+        self.seen.resize(self.buckets.len());
         for o in self.owner.iter_mut() {
             if *o != NONE && *o as usize > idx {
                 *o -= 1;
@@ -244,23 +244,20 @@ impl Preference for Jump {
         let Some(first) = self.lookup(key_hash) else {
             return;
         };
-        let mut met = vec![first];
-        self.seen[first] = true;
+        self.seen.first(first);
         let mut stopped = visit(first);
         let mut attempt = 1u64;
-        while !stopped && met.len() < nodes.len() && attempt <= 8 * nodes.len() as u64 {
+        while !stopped && self.seen.count() < nodes.len() && attempt <= 8 * nodes.len() as u64 {
             if let Some(o) = self.lookup(mix64(key_hash, attempt)) {
-                if !self.seen[o] {
-                    self.seen[o] = true;
-                    met.push(o);
+                if self.seen.first(o) {
                     stopped = visit(o);
                 }
             }
             attempt += 1;
         }
-        if !stopped && met.len() < nodes.len() {
+        if !stopped && self.seen.count() < nodes.len() {
             let mut rest: Vec<(u64, usize)> = (0..nodes.len())
-                .filter(|&i| !self.seen[i])
+                .filter(|&i| !self.seen.contains(i))
                 .map(|i| (mix64(key_hash, self.node_hash[i]), i))
                 .collect();
             rest.sort_unstable_by(|a, b| b.cmp(a));
@@ -270,9 +267,7 @@ impl Preference for Jump {
                 }
             }
         }
-        for o in met {
-            self.seen[o] = false;
-        }
+        self.seen.clear();
     }
 }
 

@@ -13,7 +13,7 @@
 //! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(log P), `pickN` walks the
 //! ring clockwise until it has met n distinct nodes.
 
-use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
 use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::hash::PointHasher;
@@ -61,7 +61,7 @@ pub struct KetamaRing {
     hashes: Vec<u64>,
     owners: Vec<u32>,
     /// Scratch for `pick_n`: which nodes were met; all false between calls.
-    seen: Vec<bool>,
+    seen: Seen,
 }
 
 impl KetamaRing {
@@ -71,7 +71,7 @@ impl KetamaRing {
             seed,
             hashes: Vec::new(),
             owners: Vec::new(),
-            seen: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
@@ -181,7 +181,7 @@ impl Strategy for KetamaRing {
         let pts = sort_points(pts, |a, b| Self::cmp(nodes, a, b));
         self.hashes = pts.iter().map(|p| p.0).collect();
         self.owners = pts.iter().map(|p| p.1).collect();
-        self.seen = vec![false; nodes.len()];
+        self.seen.resize(nodes.len());
         Ok(())
     }
 
@@ -189,13 +189,13 @@ impl Strategy for KetamaRing {
         self.check_size(self.points_for(nodes[idx].weight) as u64)?;
         let pts = self.node_points(&nodes[idx], idx);
         self.merge(nodes, pts);
-        self.seen.push(false);
+        self.seen.resize(nodes.len());
         Ok(())
     }
 
-    fn remove(&mut self, _: &[NodeState], idx: usize) {
+    fn remove(&mut self, nodes: &[NodeState], idx: usize) {
         self.drop_owner(idx as u32, true);
-        self.seen.pop();
+        self.seen.resize(nodes.len());
     }
 
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
@@ -234,20 +234,13 @@ impl Preference for KetamaRing {
             return;
         }
         let start = self.start(key_hash);
-        let mut met = Vec::new();
         for step in 0..len {
             let o = self.owners[(start + step) % len] as usize;
-            if !self.seen[o] {
-                self.seen[o] = true;
-                met.push(o);
-                if visit(o) {
-                    break;
-                }
+            if self.seen.first(o) && visit(o) {
+                break;
             }
         }
-        for o in met {
-            self.seen[o] = false;
-        }
+        self.seen.clear();
     }
 }
 
@@ -282,7 +275,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
         };
-        r.seen = vec![false; 2];
+        r.seen.resize(2);
         assert_eq!(r.pick(&nodes, &mut cx), Some(1));
         let mut out = vec![];
         r.pick_n(&nodes, &mut cx, 2, &mut out);
@@ -300,7 +293,7 @@ mod tests {
         let nodes = vec![NodeState::new("x", 1.0), NodeState::new("y", 1.0)];
         let mut r = KetamaRing::new(1, 0);
         r.merge(&nodes, vec![(10, 0), (20, 1)]);
-        r.seen = vec![false; 2];
+        r.seen.resize(2);
         let mut rng = Rng::new(0);
         let mut cx = Ctx {
             key_hash: u64::MAX,

@@ -17,7 +17,7 @@
 //! key-dependent stride (coprime with M, so it visits every slot once) and takes owners as first met.
 //! Costs: build O(M log M) expected; every membership change rebuilds; lookup O(1).
 
-use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
 use crate::config::maglev_too_small;
 use crate::error::Result;
 use crate::hash::{mix64, point_hash};
@@ -32,7 +32,7 @@ pub struct Maglev {
     m: u32,
     seed: u64,
     table: Vec<u32>,
-    seen: Vec<bool>,
+    seen: Seen,
 }
 
 /// Fills a table of `m` slots from each node's `(offset, skip)` and weight, nodes taking turns in the order
@@ -77,7 +77,7 @@ impl Maglev {
             m,
             seed,
             table: Vec::new(),
-            seen: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
@@ -107,7 +107,7 @@ impl Maglev {
             .into_iter()
             .map(|o| if o == EMPTY { EMPTY } else { order[o as usize] as u32 })
             .collect();
-        self.seen = vec![false; nodes.len()];
+        self.seen.resize(nodes.len());
         Ok(())
     }
 }
@@ -154,25 +154,22 @@ impl Preference for Maglev {
         let m = self.m as u64;
         let start = key_hash % m;
         let stride = mix64(key_hash, STRIDE_SALT) % (m - 1) + 1;
-        let mut met = Vec::new();
         let mut stopped = false;
         for j in 0..m {
             let o = self.table[((start + j * stride) % m) as usize];
-            if o != EMPTY && !self.seen[o as usize] {
-                self.seen[o as usize] = true;
-                met.push(o as usize);
+            if o != EMPTY && self.seen.first(o as usize) {
                 if visit(o as usize) {
                     stopped = true;
                     break;
                 }
-                if met.len() == nodes.len() {
+                if self.seen.count() == nodes.len() {
                     break;
                 }
             }
         }
         // Nodes whose weight was too small to win a slot come last, in id order.
-        if !stopped && met.len() < nodes.len() {
-            let mut rest: Vec<usize> = (0..nodes.len()).filter(|&i| !self.seen[i]).collect();
+        if !stopped && self.seen.count() < nodes.len() {
+            let mut rest: Vec<usize> = (0..nodes.len()).filter(|&i| !self.seen.contains(i)).collect();
             rest.sort_unstable_by(|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
             for i in rest {
                 if visit(i) {
@@ -180,9 +177,7 @@ impl Preference for Maglev {
                 }
             }
         }
-        for o in met {
-            self.seen[o] = false;
-        }
+        self.seen.clear();
     }
 }
 

@@ -62,6 +62,47 @@ pub trait Preference {
     fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool);
 }
 
+/// Which nodes a preference walk has met, so each is visited once. Cleared after every walk in O(met), so
+/// walks cost nothing per node they do not reach.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    flags: Vec<bool>,
+    met: Vec<usize>,
+}
+
+impl Seen {
+    /// Sets the node count (between walks every flag is false, so growing or shrinking is all it takes).
+    pub(crate) fn resize(&mut self, nodes: usize) {
+        self.flags.resize(nodes, false);
+    }
+
+    /// True the first time node `i` is met in this walk.
+    pub(crate) fn first(&mut self, i: usize) -> bool {
+        if self.flags[i] {
+            return false;
+        }
+        self.flags[i] = true;
+        self.met.push(i);
+        true
+    }
+
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.flags[i]
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.met.len()
+    }
+
+    /// Ends the walk.
+    pub(crate) fn clear(&mut self) {
+        for &i in &self.met {
+            self.flags[i] = false;
+        }
+        self.met.clear();
+    }
+}
+
 /// `pickN` from a preference order: the first `n` distinct usable nodes.
 pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
     p: &mut P,
