@@ -94,7 +94,8 @@ export async function ejectionAndRecovery({ Router, routedFetch, origins }) {
   const st = r.stats().find((s) => s.id === bUrl);
   check(st.state === "ejected", `b is ${st.state} after 3 failures`);
   const planned = st.ejectedUntil - ejectedAt;
-  check(planned > 400 && planned <= 520, `ejection planned for ${planned} ms, want about 500`);
+  // ejectedUntil = the third failure's time + 500; `ejectedAt` is read a little after it (more under load).
+  check(planned > 250 && planned <= 520, `ejection planned for ${planned} ms, want about 500`);
   // While ejected, b's keys go straight to their next origin: b sees no request.
   origins.log.length = 0;
   for (const k of bKeys) await (await routedFetch(r, `http://edge.test${k}`)).text();

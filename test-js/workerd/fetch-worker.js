@@ -13,6 +13,10 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__stats") return Response.json(router.stats());
     if (url.pathname === "/__pickN") return Response.json(router.pickN(url.searchParams.get("key"), 4));
+    if (url.pathname === "/__markUpAll") {
+      for (const { id } of router.nodes()) router.markUp(id);
+      return new Response("ok");
+    }
     try {
       return await routedFetch(router, request, { timeoutMs: 1000, attempts: 4 });
     } catch (e) {
