@@ -256,16 +256,12 @@ impl Preference for Jump {
             attempt += 1;
         }
         if !stopped && self.seen.count() < nodes.len() {
-            let mut rest: Vec<(u64, usize)> = (0..nodes.len())
-                .filter(|&i| !self.seen.contains(i))
-                .map(|i| (mix64(key_hash, self.node_hash[i]), i))
-                .collect();
-            rest.sort_unstable_by(|a, b| b.cmp(a));
-            for (_, i) in rest {
-                if visit(i) {
-                    break;
-                }
-            }
+            let node_hash = &self.node_hash;
+            self.seen.visit_rest(
+                nodes.len(),
+                |i| core::cmp::Reverse((mix64(key_hash, node_hash[i]), i)),
+                visit,
+            );
         }
         self.seen.clear();
     }

@@ -169,13 +169,7 @@ impl Preference for Maglev {
         }
         // Nodes whose weight was too small to win a slot come last, in id order.
         if !stopped && self.seen.count() < nodes.len() {
-            let mut rest: Vec<usize> = (0..nodes.len()).filter(|&i| !self.seen.contains(i)).collect();
-            rest.sort_unstable_by(|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
-            for i in rest {
-                if visit(i) {
-                    break;
-                }
-            }
+            self.seen.visit_rest(nodes.len(), |i| nodes[i].id.as_bytes(), visit);
         }
         self.seen.clear();
     }

@@ -86,12 +86,24 @@ impl Seen {
         true
     }
 
-    pub(crate) fn contains(&self, i: usize) -> bool {
-        self.flags[i]
-    }
-
     pub(crate) fn count(&self) -> usize {
         self.met.len()
+    }
+
+    /// Visits the nodes not met yet, ordered by `order`, until `visit` returns true.
+    pub(crate) fn visit_rest<K: Ord>(
+        &self,
+        nodes: usize,
+        order: impl Fn(usize) -> K,
+        visit: &mut dyn FnMut(usize) -> bool,
+    ) {
+        let mut rest: Vec<(K, usize)> = (0..nodes).filter(|&i| !self.flags[i]).map(|i| (order(i), i)).collect();
+        rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, i) in rest {
+            if visit(i) {
+                break;
+            }
+        }
     }
 
     /// Ends the walk.

@@ -1,14 +1,14 @@
 // Runtime-agnostic checks of the packed package, run unchanged in Node (ESM and CJS), Deno, workerd and a page.
 // Each returns { passed, failures: [message...] }; the runtime's harness asserts that failures is empty.
 
-function recorder() {
+export function recorder() {
   const failures = [];
   let passed = 0;
   const check = (cond, msg) => {
     if (cond) passed++;
     else failures.push(msg);
   };
-  return { check, result: () => ({ passed, failures }) };
+  return { check, result: (extra = {}) => ({ passed, failures, ...extra }) };
 }
 
 function keyOf(k) {

@@ -1,17 +1,9 @@
 // Health and failover scenarios against real local origins, shared by the Node and Deno tests. Each takes
 // { Router, routedFetch, origins } (origins from origins.mjs) and returns { passed, failures, ...figures }.
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { recorder } from "./checks.js";
 
-function recorder() {
-  const failures = [];
-  let passed = 0;
-  const check = (cond, msg) => {
-    if (cond) passed++;
-    else failures.push(msg);
-  };
-  return { check, result: (extra = {}) => ({ passed, failures, ...extra }) };
-}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const nodesOf = (origins) => origins.urls.map((id) => ({ id }));
 const bodyOf = async (res) => (await res.text()).split(" ")[0];
