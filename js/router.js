@@ -120,22 +120,12 @@ function bindRouter(getGlue) {
 
     /** Takes a node out of rotation for `forMs`, or until `markUp`. */
     markDown(id, forMs) {
-      const w = this.#live();
-      try {
-        w.mark_down(id, forMs);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.mark_down(id, forMs));
     }
 
     /** Puts a node back at once, clearing a mark or an ejection. */
     markUp(id) {
-      const w = this.#live();
-      try {
-        w.mark_up(id);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.mark_up(id));
     }
 
     #live() {
@@ -143,6 +133,16 @@ function bindRouter(getGlue) {
         throw fail("ERR_FREED", "this Router was freed; create a new Router to keep routing");
       }
       return this.#w;
+    }
+
+    /** Runs `f` on the live WasmRouter, turning what it throws into EdgerouteErrors (pick paths inline this). */
+    #call(f) {
+      const w = this.#live();
+      try {
+        return f(w);
+      } catch (e) {
+        throw adopt(e);
+      }
     }
 
     /** The strategy name given at construction. */
@@ -177,21 +177,11 @@ function bindRouter(getGlue) {
     }
 
     begin(id) {
-      const w = this.#live();
-      try {
-        w.begin(id);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.begin(id));
     }
 
     end(id, outcome) {
-      const w = this.#live();
-      try {
-        w.end(id, outcome);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.end(id, outcome));
     }
 
     pickN(key, n) {
@@ -218,43 +208,22 @@ function bindRouter(getGlue) {
     }
 
     add(node) {
-      const w = this.#live();
-      try {
-        w.add(node);
-      } catch (e) {
-        throw adopt(e);
-      }
-      this.#ids = w.ids();
+      this.#call((w) => w.add(node));
+      this.#ids = this.#w.ids();
     }
 
     remove(id) {
-      const w = this.#live();
-      let removed;
-      try {
-        removed = w.remove(id);
-      } catch (e) {
-        throw adopt(e);
-      }
-      if (removed) this.#ids = w.ids();
+      const removed = this.#call((w) => w.remove(id));
+      if (removed) this.#ids = this.#w.ids();
       return removed;
     }
 
     setWeight(id, weight) {
-      const w = this.#live();
-      try {
-        w.set_weight(id, weight);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.set_weight(id, weight));
     }
 
     report(id, outcome) {
-      const w = this.#live();
-      try {
-        w.report(id, outcome);
-      } catch (e) {
-        throw adopt(e);
-      }
+      this.#call((w) => w.report(id, outcome));
     }
 
     nodes() {
