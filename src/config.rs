@@ -3,6 +3,7 @@
 //! The single source of truth for what input is accepted. Every rejection carries a stable [`Code`] and a
 //! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
 
+use crate::compat::Compat;
 use crate::error::{Code, Error, Result};
 use crate::hash::Secret;
 use crate::health::HealthConfig;
@@ -137,6 +138,8 @@ pub struct Config {
     pub bounded_load: Option<f64>,
     /// Passive health and its limits.
     pub health: HealthConfig,
+    /// A compatibility profile that fixes hashes and scoring.
+    pub compat: Option<Compat>,
 }
 
 impl Config {
@@ -151,6 +154,7 @@ impl Config {
             table_size: DEFAULT_TABLE_SIZE,
             bounded_load: None,
             health: HealthConfig::default(),
+            compat: None,
         }
     }
 
@@ -174,7 +178,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev) and health"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health and compat"
                     ),
                 ));
             }
@@ -314,6 +318,9 @@ impl Config {
         if let Some(v) = get(entries, "health") {
             cfg.health = HealthConfig::from_value(v)?;
         }
+        if let Some(v) = get(entries, "compat") {
+            cfg.compat = Some(parse_compat(v, &cfg)?);
+        }
         if strategy == StrategyKind::Jump {
             for (i, n) in cfg.nodes.iter().enumerate() {
                 validate_jump_weight(n.weight, &format!("nodes[{i}].weight"))?;
@@ -356,6 +363,9 @@ impl Config {
         }
         if let Some(c) = self.bounded_load {
             o.push(("boundedLoad", c.into()));
+        }
+        if let Some(c) = self.compat {
+            o.push(("compat", c.name().into()));
         }
         let h = &self.health;
         o.push((
@@ -537,7 +547,8 @@ pub fn fmt_num(n: f64) -> String {
     }
 }
 
-const OPTIONS: [&str; 9] = [
+const OPTIONS: [&str; 10] = [
+    "compat",
     "strategy",
     "nodes",
     "seed",
@@ -649,6 +660,58 @@ fn only_for(strategy: StrategyKind, wanted: StrategyKind, option: &str) -> Resul
     }
 }
 
+/// `compat`, checked against the options it constrains.
+fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
+    let names = || Compat::ALL.map(|c| format!("{:?}", c.name())).join(", ");
+    let c = match v {
+        Value::Str(s) => Compat::from_name(s).ok_or_else(|| {
+            Error::new(
+                Code::InvalidOption,
+                format!("unknown options.compat {s:?}; the profiles are {}", names()),
+            )
+        })?,
+        other => {
+            return Err(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "options.compat must be a string, one of {}; got {}",
+                    names(),
+                    other.kind()
+                ),
+            ))
+        }
+    };
+    match c {
+        Compat::Redis => {
+            if cfg.strategy != StrategyKind::Rendezvous {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.compat \"redis\" reproduces the Lua script's weighted rendezvous; use it with strategy \"rendezvous\", not {:?}",
+                        cfg.strategy.name()
+                    ),
+                ));
+            }
+            if cfg.secret.is_some() {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    "options.compat \"redis\" hashes keys with MurmurHash3 as the Lua script does, so it cannot take a secret; remove one of them",
+                ));
+            }
+            if cfg.seed.is_some_and(|s| s > u32::MAX as u64) {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.seed is {}, but compat \"redis\" uses 32-bit hashes: give a seed from 0 to 4294967295",
+                        cfg.seed.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(c)
+}
+
 fn parse_seed(v: &Value) -> Result<u64> {
     match v {
         Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SEED => Ok(*n as u64),
@@ -745,6 +808,26 @@ mod tests {
         assert_eq!(code_of(&opts(vec![("seed", (-1.0).into())])), Code::InvalidOption);
         assert_eq!(code_of(&opts(vec![("seed", 9.1e15.into())])), Code::InvalidOption);
         assert_eq!(code_of(&opts(vec![("seed", "7".into())])), Code::InvalidOption);
+        // opts() is a ring: compat "redis" needs rendezvous.
+        assert_eq!(code_of(&opts(vec![("compat", "redis".into())])), Code::InvalidOption);
+        let rdv = |extra: Vec<(&str, Value)>| {
+            let mut o = vec![
+                ("strategy", "rendezvous".into()),
+                ("nodes", Value::Arr(vec![node("a")])),
+            ];
+            o.extend(extra);
+            Value::obj(o)
+        };
+        assert!(Config::from_value(&rdv(vec![("compat", "redis".into()), ("seed", 4294967295.0.into())])).is_ok());
+        assert_eq!(
+            code_of(&rdv(vec![("compat", "redis".into()), ("seed", 4294967296.0.into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(
+            code_of(&rdv(vec![("compat", "nginx-typo".into())])),
+            Code::InvalidOption
+        );
+        assert_eq!(code_of(&rdv(vec![("compat", 1.0.into())])), Code::InvalidOption);
         let with_nodes =
             |nodes: Vec<Value>| Value::obj(vec![("strategy", "ring".into()), ("nodes", Value::Arr(nodes))]);
         assert_eq!(code_of(&with_nodes(vec![])), Code::NoNodes);

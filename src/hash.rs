@@ -65,12 +65,25 @@ impl PointHasher {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Secret(pub [u8; 16]);
 
-/// Hash of a request key: keyed SipHash-2-4 with a secret, else XXH3-64 with the seed.
-#[inline]
-pub fn key_hash_with(key: &[u8], seed: u64, secret: Option<&Secret>) -> u64 {
-    match secret {
-        Some(s) => siphash24(s, key),
-        None => key_hash(key, seed),
+/// How a Router hashes request keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHasher {
+    /// XXH3-64 with a seed (the default).
+    Xxh3(u64),
+    /// Keyed SipHash-2-4 (the `secret` option).
+    Sip(Secret),
+    /// MurmurHash3_x86_32, zero-extended (`compat: "redis"`; see [`crate::compat::redis_lua`]).
+    Murmur3(u32),
+}
+
+impl KeyHasher {
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        match self {
+            KeyHasher::Xxh3(seed) => key_hash(key, *seed),
+            KeyHasher::Sip(s) => siphash24(s, key),
+            KeyHasher::Murmur3(seed) => crate::compat::redis_lua::murmur3_32(key, *seed) as u64,
+        }
     }
 }
 

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::compat::Compat;
 use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
 use crate::error::{Code, Error, Result};
-use crate::hash::{key_hash_with, Secret, DEFAULT_SEED};
+use crate::hash::{KeyHasher, DEFAULT_SEED};
 use crate::health::{Health, HealthConfig, State};
 use crate::node::NodeState;
 use crate::rng::Rng;
@@ -59,8 +60,7 @@ pub struct Router {
     nodes: Vec<NodeState>,
     by_id: BTreeMap<Box<str>, usize>,
     strategy: Box<dyn Strategy>,
-    hash_seed: u64,
-    secret: Option<Secret>,
+    hasher: KeyHasher,
     rng: Rng,
     /// False until `rng` holds a real seed (the `seed` option, or entropy drawn on first use).
     rng_seeded: bool,
@@ -103,8 +103,16 @@ impl Router {
                 format!("at most {MAX_NODES} nodes are supported"),
             ));
         }
-        let hash_seed = cfg.seed.unwrap_or(DEFAULT_SEED);
-        let seed = hash_seed;
+        let seed = cfg.seed.unwrap_or(DEFAULT_SEED);
+        let hasher = match (cfg.compat, cfg.secret) {
+            (Some(Compat::Redis), _) => KeyHasher::Murmur3(seed as u32),
+            (None, Some(s)) => KeyHasher::Sip(s),
+            (None, None) => KeyHasher::Xxh3(seed),
+        };
+        let rendezvous = || match cfg.compat {
+            Some(Compat::Redis) => Rendezvous::redis_lua(seed as u32),
+            None => Rendezvous::new(seed),
+        };
         let strategy: Box<dyn Strategy> = match (cfg.strategy, cfg.bounded_load) {
             (StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
             (StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
@@ -114,8 +122,8 @@ impl Router {
             (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
             (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
             (StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
-            (StrategyKind::Rendezvous, None) => Box::new(Rendezvous::new(seed)),
-            (StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(Rendezvous::new(seed), c)),
+            (StrategyKind::Rendezvous, None) => Box::new(rendezvous()),
+            (StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(rendezvous(), c)),
             (StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
             (StrategyKind::Maglev, Some(c)) => Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c)),
         };
@@ -124,8 +132,7 @@ impl Router {
             nodes: Vec::with_capacity(cfg.nodes.len()),
             by_id: BTreeMap::new(),
             strategy,
-            hash_seed,
-            secret: cfg.secret,
+            hasher,
             rng: Rng::new(cfg.seed.unwrap_or(0)),
             rng_seeded: cfg.seed.is_some(),
             entropy,
@@ -251,7 +258,7 @@ impl Router {
     fn ctx_parts(&mut self, key: Option<&[u8]>) -> Result<u64> {
         let needs_key = self.kind.needs_key();
         let h = match key {
-            Some(k) if needs_key => key_hash_with(k, self.hash_seed, self.secret.as_ref()),
+            Some(k) if needs_key => self.hasher.hash(k),
             Some(_) => 0,
             None if needs_key => {
                 return Err(Error::new(

@@ -83,6 +83,7 @@ fn spec() -> Vec<Json> {
     let skewed = json!([{ "id": "a", "weight": 1 }, { "id": "b", "weight": 2 }, { "id": "c", "weight": 3 }, { "id": "d", "weight": 4 }]);
     let churn = json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "e", "weight": 2 } },
                        { "op": "setWeight", "id": "c", "weight": 1 }, { "op": "remove", "id": "a" }]);
+    let churn2 = churn.clone();
     let cases = vec![
         ("readme-example", base.clone(), json!([])),
         (
@@ -142,6 +143,13 @@ fn spec() -> Vec<Json> {
             json!({ "strategy": "ring", "nodes": five, "boundedLoad": true }),
             json!([]),
         ),
+        (
+            "rendezvous-redis-compat-churn",
+            json!({ "strategy": "rendezvous", "compat": "redis", "seed": 7,
+                    "nodes": [{ "id": "a", "weight": 1 }, { "id": "b", "weight": 2.5 }, { "id": "東京", "weight": 0.3333333333333333 },
+                              { "id": "c", "weight": 3 }, { "id": "d", "weight": 4 }] }),
+            churn2,
+        ),
     ];
     cases
         .into_iter()
@@ -173,7 +181,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 12);
+    assert_eq!(cases.len(), 13);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

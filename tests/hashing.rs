@@ -1,9 +1,11 @@
 //! Properties of the consistent-hashing strategies (ring, rendezvous, maglev, jump, bounded loads), with a
 //! naive weighted rendezvous written from its formula as the oracle.
 
+use edgeroute::compat::redis_lua::{fmix32, murmur3_32};
 use edgeroute::detmath;
 use edgeroute::hash::{key_hash, mix64, unit_open, Secret};
 use edgeroute::rng::Rng;
+use edgeroute::value::Value;
 use edgeroute::{Config, NodeSpec, Outcome, Router, StrategyKind};
 
 const HASHING: [StrategyKind; 4] = [
@@ -52,19 +54,52 @@ fn naive_rendezvous(nodes: &[(String, f64)], key: &[u8], seed: u64) -> Vec<Strin
     scored.into_iter().map(|(_, id)| id.to_owned()).collect()
 }
 
-#[test]
-fn rendezvous_agrees_with_the_naive_oracle() {
-    let mut rng = Rng::new(4);
+/// The `compat: "redis"` mapping from its definition (src/compat/redis_lua.rs, lua/pick.lua), term by term.
+fn naive_redis_lua(nodes: &[(String, f64)], key: &[u8], seed: u32) -> Vec<String> {
+    let k = murmur3_32(key, seed);
+    let mut scored: Vec<(f64, &str)> = nodes
+        .iter()
+        .map(|(id, w)| {
+            let mut tagged = id.as_bytes().to_vec();
+            tagged.push(0xFF);
+            let u = (fmix32(k ^ murmur3_32(&tagged, seed)) as f64 + 0.5) / 4_294_967_296.0;
+            (-w / detmath::ln(u), id.as_str())
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.as_bytes().cmp(b.1.as_bytes())));
+    scored.into_iter().map(|(_, id)| id.to_owned()).collect()
+}
+
+fn redis_router(nodes: &[(String, f64)], seed: u32) -> Router {
+    let json = serde_json::json!({
+        "strategy": "rendezvous", "compat": "redis", "seed": seed,
+        "nodes": nodes.iter().map(|(id, w)| serde_json::json!({ "id": id, "weight": w })).collect::<Vec<_>>(),
+    });
+    let v: Value = serde_json::from_value(json).unwrap();
+    Router::from_value(&v, || 1).unwrap()
+}
+
+/// Builds a Router per round (random seed and pool), then through four add-and-remove steps checks `pickN(3)` and
+/// `pick` of 400 keys against `oracle`'s full order.
+fn churn_against_oracle(
+    rng_seed: u64,
+    weights: [f64; 4],
+    make: impl Fn(&[(String, f64)], u64) -> Router,
+    oracle: impl Fn(&[(String, f64)], &[u8], u64) -> Vec<String>,
+) {
+    let mut rng = Rng::new(rng_seed);
     for round in 0..10 {
         let seed = rng.next_u64() >> 11;
-        let mut nodes = pool(2 + rng.below(12), |i| [0.5, 1.0, 2.0, 7.25][(i + round) % 4]);
-        let mut r = build(StrategyKind::Rendezvous, &nodes, |c| c.seed = Some(seed));
+        let mut nodes = pool(2 + rng.below(12), |i| weights[(i + round) % 4]);
+        let mut r = make(&nodes, seed);
         for step in 0..4 {
             for k in 0..400 {
-                let key = format!("r{round}s{step}k{k}");
-                let want = naive_rendezvous(&nodes, key.as_bytes(), seed);
+                let key = format!("r{round}s{step}k{k}/ü");
+                let want = oracle(&nodes, key.as_bytes(), seed);
                 let got = r.pick_n_ids(Some(key.as_bytes()), 3, 0.0).unwrap();
                 assert_eq!(got, want[..3.min(want.len())], "round {round} step {step} key {key}");
+                let first = r.pick(Some(key.as_bytes()), 0.0).unwrap().unwrap();
+                assert_eq!(r.id(first), want[0]);
             }
             let id = format!("added-{round}-{step}");
             r.add(NodeSpec::new(&id, 1.5)).unwrap();
@@ -73,6 +108,58 @@ fn rendezvous_agrees_with_the_naive_oracle() {
             assert!(r.remove(&gone));
         }
     }
+}
+
+#[test]
+fn redis_compat_agrees_with_its_definition_through_churn() {
+    churn_against_oracle(
+        11,
+        [0.5, 1.0, 1.0 / 3.0, 7.25],
+        |nodes, seed| redis_router(nodes, seed as u32),
+        |nodes, key, seed| naive_redis_lua(nodes, key, seed as u32),
+    );
+}
+
+#[test]
+fn redis_compat_shares_follow_weights_and_changes_move_the_minimum() {
+    let nodes = pool(6, |i| (i + 1) as f64);
+    let total: f64 = nodes.iter().map(|n| n.1).sum();
+    let ks = keys(120_000, "rc");
+    let mut r = redis_router(&nodes, 0);
+    let before = owners(&mut r, &ks);
+    for (id, w) in &nodes {
+        let c = before.iter().filter(|o| *o == id).count() as f64;
+        let p = w / total;
+        let sd = (ks.len() as f64 * p * (1.0 - p)).sqrt();
+        assert!(
+            (c - ks.len() as f64 * p).abs() < 5.0 * sd,
+            "{id}: {c} vs {}",
+            ks.len() as f64 * p
+        );
+    }
+    r.set_weight("node-2", 9.0).unwrap();
+    let after = owners(&mut r, &ks);
+    for (b, a) in before.iter().zip(&after) {
+        assert!(
+            b == a || a == "node-2",
+            "a key moved from {b} to {a}, not to the reweighted node"
+        );
+    }
+    assert!(r.remove("node-4"));
+    let removed = owners(&mut r, &ks);
+    for (b, a) in after.iter().zip(&removed) {
+        assert!(b == a || b == "node-4", "a key of {b} moved when node-4 left");
+    }
+}
+
+#[test]
+fn rendezvous_agrees_with_the_naive_oracle() {
+    churn_against_oracle(
+        4,
+        [0.5, 1.0, 2.0, 7.25],
+        |nodes, seed| build(StrategyKind::Rendezvous, nodes, |c| c.seed = Some(seed)),
+        naive_rendezvous,
+    );
 }
 
 /// For each strategy with minimal disruption: a change moves only keys to or from the changed node.

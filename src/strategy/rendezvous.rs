@@ -10,29 +10,53 @@
 //!
 //! Node hashes are XXH3-64 of the id with the Router's seed. Costs: O(N) per `pick`; `pickN` O(N log n);
 //! membership changes O(1) (plus the node-table shift on remove).
+//!
+//! With `compat: "redis"` the hashes and the variate are the 32-bit ones of [`redis_lua`], so the Lua script
+//! in Redis computes the same scores; the order and tie rule are the same.
 
 use super::{Ctx, Preference, Strategy};
+use crate::compat::redis_lua;
 use crate::detmath;
 use crate::error::Result;
 use crate::hash::{fmix64, key_hash, unit_open};
 use crate::node::NodeState;
 use core::cmp::Ordering;
 
+/// Which hashes make the variates.
+#[derive(Debug, Clone, Copy)]
+enum Flavor {
+    /// 64-bit: XXH3 node hashes, [`fmix64`], [`unit_open`].
+    Xxh3(u64),
+    /// 32-bit, as the Redis Lua script computes them ([`redis_lua`]).
+    RedisLua(u32),
+}
+
 #[derive(Debug)]
 pub struct Rendezvous {
-    seed: u64,
-    /// `fmix64(xxh3(id, seed))` per node, so `mix64(key, xxh3(id))` is one `fmix64(key ^ node_hash)`.
+    flavor: Flavor,
+    /// Per node: `fmix64(xxh3(id, seed))`, so `mix64(key, xxh3(id))` is one `fmix64(key ^ node_hash)`; or the
+    /// 32-bit [`redis_lua::node_hash`].
     node_hash: Vec<u64>,
     /// All weights equal: then the score is strictly increasing in u, so `pick` compares the 52 bits u is made
-    /// of (ties by id, as for scores) and computes no logarithm. Same winner, bit for bit.
+    /// of (ties by id, as for scores) and computes no logarithm. Same winner, bit for bit. (64-bit flavor only:
+    /// the Lua script always computes scores, and near-equal scores must tie there exactly as here.)
     uniform: bool,
     scratch: Vec<(f64, usize)>,
 }
 
 impl Rendezvous {
     pub fn new(seed: u64) -> Rendezvous {
+        Rendezvous::with_flavor(Flavor::Xxh3(seed))
+    }
+
+    /// The mapping of the Redis Lua script (`compat: "redis"`).
+    pub fn redis_lua(seed: u32) -> Rendezvous {
+        Rendezvous::with_flavor(Flavor::RedisLua(seed))
+    }
+
+    fn with_flavor(flavor: Flavor) -> Rendezvous {
         Rendezvous {
-            seed,
+            flavor,
             node_hash: Vec::new(),
             uniform: true,
             scratch: Vec::new(),
@@ -40,13 +64,16 @@ impl Rendezvous {
     }
 
     fn refresh_uniform(&mut self, nodes: &[NodeState]) {
-        self.uniform = nodes.windows(2).all(|w| w[0].weight == w[1].weight);
+        self.uniform = matches!(self.flavor, Flavor::Xxh3(_)) && nodes.windows(2).all(|w| w[0].weight == w[1].weight);
     }
 
     /// The score of node `i` for a key.
     #[inline]
     pub fn score(&self, nodes: &[NodeState], i: usize, key_hash: u64) -> f64 {
-        -nodes[i].weight / detmath::ln(unit_open(fmix64(key_hash ^ self.node_hash[i])))
+        match self.flavor {
+            Flavor::Xxh3(_) => -nodes[i].weight / detmath::ln(unit_open(fmix64(key_hash ^ self.node_hash[i]))),
+            Flavor::RedisLua(_) => redis_lua::score(key_hash as u32, self.node_hash[i] as u32, nodes[i].weight),
+        }
     }
 
     /// Better first: higher score, then smaller id.
@@ -65,8 +92,11 @@ impl Rendezvous {
 
 impl Strategy for Rendezvous {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
-        self.node_hash
-            .push(fmix64(key_hash(nodes[idx].id.as_bytes(), self.seed)));
+        let id = nodes[idx].id.as_bytes();
+        self.node_hash.push(match self.flavor {
+            Flavor::Xxh3(seed) => fmix64(key_hash(id, seed)),
+            Flavor::RedisLua(seed) => redis_lua::node_hash(id, seed) as u64,
+        });
         self.refresh_uniform(nodes);
         Ok(())
     }
