@@ -1,7 +1,8 @@
 // Bundlers and plain ESM hosts: top-level await loads the wasm, so the Router is ready after import.
-import init, { Router, EdgerouteError, version } from "./web.js";
+import init, { Router, Registry, EdgerouteError, version } from "./web.js";
 
 await init();
 
-export { Router, EdgerouteError, version };
+export { Router, Registry, EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { registryScripts } from "./registry.js";

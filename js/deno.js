@@ -3,9 +3,12 @@
 import source wasmModule from "./edgeroute_bg.wasm";
 import * as glue from "./glue.js";
 import { bindRouter, EdgerouteError, version } from "./router.js";
+import { bindRegistry } from "./registry.js";
 
 glue.initSync({ module: wasmModule });
 
 export const Router = bindRouter(() => glue);
+export const Registry = bindRegistry(Router);
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { registryScripts } from "./registry.js";

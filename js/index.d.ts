@@ -85,6 +85,11 @@ export interface RingOptions extends BoundableOptions {
 
 export interface RendezvousOptions extends BoundableOptions {
   strategy: "rendezvous";
+  /**
+   * `"redis"`: the 32-bit mapping of the Lua script `lua/pick.lua` (MurmurHash3 keys, the same scores), so this
+   * Router picks exactly what `Registry.pick` picks inside Redis. Needs a seed below 2^32 and no secret.
+   */
+  compat?: "redis";
 }
 
 export interface MaglevOptions extends BoundableOptions {
@@ -193,7 +198,15 @@ export type ErrorCode =
   | "ERR_FREED"
   | "ERR_NOT_INITIALIZED"
   | "ERR_INTERNAL"
-  | "ERR_ALL_ATTEMPTS_FAILED";
+  | "ERR_ALL_ATTEMPTS_FAILED"
+  | "ERR_REGISTRY_MISSING"
+  | "ERR_REGISTRY_WRONG_TYPE"
+  | "ERR_REGISTRY_BAD_WEIGHT"
+  | "ERR_REGISTRY_BAD_ID"
+  | "ERR_REGISTRY_BAD_META"
+  | "ERR_REGISTRY_BAD_VERSION"
+  | "ERR_REGISTRY_BAD_REPLY"
+  | "ERR_REGISTRY_CONFLICT";
 
 /** Every error edgeroute throws. */
 export declare class EdgerouteError extends Error {
@@ -292,6 +305,81 @@ export interface AllAttemptsFailedError extends EdgerouteError {
  * first good response; rejects with an AllAttemptsFailedError listing every attempt.
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
+
+/** Sends one Redis command and resolves to its reply: `(...a) => ioredis.call(...a)`, `(...a) => nodeRedis.sendCommand(a)`. */
+export type RedisCommand = (command: string, ...args: Array<string | Uint8Array>) => Promise<unknown>;
+
+/** Node metadata kept in the registry's hash. Other fields are errors. */
+export interface RegistryMeta {
+  url?: string;
+  zone?: string;
+}
+
+export interface RegistryNode {
+  id: string;
+  /** Default 1. */
+  weight?: number;
+  meta?: RegistryMeta;
+}
+
+export interface RegistrySnapshot {
+  version: number;
+  nodes: Array<{ id: string; weight: number; meta?: RegistryMeta }>;
+  /** Nodes marked down; `forMs` is the time left, null when marked until markUp. */
+  down: Array<{ id: string; forMs: number | null }>;
+}
+
+export interface RegistryOptions {
+  /** The registry's name; it is the Redis Cluster hash tag, so it must not contain { or }. */
+  name: string;
+  /** Key prefix. Default "edgeroute": keys are `edgeroute:{name}:nodes`, `:meta`, `:version`, `:down:<id>`. */
+  prefix?: string;
+  /** Seed of keyed selection, 0 to 2^32-1 (default 0), shared by `pick` in Redis and `router()`. */
+  seed?: number;
+}
+
+/** Options of every registry write. */
+export interface WriteOptions {
+  /** Refuse the change (ERR_REGISTRY_CONFLICT) unless the registry is still at this version. */
+  ifVersion?: number;
+}
+
+/** A pool of origins kept in Redis, selected from inside Redis by Lua scripts that agree with the Router. */
+export declare class Registry {
+  constructor(command: RedisCommand, options: RegistryOptions);
+  readonly keys: { readonly nodes: string; readonly meta: string; readonly version: string; readonly downPrefix: string };
+  readonly seed: number;
+  version(): Promise<number>;
+  load(): Promise<RegistrySnapshot>;
+  /** Each write is atomic and resolves to the new version. */
+  add(node: RegistryNode, options?: WriteOptions): Promise<number>;
+  remove(id: string, options?: WriteOptions): Promise<number>;
+  setWeight(id: string, weight: number, options?: WriteOptions): Promise<number>;
+  markDown(id: string, forMs?: number, options?: WriteOptions): Promise<number>;
+  markUp(id: string, options?: WriteOptions): Promise<number>;
+  /** Keyed selection inside Redis: the same node as `router()`'s Router. */
+  pick(key: Key): Promise<string | undefined>;
+  pickN(key: Key, n: number): Promise<string[]>;
+  /** Weighted random selection inside Redis; `r` in [0, 1) defaults to crypto.getRandomValues. */
+  pickRandom(r?: number): Promise<string | undefined>;
+  /** A Router over the registry (rendezvous + compat "redis" + this seed unless `options.strategy` is given). */
+  router(options?: Partial<Omit<RouterOptions, "nodes">>): Promise<Router>;
+  /** Applies registry changes to a Router from `router()`; one GET when nothing changed. */
+  refresh(router: Router): Promise<boolean>;
+}
+
+export interface RegistryScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+/** The Lua scripts, also shipped as files in `edgeroute/lua/*.lua`. */
+export declare const registryScripts: {
+  readonly pick: RegistryScript;
+  readonly random: RegistryScript;
+  readonly read: RegistryScript;
+  readonly write: RegistryScript;
+};
 
 /** The package version. */
 export declare const version: string;

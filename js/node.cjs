@@ -4,5 +4,7 @@ const glue = require("./glue.cjs");
 const { bindRouter, EdgerouteError, version } = require("./router.cjs");
 
 const { routedFetch } = require("./fetch.cjs");
+const { bindRegistry, registryScripts } = require("./registry.cjs");
 
-module.exports = { Router: bindRouter(() => glue), EdgerouteError, version, routedFetch };
+const Router = bindRouter(() => glue);
+module.exports = { Router, Registry: bindRegistry(Router), EdgerouteError, version, routedFetch, registryScripts };

@@ -2,9 +2,12 @@
 import { readFileSync } from "node:fs";
 import * as glue from "./glue.js";
 import { bindRouter, EdgerouteError, version } from "./router.js";
+import { bindRegistry } from "./registry.js";
 
 glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.url)) });
 
 export const Router = bindRouter(() => glue);
+export const Registry = bindRegistry(Router);
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { registryScripts } from "./registry.js";

@@ -1,6 +1,7 @@
 // Browsers without a bundler: `await init()` (or `initSync(module)`) once, then create Routers.
 import glueInit, * as glue from "./glue.js";
 import { bindRouter, EdgerouteError, version } from "./router.js";
+import { bindRegistry } from "./registry.js";
 
 let ready = false;
 
@@ -29,6 +30,8 @@ export const Router = bindRouter(() => {
   }
   return glue;
 });
+export const Registry = bindRegistry(Router);
 
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { registryScripts } from "./registry.js";

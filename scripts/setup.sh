@@ -4,7 +4,7 @@
 #   - wasm-bindgen-cli at exactly the version Cargo.lock pins, built once into a cache outside the checkout
 #     (EDGEROUTE_TOOL_CACHE, default ~/.cache/edgeroute-tools) and linked into .tools/bin
 #   - npm dev packages (binaryen's wasm-opt, deno, miniflare, wrangler, playwright-core, typescript)
-#   - for tests: Chromium and chromedriver from Debian
+#   - for tests: Chromium, chromedriver and redis-server from Debian
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
@@ -43,11 +43,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(sum)" ]; then
 fi
 
 if [ "$mode" = test ]; then
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    log "installing chromium and chromium-driver from Debian"
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from Debian"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
 log "ready ($mode)"

@@ -1,6 +1,6 @@
 // Compiled with tsc --strict against the installed package: valid usage must type-check, and every line marked
 // as an expected error must really be one (tsc fails on an unused expect-error directive).
-import { Router, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode } from "edgeroute";
+import { Router, Registry, registryScripts, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode } from "edgeroute";
 import init, { Router as WebRouter } from "edgeroute/web";
 
 const ring = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }], seed: 7, vnodes: 160 });
@@ -70,3 +70,26 @@ ring.report("a", { latencyMs: 3 });
 const badCode: ErrorCode = "ERR_SOMETHING";
 
 void [picked, bytes, list, removed, ewma, v, web, notUndefined, badCode];
+
+// The Redis registry, over any client's command function.
+const registry = new Registry(async (cmd: string, ...args: Array<string | Uint8Array>) => [cmd, ...args], { name: "pool", seed: 3 });
+async function useRegistry(): Promise<void> {
+  const next: number = await registry.add({ id: "a", weight: 2, meta: { url: "https://a.example", zone: "eu" } }, { ifVersion: 0 });
+  const chosen: string | undefined = await registry.pick("key");
+  const order: string[] = await registry.pickN(new Uint8Array([1]), 2);
+  const drawn: string | undefined = await registry.pickRandom(0.5);
+  const r: Router = await registry.router({ health: { consecutiveFailures: 3 } });
+  const changed: boolean = await registry.refresh(r);
+  const snap = await registry.load();
+  const left: number | null = snap.down[0].forMs;
+  const sha: string = registryScripts.pick.sha1;
+  void [next, chosen, order, drawn, changed, left, sha, registry.keys.downPrefix];
+  // @ts-expect-error meta has only url and zone
+  await registry.add({ id: "b", meta: { region: "x" } });
+  // @ts-expect-error the nodes come from the registry
+  await registry.router({ nodes: [] });
+}
+void useRegistry;
+new Router({ strategy: "rendezvous", compat: "redis", seed: 1, nodes: [{ id: "a" }] });
+// @ts-expect-error compat "redis" is a rendezvous mapping
+new Router({ strategy: "ring", compat: "redis", nodes: [{ id: "a" }] });

@@ -1,0 +1,338 @@
+// Registry: a pool of origins kept in Redis (a sorted set of id -> weight, metadata, a version counter and
+// health keys), read into Routers and changed atomically by the Lua scripts in lua/. It talks to Redis only
+// through a command function `(cmd, ...args) => Promise<reply>`, so any client works: ioredis
+// (`(...a) => redis.call(...a)`), node-redis (`(...a) => client.sendCommand(a)`), or an HTTP or socket client
+// in a worker. The build copies this file to registry.cjs for require(), rewriting its import and export lines.
+import { EdgerouteError } from "./router.js";
+import { registryScripts } from "./scripts.js";
+
+const OPTIONS = ["name", "prefix", "seed"];
+const META_FIELDS = ["url", "zone"];
+const MAX_SEED = 4294967295;
+// Redis appends where a script failed: " script: <sha>, on @user_script:<line>." (7.0) or "(call to f_<sha>)".
+const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call to f_[0-9a-f]{40}\)[^]*)\s*$/;
+
+function fail(code, message) {
+  return new EdgerouteError(code, `Registry: ${message}`);
+}
+
+function describe(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v;
+}
+
+function checkId(id, what = "id") {
+  if (typeof id !== "string" || id.length === 0) {
+    throw fail("ERR_INVALID_ID", `${what} must be a non-empty string, got ${describe(id)}`);
+  }
+  if (!id.isWellFormed()) {
+    throw fail("ERR_INVALID_ID", `${what} contains a lone UTF-16 surrogate, which has no UTF-8 form`);
+  }
+  return id;
+}
+
+function checkWeight(w) {
+  if (typeof w !== "number" || !(w > 0 && w <= 1e6)) {
+    throw fail("ERR_INVALID_WEIGHT", `a weight must be a number > 0 and <= 1000000, got ${typeof w === "number" ? w : describe(w)}`);
+  }
+  return w;
+}
+
+function checkMs(ms, what) {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > 1e12) {
+    throw fail("ERR_INVALID_OPTION", `${what} must be a whole number of ms from 1 to 1e12, got ${typeof ms === "number" ? ms : describe(ms)}`);
+  }
+  return ms;
+}
+
+function checkMeta(meta, where) {
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
+    throw fail("ERR_REGISTRY_BAD_META", `${where} must be an object like { url, zone }, got ${describe(meta)}`);
+  }
+  for (const [k, v] of Object.entries(meta)) {
+    if (!META_FIELDS.includes(k)) {
+      throw fail("ERR_REGISTRY_BAD_META", `${where} has unknown field ${JSON.stringify(k)}; node metadata has only ${META_FIELDS.join(" and ")}`);
+    }
+    if (typeof v !== "string") throw fail("ERR_REGISTRY_BAD_META", `${where}.${k} must be a string, got ${describe(v)}`);
+  }
+  return meta;
+}
+
+/** Checks `{ ifVersion? }`, the options of every write. */
+function writeOptions(o) {
+  if (o === undefined) return "";
+  if (o === null || typeof o !== "object") throw fail("ERR_INVALID_OPTION", `write options must be an object like { ifVersion: 7 }, got ${describe(o)}`);
+  for (const k of Object.keys(o)) {
+    if (k !== "ifVersion") throw fail("ERR_UNKNOWN_OPTION", `unknown write option ${JSON.stringify(k)}; the only one is ifVersion`);
+  }
+  if (o.ifVersion === undefined) return "";
+  if (!Number.isSafeInteger(o.ifVersion) || o.ifVersion < 0) {
+    throw fail("ERR_INVALID_OPTION", `ifVersion must be a whole number >= 0 (a version from load() or a write), got ${String(o.ifVersion)}`);
+  }
+  return String(o.ifVersion);
+}
+
+/** Turns a Redis error reply raised by our scripts (`ERR_<CODE> message`) into an EdgerouteError. */
+function adoptReply(e) {
+  const m = e instanceof Error && /^(ERR_[A-Z_]+) ([^]*)$/.exec(e.message);
+  if (!m) return e;
+  const err = new EdgerouteError(m[1], m[2].replace(SCRIPT_SUFFIX, ""));
+  err.cause = e;
+  return err;
+}
+
+function badReply(what, reply) {
+  return fail("ERR_REGISTRY_BAD_REPLY", `${what}: unexpected reply ${JSON.stringify(reply)}; the command function must resolve to the Redis reply (arrays, strings, integers, null)`);
+}
+
+/** A reply string (clients may hand bulk strings back as strings or as Buffers/Uint8Arrays). */
+function text(v, what) {
+  if (typeof v === "string") return v;
+  if (v instanceof Uint8Array) return new TextDecoder("utf-8", { fatal: true }).decode(v);
+  throw badReply(what, v);
+}
+
+/** Makes the Registry class for one entry point's Router class. */
+function bindRegistry(Router) {
+  class Registry {
+    #command;
+    #keys;
+    #seed;
+    #versions = new WeakMap();
+    #marked = new WeakMap();
+
+    /**
+     * @param command `(cmd, ...args) => Promise<reply>`
+     * @param options `{ name, prefix = "edgeroute", seed = 0 }`: the keys are `<prefix>:{<name>}:...`.
+     */
+    constructor(command, options) {
+      if (typeof command !== "function") {
+        throw fail("ERR_INVALID_OPTION", `the first argument must be a command function (cmd, ...args) => Promise<reply>, got ${describe(command)}`);
+      }
+      if (options === null || typeof options !== "object") {
+        throw fail("ERR_INVALID_OPTIONS", `options must be an object like { name: "origins" }, got ${describe(options)}`);
+      }
+      for (const k of Object.keys(options)) {
+        if (!OPTIONS.includes(k)) throw fail("ERR_UNKNOWN_OPTION", `unknown option ${JSON.stringify(k)}; the options are ${OPTIONS.join(", ")}`);
+      }
+      const { name, prefix = "edgeroute", seed = 0 } = options;
+      for (const [k, v] of [["name", name], ["prefix", prefix]]) {
+        if (typeof v !== "string" || v.length === 0 || /[{}]/.test(v) || !v.isWellFormed()) {
+          throw fail("ERR_INVALID_OPTION", `options.${k} must be a non-empty string without { or } (the name becomes the hash tag), got ${typeof v === "string" ? JSON.stringify(v) : describe(v)}`);
+        }
+      }
+      if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+        throw fail("ERR_INVALID_OPTION", `options.seed must be a whole number from 0 to ${MAX_SEED}, got ${String(seed)}`);
+      }
+      this.#command = command;
+      this.#seed = seed;
+      const base = `${prefix}:{${name}}:`;
+      this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, downPrefix: `${base}down:` });
+    }
+
+    /** The Redis keys of this registry: nodes, meta, version and the prefix of health keys. */
+    get keys() {
+      return this.#keys;
+    }
+
+    /** The seed of keyed selection, shared by `pick` in Redis and by `router()`. */
+    get seed() {
+      return this.#seed;
+    }
+
+    async #run(name, keys, args) {
+      const { source, sha1 } = registryScripts[name];
+      // Byte keys go as they are; everything else as text.
+      const argv = [String(keys.length), ...keys, ...args.map((a) => (a instanceof Uint8Array ? a : String(a)))];
+      try {
+        return await this.#command("EVALSHA", sha1, ...argv);
+      } catch (e) {
+        if (!(e instanceof Error && /^NOSCRIPT/.test(e.message))) throw adoptReply(e);
+      }
+      try {
+        return await this.#command("EVAL", source, ...argv);
+      } catch (e) {
+        throw adoptReply(e);
+      }
+    }
+
+    #selectKeys() {
+      return [this.#keys.nodes, this.#keys.version];
+    }
+
+    #allKeys() {
+      return [this.#keys.nodes, this.#keys.meta, this.#keys.version];
+    }
+
+    async #write(op, id, arg, meta, options) {
+      const expect = writeOptions(options);
+      const v = await this.#run("write", this.#allKeys(), [op, checkId(id), arg, meta, expect, this.#keys.downPrefix]);
+      const n = Number(v);
+      if (!Number.isSafeInteger(n)) throw badReply("write", v);
+      return n;
+    }
+
+    /** The version counter (0 before the first change). One GET: cheap enough to poll. */
+    async version() {
+      const v = await this.#command("GET", this.#keys.version);
+      if (v === null || v === undefined) return 0;
+      const n = Number(text(v, "GET version"));
+      if (!Number.isSafeInteger(n)) throw fail("ERR_REGISTRY_BAD_VERSION", `${this.#keys.version} holds ${JSON.stringify(v)}, not an integer`);
+      return n;
+    }
+
+    /** One consistent snapshot: `{ version, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
+    async load() {
+      const reply = await this.#run("read", this.#allKeys(), [this.#keys.downPrefix]);
+      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply("read", reply);
+      const version = Number(text(reply[0], "read"));
+      const nodes = [];
+      const down = [];
+      for (const row of reply[1]) {
+        if (!Array.isArray(row) || row.length !== 4) throw badReply("read", row);
+        const id = text(row[0], "read");
+        const weight = Number(text(row[1], "read"));
+        if (!(weight > 0 && weight <= 1e6)) {
+          throw fail("ERR_REGISTRY_BAD_WEIGHT", `${this.#keys.nodes} gives node ${JSON.stringify(id)} the weight ${JSON.stringify(row[1])}; weights must be numbers > 0 and <= 1000000`);
+        }
+        const node = { id, weight };
+        if (row[2] !== null && row[2] !== undefined) {
+          let meta;
+          try {
+            meta = JSON.parse(text(row[2], "read"));
+          } catch (e) {
+            throw fail("ERR_REGISTRY_BAD_META", `${this.#keys.meta} holds ${JSON.stringify(row[2])} for ${JSON.stringify(id)}, which is not JSON (${e.message})`);
+          }
+          node.meta = checkMeta(meta, `the meta of ${JSON.stringify(id)} in ${this.#keys.meta}`);
+        }
+        nodes.push(node);
+        const ttl = Number(row[3]);
+        if (ttl === -1) down.push({ id, forMs: null });
+        else if (ttl > 0) down.push({ id, forMs: ttl });
+      }
+      return { version, nodes, down };
+    }
+
+    /** Adds a node; fails with ERR_DUPLICATE_ID if it is there. Resolves to the new version. */
+    async add(node, options) {
+      if (node === null || typeof node !== "object") throw fail("ERR_INVALID_OPTION", `add takes { id, weight?, meta? }, got ${describe(node)}`);
+      for (const k of Object.keys(node)) {
+        if (!["id", "weight", "meta"].includes(k)) throw fail("ERR_UNKNOWN_FIELD", `add: unknown field ${JSON.stringify(k)}; a node has id, weight and meta`);
+      }
+      const weight = checkWeight(node.weight ?? 1);
+      const meta = node.meta === undefined ? "" : JSON.stringify(checkMeta(node.meta, "meta"));
+      return this.#write("add", node.id, String(weight), meta, options);
+    }
+
+    /** Removes a node, its metadata and its health key. */
+    async remove(id, options) {
+      return this.#write("remove", id, "", "", options);
+    }
+
+    async setWeight(id, weight, options) {
+      return this.#write("weight", id, String(checkWeight(weight)), "", options);
+    }
+
+    /** Marks a node down for every reader, for `forMs` (a health key with that TTL) or until `markUp`. */
+    async markDown(id, forMs, options) {
+      return this.#write("down", id, forMs === undefined ? "" : String(checkMs(forMs, "forMs")), "", options);
+    }
+
+    async markUp(id, options) {
+      return this.#write("up", id, "", "", options);
+    }
+
+    /** The node for `key`, chosen inside Redis: the same node as `router()`'s Router picks. */
+    async pick(key) {
+      const [id] = await this.pickN(key, 1);
+      return id;
+    }
+
+    /** Up to `n` distinct nodes for `key` in failover order, chosen inside Redis (as the Router's pickN). */
+    async pickN(key, n) {
+      if (typeof key !== "string" && !(key instanceof Uint8Array)) throw fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
+      if (typeof key === "string" && !key.isWellFormed()) throw fail("ERR_INVALID_KEY", "the key contains a lone UTF-16 surrogate, which has no UTF-8 form");
+      if (!Number.isInteger(n) || n < 1 || n > 65536) throw fail("ERR_INVALID_COUNT", `pickN needs a whole n from 1 to 65536, got ${String(n)}`);
+      const reply = await this.#run("pick", this.#selectKeys(), [key, n, this.#seed, this.#keys.downPrefix]);
+      if (!Array.isArray(reply)) throw badReply("pick", reply);
+      return reply.map((v) => text(v, "pick"));
+    }
+
+    /**
+     * A weighted random node (task scheduling), chosen inside Redis with the random number `r` in [0, 1); by
+     * default `r` comes from crypto.getRandomValues. Resolves to undefined when no node is usable.
+     */
+    async pickRandom(r) {
+      if (r === undefined) {
+        const u = crypto.getRandomValues(new Uint32Array(2));
+        r = (u[0] * 2 ** 21 + (u[1] >>> 11)) / 2 ** 53;
+      } else if (typeof r !== "number" || !(r >= 0 && r < 1)) {
+        throw fail("ERR_INVALID_OPTION", `pickRandom takes a number in [0, 1), got ${typeof r === "number" ? r : describe(r)}`);
+      }
+      // 17 significant digits so Lua's tonumber reads back exactly this double.
+      const reply = await this.#run("random", this.#selectKeys(), [r.toPrecision(17), this.#keys.downPrefix]);
+      if (reply === null || reply === undefined) return undefined;
+      return text(reply, "random");
+    }
+
+    /**
+     * A Router over the registry's nodes and marks. Without `options.strategy` it is weighted rendezvous with
+     * `compat: "redis"` and this registry's seed: it picks exactly what `pick`/`pickN` pick inside Redis.
+     * Keep it current with `refresh(router)`.
+     */
+    async router(options = {}) {
+      if (options === null || typeof options !== "object") throw fail("ERR_INVALID_OPTIONS", `router options must be an object, got ${describe(options)}`);
+      if ("nodes" in options) throw fail("ERR_INVALID_OPTION", "router(): the nodes come from the registry; remove options.nodes");
+      const snap = await this.load();
+      const base = options.strategy === undefined ? { strategy: "rendezvous", compat: "redis", seed: this.#seed } : {};
+      const router = new Router({ ...base, ...options, nodes: snap.nodes.map(({ id, weight }) => ({ id, weight })) });
+      this.#versions.set(router, snap.version);
+      this.#applyMarks(router, snap.down);
+      return router;
+    }
+
+    #applyMarks(router, down) {
+      const before = this.#marked.get(router) ?? new Set();
+      const now = new Set();
+      for (const { id, forMs } of down) {
+        router.markDown(id, forMs ?? undefined);
+        now.add(id);
+      }
+      for (const id of before) {
+        if (now.has(id)) continue;
+        try {
+          router.markUp(id);
+        } catch (e) {
+          if (e.code !== "ERR_UNKNOWN_NODE") throw e; // removed from the registry since
+        }
+      }
+      this.#marked.set(router, now);
+    }
+
+    /**
+     * Brings a Router from `router()` up to date: one GET when nothing changed; otherwise one read and only the
+     * differences (removed, added and reweighted nodes, marks), so unchanged keys stay where they are.
+     * Resolves to true when the Router changed.
+     */
+    async refresh(router) {
+      const known = this.#versions.get(router);
+      if (known === undefined) throw fail("ERR_INVALID_OPTION", "refresh() takes a Router made by this registry's router()");
+      if ((await this.version()) === known) return false;
+      const snap = await this.load();
+      const want = new Map(snap.nodes.map((n) => [n.id, n.weight]));
+      for (const { id, weight } of router.nodes()) {
+        if (!want.has(id)) router.remove(id);
+        else if (want.get(id) !== weight) router.setWeight(id, want.get(id));
+        want.delete(id);
+      }
+      for (const [id, weight] of want) router.add({ id, weight });
+      this.#applyMarks(router, snap.down);
+      this.#versions.set(router, snap.version);
+      return true;
+    }
+  }
+  return Registry;
+}
+
+export { bindRegistry, registryScripts };

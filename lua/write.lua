@@ -1,0 +1,81 @@
+-- Atomic registry changes; each bumps the version counter, so readers notice with one GET.
+--   KEYS[1] nodes sorted set, KEYS[2] meta hash, KEYS[3] version counter
+--   ARGV[1] op: 'add' | 'remove' | 'weight' | 'down' | 'up'
+--   ARGV[2] node id
+--   ARGV[3] weight ('add', 'weight'), or the mark's duration in ms for 'down' ('' = until 'up')
+--   ARGV[4] meta JSON for 'add' ('' = none)
+--   ARGV[5] expected version ('' = any): the change is refused with ERR_REGISTRY_CONFLICT if another writer
+--           changed the registry since the caller read it
+--   ARGV[6] the health key prefix (needed by 'remove', 'down' and 'up')
+-- Returns the new version.
+local op, id, arg, meta, expect, down_prefix = ARGV[1], ARGV[2], ARGV[3] or '', ARGV[4] or '', ARGV[5] or '', ARGV[6] or ''
+if id == nil then
+  fail('ERR_INVALID_ID', 'write.lua needs a node id as ARGV[2]')
+end
+check_id(KEYS[1], id)
+local current = redis.pcall('GET', KEYS[3])
+if type(current) == 'table' and current.err then
+  fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. KEYS[3] .. ' must be a string counter (' .. current.err .. ')')
+end
+if expect ~= '' and tostring(tonumber(current or '0')) ~= tostring(tonumber(expect)) then
+  fail('ERR_REGISTRY_CONFLICT', 'the registry is at version ' .. (current or '0') .. ', not ' .. expect ..
+    ': another writer changed it; read it again and retry')
+end
+local exists = redis.pcall('ZSCORE', KEYS[1], id)
+if type(exists) == 'table' and exists.err then
+  fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. KEYS[1] .. ' must be a sorted set (' .. exists.err .. ')')
+end
+local function need_node()
+  if not exists then
+    fail('ERR_UNKNOWN_NODE', 'node ' .. string.format('%q', id) .. ' is not in registry ' .. KEYS[1])
+  end
+end
+local function need_prefix()
+  if down_prefix == '' then
+    fail('ERR_INVALID_OPTION', 'write.lua ' .. op .. ' needs the health key prefix as ARGV[6]')
+  end
+end
+if op == 'add' or op == 'weight' then
+  local w = tonumber(arg)
+  if not (w and w > 0 and w <= MAX_WEIGHT) then
+    fail('ERR_INVALID_WEIGHT', 'the weight of ' .. string.format('%q', id) .. ' must be a number > 0 and <= ' .. MAX_WEIGHT ..
+      ', got ' .. tostring(arg))
+  end
+  if op == 'add' then
+    if exists then
+      fail('ERR_DUPLICATE_ID', 'node ' .. string.format('%q', id) .. ' is already in registry ' .. KEYS[1] ..
+        '; use the weight op to change its weight')
+    end
+    if meta ~= '' then
+      local ok, v = pcall(cjson.decode, meta)
+      if not ok or type(v) ~= 'table' then
+        fail('ERR_REGISTRY_BAD_META', 'the meta of ' .. string.format('%q', id) .. ' must be a JSON object, got ' .. meta)
+      end
+      redis.call('HSET', KEYS[2], id, meta)
+    end
+  else
+    need_node()
+  end
+  redis.call('ZADD', KEYS[1], w, id)
+elseif op == 'remove' then
+  need_node()
+  need_prefix()
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('DEL', down_prefix .. id)
+elseif op == 'down' then
+  need_node()
+  need_prefix()
+  if arg == '' then
+    redis.call('SET', down_prefix .. id, '1')
+  else
+    redis.call('SET', down_prefix .. id, '1', 'PX', whole_arg(arg, 'ARGV[3] (the mark in ms)', 1, 1e12))
+  end
+elseif op == 'up' then
+  need_node()
+  need_prefix()
+  redis.call('DEL', down_prefix .. id)
+else
+  fail('ERR_INVALID_OPTION', 'unknown op ' .. tostring(op) .. '; use add, remove, weight, down or up')
+end
+return redis.call('INCR', KEYS[3])

@@ -1,0 +1,386 @@
+// The Redis registry and its Lua scripts against a real redis-server (and a 3-master Redis Cluster), through
+// the packed package: round trips, concurrent writers, bit-for-bit agreement of the Lua keyed selection with
+// the wasm Router, weighted random shares, and bad registry contents.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import Redis from "ioredis";
+import { createClient } from "redis";
+import { Router, Registry, registryScripts, EdgerouteError } from "edgeroute";
+import { startRedis, startCluster } from "../shared/redis-server.mjs";
+
+let server;
+let redis;
+const clients = [];
+const connect = () => {
+  const c = new Redis({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  clients.push(c);
+  return c;
+};
+const commandOf = (c) => (...a) => c.call(...a);
+
+before(async () => {
+  server = await startRedis();
+  redis = connect();
+});
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await server.stop();
+});
+
+/** Keys of every kind the edge sees: ASCII paths, punctuation, UTF-8 (2-, 3- and 4-byte), empty, long. */
+function keys(n, tag) {
+  const shapes = [
+    (i) => `/${tag}/user/${i}`,
+    (i) => `${tag}:${i}?q=a&b=c#frag;,'"\\`,
+    (i) => `ünïcödé-${tag}-${i}-東京-🎉`,
+    (i) => `${i}`,
+    (i) => `${tag}-${"x".repeat(i % 300)}`,
+  ];
+  const out = [""];
+  for (let i = 0; out.length < n; i++) out.push(shapes[i % shapes.length](i));
+  return out;
+}
+
+const sameArray = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+async function agreement(reg, router, ks, n = 3) {
+  const viaRedis = await Promise.all(ks.map((k) => reg.pickN(k, n)));
+  const single = await Promise.all(ks.map((k) => reg.pick(k)));
+  let mismatches = 0;
+  ks.forEach((k, i) => {
+    const want = router.pickN(k, n);
+    if (!sameArray(viaRedis[i], want) || single[i] !== router.pick(k)) {
+      if (mismatches++ < 5) console.log("mismatch", JSON.stringify(k), viaRedis[i], want, single[i]);
+    }
+  });
+  return mismatches;
+}
+
+test("registry round trips: layout, metadata, versions, marks and conditional writes", async () => {
+  const reg = new Registry(commandOf(redis), { name: "rt", prefix: "test" });
+  assert.deepEqual({ ...reg.keys }, {
+    nodes: "test:{rt}:nodes",
+    meta: "test:{rt}:meta",
+    version: "test:{rt}:version",
+    downPrefix: "test:{rt}:down:",
+  });
+  await assert.rejects(reg.load(), { code: "ERR_REGISTRY_MISSING" });
+  assert.equal(await reg.version(), 0);
+  assert.equal(await reg.add({ id: "a", weight: 2, meta: { url: "http://127.0.0.1:1", zone: "eu" } }), 1);
+  assert.equal(await reg.add({ id: "b€", weight: 1 / 3 }), 2);
+  assert.equal(await reg.add({ id: "c" }), 3);
+  // The documented layout, read with plain commands.
+  assert.equal(await redis.zscore("test:{rt}:nodes", "a"), "2");
+  assert.equal(Number(await redis.zscore("test:{rt}:nodes", "b€")), 1 / 3);
+  assert.deepEqual(JSON.parse(await redis.hget("test:{rt}:meta", "a")), { url: "http://127.0.0.1:1", zone: "eu" });
+  assert.equal(await redis.get("test:{rt}:version"), "3");
+  let snap = await reg.load();
+  assert.deepEqual(snap, {
+    version: 3,
+    nodes: [
+      { id: "b€", weight: 1 / 3 },
+      { id: "c", weight: 1 },
+      { id: "a", weight: 2, meta: { url: "http://127.0.0.1:1", zone: "eu" } },
+    ],
+    down: [],
+  });
+  assert.equal(await reg.setWeight("c", 5), 4);
+  assert.equal(await reg.markDown("a", 60_000), 5);
+  assert.equal(await reg.markDown("c"), 6);
+  snap = await reg.load();
+  assert.equal(snap.nodes.find((n) => n.id === "c").weight, 5);
+  const a = snap.down.find((d) => d.id === "a");
+  assert.ok(a.forMs > 59_000 && a.forMs <= 60_000, `a is down for ${a.forMs} ms`);
+  assert.deepEqual(snap.down.find((d) => d.id === "c"), { id: "c", forMs: null });
+  assert.ok((await redis.pttl("test:{rt}:down:a")) > 59_000);
+  assert.equal(await reg.markUp("c"), 7);
+  assert.equal(await reg.remove("a"), 8);
+  assert.equal(await redis.hget("test:{rt}:meta", "a"), null, "remove drops the metadata");
+  assert.equal(await redis.exists("test:{rt}:down:a"), 0, "remove drops the health key");
+  // Conditional writes: the version read must still be current.
+  await assert.rejects(reg.setWeight("c", 2, { ifVersion: 7 }), { code: "ERR_REGISTRY_CONFLICT" });
+  assert.equal(await reg.setWeight("c", 2, { ifVersion: 8 }), 9);
+  // Errors from the scripts keep their code and lose Redis's location suffix.
+  await assert.rejects(reg.add({ id: "c" }), (e) => e instanceof EdgerouteError && e.code === "ERR_DUPLICATE_ID" && !/user_script/.test(e.message));
+  await assert.rejects(reg.remove("zz"), { code: "ERR_UNKNOWN_NODE" });
+  await assert.rejects(reg.setWeight("zz", 1), { code: "ERR_UNKNOWN_NODE" });
+  assert.equal(await reg.version(), 9, "failed writes change nothing");
+  // A Router follows the registry with refresh(): one GET when nothing changed.
+  const router = await reg.router();
+  assert.deepEqual(router.nodes(), [{ id: "b€", weight: 1 / 3 }, { id: "c", weight: 2 }]);
+  assert.equal(await reg.refresh(router), false);
+  await reg.add({ id: "d", weight: 4 });
+  await reg.markDown("b€", 30_000);
+  assert.equal(await reg.refresh(router), true);
+  assert.deepEqual(router.nodes().map((n) => n.id).sort(), ["b€", "c", "d"]);
+  assert.equal(router.stats().find((s) => s.id === "b€").state, "down");
+  await reg.markUp("b€");
+  await reg.remove("c");
+  assert.equal(await reg.refresh(router), true);
+  assert.deepEqual(router.nodes(), [{ id: "b€", weight: 1 / 3 }, { id: "d", weight: 4 }]);
+  assert.equal(router.stats().find((s) => s.id === "b€").state, "healthy");
+  router.free();
+});
+
+test("concurrent writers lose no update", async () => {
+  const writers = Array.from({ length: 8 }, () => new Registry(commandOf(connect()), { name: "cw" }));
+  // 8 writers add 40 nodes each, all at once.
+  await Promise.all(writers.map((w, i) => Promise.all(Array.from({ length: 40 }, (_, j) => w.add({ id: `w${i}-n${j}` })))));
+  let snap = await writers[0].load();
+  assert.equal(snap.nodes.length, 320);
+  assert.equal(snap.version, 320);
+  // Read-modify-write with ifVersion: each writer adds 1 to node w0-n0's weight 25 times, retrying on conflict.
+  let conflicts = 0;
+  await Promise.all(writers.map(async (w) => {
+    for (let done = 0; done < 25;) {
+      const s = await w.load();
+      const cur = s.nodes.find((n) => n.id === "w0-n0").weight;
+      try {
+        await w.setWeight("w0-n0", cur + 1, { ifVersion: s.version });
+        done++;
+      } catch (e) {
+        if (e.code !== "ERR_REGISTRY_CONFLICT") throw e;
+        conflicts++;
+      }
+    }
+  }));
+  snap = await writers[0].load();
+  assert.equal(snap.nodes.find((n) => n.id === "w0-n0").weight, 1 + 8 * 25);
+  assert.equal(snap.version, 320 + 200);
+  console.log(`concurrent writers: 320 adds + 200 conditional increments, ${conflicts} conflicts retried, none lost`);
+});
+
+test("Lua keyed selection agrees with the wasm Router on 13,000 keys across weights, adds, removes and marks", async () => {
+  const reg = new Registry(commandOf(redis), { name: "agree", seed: 977 });
+  const weights = [1, 1, 1, 2.5, 1 / 3, 7, 0.001, 1000, 3, 1];
+  for (let i = 0; i < 10; i++) await reg.add({ id: i === 4 ? "origin-東京" : `origin-${i}.example:80`, weight: weights[i] });
+  const router = await reg.router();
+  const steps = [
+    ["10 nodes, skewed and fractional weights", async () => {}],
+    ["one added", () => reg.add({ id: "late-joiner", weight: 2 })],
+    ["two removed", async () => { await reg.remove("origin-0.example:80"); await reg.remove("origin-東京"); }],
+    ["one reweighted", () => reg.setWeight("origin-7.example:80", 0.5)],
+    ["one marked down", () => reg.markDown("origin-5.example:80", 120_000)],
+  ];
+  let total = 0;
+  for (const [name, change] of steps) {
+    await change();
+    await reg.refresh(router);
+    const ks = keys(2500, name.replace(/\W/g, ""));
+    const bad = await agreement(reg, router, ks);
+    assert.equal(bad, 0, `${name}: ${bad} of ${ks.length} keys differ`);
+    total += ks.length;
+  }
+  // Arbitrary bytes, not UTF-8 at all, as Uint8Array keys.
+  const bytes = Array.from({ length: 500 }, (_, i) => Buffer.from(Array.from({ length: i % 40 }, (_, j) => (i * 31 + j * 17) & 255)));
+  assert.equal(await agreement(reg, router, bytes), 0);
+  total += bytes.length;
+  console.log(`Lua/wasm agreement: ${total} keys, pick and pickN(3), 0 differences`);
+  router.free();
+});
+
+test("the Lua scripts reproduce the golden vectors of compat redis", async () => {
+  const golden = JSON.parse(readFileSync(new URL("../golden/vectors.json", import.meta.url), "utf8"));
+  const c = golden.cases.find((x) => x.name === "rendezvous-redis-compat-churn");
+  assert.ok(c, "golden case present");
+  const reg = new Registry(commandOf(redis), { name: "golden", seed: c.options.seed });
+  for (const n of c.options.nodes) await reg.add({ id: n.id, weight: n.weight ?? 1 });
+  for (const op of c.ops) {
+    if (op.op === "add") await reg.add({ id: op.node.id, weight: op.node.weight ?? 1 });
+    else if (op.op === "remove") await reg.remove(op.id);
+    else await reg.setWeight(op.id, op.weight);
+  }
+  const key = (k) => (typeof k === "string" ? k : Buffer.from(k.hex, "hex"));
+  for (const [k, id] of c.picks) assert.equal(await reg.pick(key(k)), id, `key ${JSON.stringify(k)}`);
+  for (const [k, n, ids] of c.pickN) assert.deepEqual(await reg.pickN(key(k), n), ids);
+});
+
+test("weighted random selection: shares within 5 standard deviations, edges exact", async () => {
+  const reg = new Registry(commandOf(redis), { name: "rand" });
+  const w = { a: 1, b: 2, c: 3, d: 4 };
+  for (const [id, weight] of Object.entries(w)) await reg.add({ id, weight });
+  // ZRANGE order: by weight, then id. r = 0 is the first; the largest double below 1 is the last.
+  assert.equal(await reg.pickRandom(0), "a");
+  assert.equal(await reg.pickRandom(0.0999999), "a");
+  assert.equal(await reg.pickRandom(0.1), "b");
+  assert.equal(await reg.pickRandom(1 - 2 ** -53), "d");
+  const N = 20_000;
+  const counts = { a: 0, b: 0, c: 0, d: 0 };
+  const got = await Promise.all(Array.from({ length: N }, () => reg.pickRandom()));
+  for (const id of got) counts[id]++;
+  for (const [id, weight] of Object.entries(w)) {
+    const p = weight / 10;
+    const sd = Math.sqrt(N * p * (1 - p));
+    assert.ok(Math.abs(counts[id] - N * p) < 5 * sd, `${id}: ${counts[id]} of ${N}, expected ${N * p} ± ${5 * sd}`);
+  }
+  await reg.markDown("d", 60_000);
+  const without = await Promise.all(Array.from({ length: 500 }, () => reg.pickRandom()));
+  assert.ok(!without.includes("d"), "a node marked down is never drawn");
+  for (const id of Object.keys(w)) await reg.markDown(id, 60_000);
+  assert.equal(await reg.pickRandom(), undefined);
+  assert.deepEqual(await reg.pickN("k", 2), []);
+  console.log(`weighted random: ${JSON.stringify(counts)} of ${N} for weights 1:2:3:4`);
+});
+
+test("bad registry contents and bad arguments give clear coded errors", async () => {
+  const reg = (name) => new Registry(commandOf(redis), { name });
+  const k = (name, s) => `edgeroute:{${name}}:${s}`;
+  const expectAll = async (r, code, pattern) => {
+    for (const p of [r.load(), r.pick("x"), r.pickRandom(0.5)]) {
+      await assert.rejects(p, (e) => e instanceof EdgerouteError && e.code === code && pattern.test(e.message));
+    }
+  };
+  // A missing registry.
+  await expectAll(reg("nothing"), "ERR_REGISTRY_MISSING", /no registry at edgeroute:\{nothing\}:nodes/);
+  // The nodes key holds the wrong type.
+  await redis.set(k("wt", "nodes"), "a,b,c");
+  await expectAll(reg("wt"), "ERR_REGISTRY_WRONG_TYPE", /must be a sorted set/);
+  // Negative, zero, infinite and over-large weights.
+  for (const [name, score] of [["neg", -1], ["zero", 0], ["inf", "+inf"], ["huge", 2e6]]) {
+    await redis.zadd(k(name, "nodes"), 1, "ok", score, "bad");
+    await expectAll(reg(name), "ERR_REGISTRY_BAD_WEIGHT", /"bad" the weight .*weights must be numbers > 0/);
+  }
+  // A score that is not a number cannot even be stored: Redis refuses it.
+  await assert.rejects(redis.zadd(k("nan", "nodes"), "abc", "x"), /not a valid float/);
+  // A command function that hands back a non-numeric weight (a broken adapter) is caught in JS.
+  const lying = new Registry(async (...a) => {
+    const reply = await redis.call(...a);
+    if (Array.isArray(reply) && Array.isArray(reply[1])) reply[1] = reply[1].map((row) => [row[0], "heavy", row[2], row[3]]);
+    return reply;
+  }, { name: "rt", prefix: "test" });
+  await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT" });
+  // Members that are not node ids: invalid UTF-8, over-long.
+  await redis.zadd(k("badid", "nodes"), 1, Buffer.from([0x61, 0xff, 0x62]));
+  await expectAll(reg("badid"), "ERR_REGISTRY_BAD_ID", /not a node id/);
+  await redis.zadd(k("longid", "nodes"), 1, "x".repeat(257));
+  await expectAll(reg("longid"), "ERR_REGISTRY_BAD_ID", /1 to 256 bytes/);
+  // Metadata that is not JSON, or has unknown fields; a version that is not a number.
+  await redis.zadd(k("meta", "nodes"), 1, "a");
+  await redis.hset(k("meta", "meta"), "a", "{url:");
+  await assert.rejects(reg("meta").load(), { code: "ERR_REGISTRY_BAD_META", message: /not JSON/ });
+  await redis.hset(k("meta", "meta"), "a", JSON.stringify({ url: "http://x", weight: 3 }));
+  await assert.rejects(reg("meta").load(), { code: "ERR_REGISTRY_BAD_META", message: /unknown field "weight"/ });
+  await redis.set(k("meta", "version"), "seven");
+  await assert.rejects(reg("meta").load(), { code: "ERR_REGISTRY_BAD_VERSION" });
+  await assert.rejects(reg("meta").version(), { code: "ERR_REGISTRY_BAD_VERSION" });
+  // Arguments are checked before anything is sent.
+  const r = reg("args");
+  const cases = [
+    [() => new Registry("redis", { name: "x" }), "ERR_INVALID_OPTION"],
+    [() => new Registry(commandOf(redis), { name: "a{b}" }), "ERR_INVALID_OPTION"],
+    [() => new Registry(commandOf(redis), { name: "x", ttl: 3 }), "ERR_UNKNOWN_OPTION"],
+    [() => new Registry(commandOf(redis), { name: "x", seed: -1 }), "ERR_INVALID_OPTION"],
+    [() => new Registry(commandOf(redis), null), "ERR_INVALID_OPTIONS"],
+    [() => r.add({ id: "a", weight: NaN }), "ERR_INVALID_WEIGHT"],
+    [() => r.add({ id: "a", weight: -2 }), "ERR_INVALID_WEIGHT"],
+    [() => r.add({ id: "", weight: 1 }), "ERR_INVALID_ID"],
+    [() => r.add({ id: "a\ud800" }), "ERR_INVALID_ID"],
+    [() => r.add({ id: "a", wieght: 1 }), "ERR_UNKNOWN_FIELD"],
+    [() => r.add({ id: "a", meta: { url: 1 } }), "ERR_REGISTRY_BAD_META"],
+    [() => r.add({ id: "a", meta: { region: "x" } }), "ERR_REGISTRY_BAD_META"],
+    [() => r.add({ id: "a" }, { ifversion: 1 }), "ERR_UNKNOWN_OPTION"],
+    [() => r.markDown("a", 0), "ERR_INVALID_OPTION"],
+    [() => r.markDown("a", 1.5), "ERR_INVALID_OPTION"],
+    [() => r.pickN("k", 0), "ERR_INVALID_COUNT"],
+    [() => r.pick(42), "ERR_INVALID_KEY"],
+    [() => r.pick("\udc00"), "ERR_INVALID_KEY"],
+    [() => r.pickRandom(1), "ERR_INVALID_OPTION"],
+    [() => r.pickRandom(NaN), "ERR_INVALID_OPTION"],
+    [() => r.router({ nodes: [] }), "ERR_INVALID_OPTION"],
+    [() => r.refresh(new Router({ strategy: "ring", nodes: [{ id: "a" }] })), "ERR_INVALID_OPTION"],
+  ];
+  for (const [f, code] of cases) {
+    await assert.rejects(async () => f(), (e) => e instanceof EdgerouteError && e.code === code && e.message.startsWith("Registry: "), String(f));
+  }
+  console.log(`bad registry contents: 11 kinds refused; ${cases.length} bad arguments refused`);
+});
+
+test("EVALSHA falls back to EVAL after SCRIPT FLUSH; the shipped files are the exported strings", async () => {
+  const reg = new Registry(commandOf(redis), { name: "flush" });
+  await reg.add({ id: "a" });
+  await redis.script("FLUSH");
+  assert.equal(await reg.pick("k"), "a");
+  const loaded = await redis.script("EXISTS", registryScripts.pick.sha1);
+  assert.deepEqual(loaded, [1], "EVAL cached the script under the advertised SHA-1");
+  for (const name of ["pick", "random", "read", "write"]) {
+    const file = readFileSync(new URL(`../../node_modules/edgeroute/lua/${name}.lua`, import.meta.url), "utf8");
+    assert.equal(file, registryScripts[name].source);
+    assert.equal(await redis.script("LOAD", file), registryScripts[name].sha1);
+  }
+  // The scripts work from any client by hand, as documented: EVALSHA pick.lua 2 nodes version key n seed prefix.
+  const id = await redis.evalsha(registryScripts.pick.sha1, 2, reg.keys.nodes, reg.keys.version, "k", 1, 0, reg.keys.downPrefix);
+  assert.deepEqual(id, ["a"]);
+});
+
+test("Redis's script PRNG is seeded once per server start (why pickRandom takes r from the caller)", async () => {
+  const draw = (c) => c.eval("return tostring(math.random())", 0);
+  const first = await draw(redis);
+  const second = await draw(redis);
+  assert.notEqual(first, second, "math.random is not reseeded before each script");
+  const version = (await redis.info("server")).match(/redis_version:(\S+)/)[1];
+  for (const c of clients.splice(0)) c.disconnect();
+  const port = await server.restart();
+  const fresh = new Redis({ port, host: "127.0.0.1" });
+  clients.push(fresh);
+  assert.equal(await draw(fresh), first, "a restarted server repeats the same sequence");
+  console.log(`redis ${version}: math.random() ${first}, then ${second}; after a restart ${first} again`);
+  redis = fresh;
+});
+
+test("node-redis works through the same command function", async () => {
+  const client = createClient({ socket: { host: "127.0.0.1", port: server.port } });
+  await client.connect();
+  try {
+    const reg = new Registry((...a) => client.sendCommand(a), { name: "noderedis", seed: 5 });
+    for (let i = 0; i < 6; i++) await reg.add({ id: `n${i}`, weight: i + 1, meta: { zone: `z${i % 2}` } });
+    const router = await reg.router();
+    assert.equal(await agreement(reg, router, keys(1000, "nr")), 0);
+    assert.equal((await reg.load()).nodes.length, 6);
+    router.free();
+  } finally {
+    await client.quit();
+  }
+});
+
+test("a 3-master Redis Cluster: one slot per registry, scripts and agreement unchanged", async () => {
+  const cluster = await startCluster();
+  const c = new Redis.Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
+  try {
+    const command = (...a) => c.call(...a);
+    const regs = ["alpha", "beta", "gamma"].map((name) => new Registry(command, { name }));
+    const slots = new Set();
+    for (const reg of regs) {
+      const own = new Set(Object.values(reg.keys).map((key) => Number(execFileSync("redis-cli", ["-p", String(cluster.ports[0]), "CLUSTER", "KEYSLOT", key]).toString())));
+      own.add(Number(execFileSync("redis-cli", ["-p", String(cluster.ports[0]), "CLUSTER", "KEYSLOT", reg.keys.downPrefix + "some-node"]).toString()));
+      assert.equal(own.size, 1, `${reg.keys.nodes}: every key in one slot`);
+      slots.add([...own][0]);
+      for (let i = 0; i < 5; i++) await reg.add({ id: `${i}`, weight: i + 1 });
+      await reg.markDown("0", 60_000);
+    }
+    assert.ok(slots.size > 1, "different registries spread over slots");
+    for (const reg of regs) {
+      const router = await reg.router();
+      assert.equal(await agreement(reg, router, keys(1000, reg.keys.nodes)), 0);
+      router.free();
+    }
+  } finally {
+    c.disconnect();
+    cluster.stop();
+  }
+});
+
+test("the task-scheduling example: every task done once, shares follow the weights", async () => {
+  const out = execFileSync(process.execPath, ["examples/redis-tasks.mjs", "--port", String(server.port), "--tasks", "4000"], { encoding: "utf8" });
+  const { tasks, workers } = JSON.parse(out.trim().split("\n").pop());
+  let sum = 0;
+  for (const [id, w] of Object.entries(workers)) {
+    assert.equal(w.assigned, w.completed, `${id} completed what it was assigned`);
+    const sd = Math.sqrt(tasks * w.expected * (1 - w.expected));
+    assert.ok(Math.abs(w.completed - tasks * w.expected) < 5 * sd, `${id}: ${w.completed} of ${tasks}, expected ${tasks * w.expected}`);
+    sum += w.completed;
+  }
+  assert.equal(sum, tasks);
+  console.log(`task example: ${Object.entries(workers).map(([id, w]) => `${id} w=${w.weight} ${w.completed}`).join(", ")}`);
+});
