@@ -11,7 +11,8 @@ export type Strategy =
   | "ring"
   | "rendezvous"
   | "maglev"
-  | "jump";
+  | "jump"
+  | "hash";
 
 /** One origin. `id` is what `pick` returns; 1 to 256 bytes of UTF-8, unique within a Router. */
 export interface NodeSpec {
@@ -103,6 +104,11 @@ export interface JumpOptions extends HashingOptions {
   strategy: "jump";
 }
 
+export interface HashOptions extends HashingOptions {
+  /** Modulo hashing (non-consistent): node i owns `weight` slots, so weights must be whole. */
+  strategy: "hash";
+}
+
 export interface LeastLatencyOptions extends CommonOptions {
   strategy: "least-latency";
   /** Time constant of the latency EWMA in ms, > 0. Default 10000. */
@@ -119,6 +125,7 @@ export type RouterOptions =
   | RendezvousOptions
   | MaglevOptions
   | JumpOptions
+  | HashOptions
   | LeastLatencyOptions
   | SimpleOptions;
 
@@ -220,7 +227,7 @@ export declare class Router {
   readonly strategy: Strategy;
   /**
    * The node for this key, or undefined when the pool is empty. The hashing strategies (ring, rendezvous,
-   * maglev, jump) need a key; the others ignore it and may be called with none. Changes no in-flight count.
+   * maglev, jump, hash) need a key; the others ignore it and may be called with none. Changes no in-flight count.
    */
   pick(key?: Key): string | undefined;
   /** Like `pick`, and counts the request as in flight on that node until `lease.end()`. */
@@ -241,6 +248,13 @@ export declare class Router {
   report(id: string, outcome: Outcome): void;
   /** The pool, in insertion order. */
   nodes(): NodeInfo[];
+  /**
+   * Inspection, for visualisation and debugging: the ring's points in ascending order as positions in [0, 1)
+   * (hash / 2^64) with their owners' ids; null for strategies without a ring.
+   */
+  ringPoints(): { positions: Float64Array; owners: string[] } | null;
+  /** Inspection: the key's hash as a position in [0, 1). On a ring the key goes to the first point at or after it. */
+  keyPosition(key: Key): number;
   stats(): NodeStats[];
   /** Takes a node out of rotation for `forMs` milliseconds, or until `markUp`. */
   markDown(id: string, forMs?: number): void;

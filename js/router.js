@@ -230,6 +230,28 @@ function bindRouter(getGlue) {
       return this.#live().nodes();
     }
 
+    /**
+     * Inspection (for visualisation and debugging): the ring's points, ascending, as positions in [0, 1)
+     * (hash / 2^64) and their owners' ids; null for strategies without a ring.
+     */
+    ringPoints() {
+      const r = this.#live().ring_points();
+      if (r === null) return null;
+      const ids = this.#ids;
+      return { positions: r[0], owners: Array.from(r[1], (i) => ids[i]) };
+    }
+
+    /** Inspection: the key's hash as a position in [0, 1); on a ring the key goes to the first point at or after it. */
+    keyPosition(key) {
+      const w = this.#live();
+      if (typeof key === "string") {
+        if (!key.isWellFormed()) throw badKey(key);
+        return w.key_position_str(key);
+      }
+      if (key instanceof Uint8Array) return w.key_position_bytes(key);
+      throw badKey(key);
+    }
+
     stats() {
       return this.#live().stats();
     }

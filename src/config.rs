@@ -52,10 +52,11 @@ pub enum StrategyKind {
     Rendezvous,
     Maglev,
     Jump,
+    Hash,
 }
 
 impl StrategyKind {
-    pub const ALL: [StrategyKind; 9] = [
+    pub const ALL: [StrategyKind; 10] = [
         StrategyKind::Random,
         StrategyKind::RoundRobin,
         StrategyKind::WeightedRoundRobin,
@@ -65,6 +66,7 @@ impl StrategyKind {
         StrategyKind::Rendezvous,
         StrategyKind::Maglev,
         StrategyKind::Jump,
+        StrategyKind::Hash,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +80,7 @@ impl StrategyKind {
             StrategyKind::Rendezvous => "rendezvous",
             StrategyKind::Maglev => "maglev",
             StrategyKind::Jump => "jump",
+            StrategyKind::Hash => "hash",
         }
     }
 
@@ -89,7 +92,11 @@ impl StrategyKind {
     pub fn needs_key(self) -> bool {
         matches!(
             self,
-            StrategyKind::Ring | StrategyKind::Rendezvous | StrategyKind::Maglev | StrategyKind::Jump
+            StrategyKind::Ring
+                | StrategyKind::Rendezvous
+                | StrategyKind::Maglev
+                | StrategyKind::Jump
+                | StrategyKind::Hash
         )
     }
 
@@ -321,9 +328,9 @@ impl Config {
         if let Some(v) = get(entries, "compat") {
             cfg.compat = Some(parse_compat(v, &cfg)?);
         }
-        if strategy == StrategyKind::Jump {
+        if matches!(strategy, StrategyKind::Jump | StrategyKind::Hash) {
             for (i, n) in cfg.nodes.iter().enumerate() {
-                validate_jump_weight(n.weight, &format!("nodes[{i}].weight"))?;
+                validate_whole_weight(n.weight, &format!("nodes[{i}].weight"), strategy.name())?;
             }
         }
         if strategy == StrategyKind::Maglev && cfg.nodes.len() >= cfg.table_size as usize {
@@ -560,12 +567,12 @@ const OPTIONS: [&str; 10] = [
     "health",
 ];
 
-/// Jump gives each node `weight` buckets, so weights must be whole numbers.
-pub fn validate_jump_weight(w: f64, what: &str) -> Result<()> {
+/// Jump and hash give each node `weight` buckets or slots, so weights must be whole numbers.
+pub fn validate_whole_weight(w: f64, what: &str, strategy: &str) -> Result<()> {
     if w.fract() != 0.0 {
         return Err(Error::new(
             Code::InvalidWeight,
-            format!("{what} is {}, but strategy \"jump\" gives each node `weight` buckets, so weights must be whole numbers", fmt_num(w)),
+            format!("{what} is {}, but strategy {strategy:?} gives each node `weight` buckets, so weights must be whole numbers", fmt_num(w)),
         ));
     }
     Ok(())

@@ -21,6 +21,7 @@ use crate::strategy::jump::Jump;
 use crate::strategy::ketama_ring::KetamaRing;
 use crate::strategy::least_outstanding::LeastOutstanding;
 use crate::strategy::maglev::Maglev;
+use crate::strategy::modulo::Modulo;
 use crate::strategy::peak_ewma::LeastLatency;
 use crate::strategy::rendezvous::Rendezvous;
 use crate::strategy::round_robin::RoundRobin;
@@ -120,6 +121,7 @@ impl Router {
             (StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
             (StrategyKind::LeastOutstanding, _) => Box::<LeastOutstanding>::default(),
             (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
+            (StrategyKind::Hash, _) => Box::<Modulo>::default(),
             (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
             (StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
             (StrategyKind::Rendezvous, None) => Box::new(rendezvous()),
@@ -282,6 +284,17 @@ impl Router {
             self.rng_seeded = true;
         }
         Ok(h)
+    }
+
+    /// The hash a hashing strategy routes `key` by (XXH3, SipHash under a secret, or a compat profile's hash);
+    /// on a ring, the key goes to the first point at or after it. For inspection and visualisation.
+    pub fn key_hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash(key)
+    }
+
+    /// The ring's points as (hash, node index), ascending; `None` for strategies without a ring.
+    pub fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+        self.strategy.ring_points()
     }
 
     /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.

@@ -4,7 +4,7 @@
 //! The public JS `Router` class lives in `js/router.js`; it wraps [`WasmRouter`], dispatches keys by type,
 //! and maps the node indices returned here to ids it caches, so no string is decoded per pick.
 
-use js_sys::{JsString, Reflect, Uint32Array};
+use js_sys::{Array, Float64Array, JsString, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 
 use crate::config::{fmt_num, NodeSpec, Outcome};
@@ -309,9 +309,33 @@ impl WasmRouter {
         to_js(&self.inner.nodes())
     }
 
+    /// `[positions, owners]`: ring points as positions in [0, 1) (ascending) and owner indices; `null`
+    /// without a ring.
+    pub fn ring_points(&self) -> JsValue {
+        let Some(points) = self.inner.ring_points() else {
+            return JsValue::NULL;
+        };
+        let pos: Vec<f64> = points.iter().map(|p| unit_position(p.0)).collect();
+        let owners: Vec<u32> = points.iter().map(|p| p.1 as u32).collect();
+        Array::of2(&Float64Array::from(&pos[..]), &Uint32Array::from(&owners[..])).into()
+    }
+
+    pub fn key_position_str(&self, key: &str) -> f64 {
+        unit_position(self.inner.key_hash(key.as_bytes()))
+    }
+
+    pub fn key_position_bytes(&self, key: &[u8]) -> f64 {
+        unit_position(self.inner.key_hash(key))
+    }
+
     pub fn stats(&self) -> JsValue {
         to_js(&self.inner.stats(js_sys::Date::now()))
     }
+}
+
+/// A 64-bit hash as a position on the unit circle, in [0, 1) (53 bits, so it never rounds up to 1).
+fn unit_position(h: u64) -> f64 {
+    (h >> 11) as f64 / 9_007_199_254_740_992.0
 }
 
 /// The crate version, for diagnostics.

@@ -150,6 +150,12 @@ fn spec() -> Vec<Json> {
                               { "id": "c", "weight": 3 }, { "id": "d", "weight": 4 }] }),
             churn2,
         ),
+        (
+            "hash-modulo-churn",
+            json!({ "strategy": "hash", "nodes": [{ "id": "a", "weight": 1 }, { "id": "b", "weight": 2 }, { "id": "c", "weight": 3 }, { "id": "d", "weight": 4 }], "seed": 5 }),
+            json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "e", "weight": 2 } },
+                   { "op": "setWeight", "id": "c", "weight": 1 }]),
+        ),
     ];
     cases
         .into_iter()
@@ -181,7 +187,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 13);
+    assert_eq!(cases.len(), 14);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

@@ -13,9 +13,9 @@ fn entropy() -> u64 {
 }
 
 fn router(kind: StrategyKind, nodes: &[(&str, f64)], seed: Option<u64>) -> Router {
-    // Jump needs whole weights (buckets).
+    // Jump and hash need whole weights (buckets, slots).
     let whole = |w: f64| {
-        if kind == StrategyKind::Jump {
+        if matches!(kind, StrategyKind::Jump | StrategyKind::Hash) {
             w.ceil()
         } else {
             w

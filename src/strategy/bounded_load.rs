@@ -77,4 +77,8 @@ impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
         });
         out.extend(full.into_iter().take(want - out.len()));
     }
+
+    fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+        self.inner.ring_points()
+    }
 }

@@ -17,7 +17,7 @@
 //! the same `nodes` list in the same order).
 
 use super::{Ctx, Preference, Seen, Strategy};
-use crate::config::{validate_jump_weight, MAX_BUCKETS};
+use crate::config::{validate_whole_weight, MAX_BUCKETS};
 use crate::error::{Code, Error, Result};
 use crate::hash::{key_hash, mix64};
 use crate::node::NodeState;
@@ -142,7 +142,7 @@ impl Jump {
     }
 
     fn check(&self, weight: f64, what: &str, extra: u64) -> Result<u32> {
-        validate_jump_weight(weight, what)?;
+        validate_whole_weight(weight, what, "jump")?;
         let total = self.memento.working() as u64 + extra;
         if total > MAX_BUCKETS {
             return Err(Error::new(

@@ -224,6 +224,10 @@ impl Strategy for KetamaRing {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         pick_n_by_walk(self, nodes, cx.key_hash, n, out);
     }
+
+    fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+        Some(self.points().collect())
+    }
 }
 
 impl Preference for KetamaRing {

@@ -10,6 +10,7 @@ pub mod jump;
 pub mod ketama_ring;
 pub mod least_outstanding;
 pub mod maglev;
+pub mod modulo;
 pub mod peak_ewma;
 pub mod rendezvous;
 pub mod round_robin;
@@ -52,6 +53,10 @@ pub trait Strategy {
     /// Up to `n` distinct usable nodes in preference order; `out` is empty on entry. `out[0]` is what `pick`
     /// would have returned in the same state.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>);
+    /// The ring's points as (hash, owner index), ascending, for strategies that have a ring (inspection only).
+    fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+        None
+    }
 }
 
 /// A consistent-hashing strategy's order of preference for a key: the basis of `pickN`, of bounded loads

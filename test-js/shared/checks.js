@@ -58,6 +58,8 @@ export const BAD_INPUTS = [
   ["strategy missing", (R) => new R({ nodes: NODES }), "ERR_INVALID_OPTIONS"],
   ["unknown strategy", (R) => new R({ strategy: "fastest", nodes: NODES }), "ERR_UNKNOWN_STRATEGY"],
   ["strategy not a string", (R) => new R({ strategy: 1, nodes: NODES }), "ERR_INVALID_OPTION"],
+  ["hash with a fractional weight", (R) => new R({ strategy: "hash", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["keyPosition of a number", (R) => new R({ strategy: "ring", nodes: NODES }).keyPosition(7), "ERR_INVALID_KEY"],
   ["unknown compat profile", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "memcached" }), "ERR_INVALID_OPTION"],
   ["compat not a string", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: true }), "ERR_INVALID_OPTION"],
   ["compat redis with ring", (R) => new R({ strategy: "ring", nodes: NODES, compat: "redis" }), "ERR_INVALID_OPTION"],
@@ -244,6 +246,25 @@ export function strategyChecks(Router) {
     if (strategy === "maglev") check(moved.length <= 2 * onC, `maglev moved ${moved.length}, c had ${onC}`);
     else check(moved.every((k) => own[keys.indexOf(k)] === "c"), `${strategy} moved keys that were not on c`);
   }
+  // Inspection: the ring's points are round(vnodes × weight) per node, ascending, and a key goes to the owner of
+  // the first point at or after its position (wrapping).
+  const insp = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c", weight: 0.5 }], vnodes: 10 });
+  const pts = insp.ringPoints();
+  check(pts.positions.length === 35 && pts.owners.filter((o) => o === "a").length === 20, `ring points ${pts.positions.length}`);
+  check(pts.positions.every((p, i) => p >= 0 && p < 1 && (i === 0 || p >= pts.positions[i - 1])), "ring points ascending in [0, 1)");
+  for (const k of keys.slice(0, 300)) {
+    const at = insp.keyPosition(k);
+    const i = pts.positions.findIndex((p) => p >= at);
+    check(insp.pick(k) === pts.owners[i === -1 ? 0 : i], `key ${k} at ${at} goes to the next point's owner`);
+  }
+  check(new Router({ strategy: "maglev", nodes: NODES }).ringPoints() === null, "no ring, no points");
+  // Modulo hashing: weights are slots, and a removal moves most keys (the contrast the demo shows).
+  const mod = new Router({ strategy: "hash", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }] });
+  const modBefore = keys.map((k) => mod.pick(k));
+  check(Math.abs(modBefore.filter((o) => o === "a").length - 1500) < 200, "hash: a owns half the slots");
+  mod.remove("c");
+  const modMoved = keys.filter((k, i) => mod.pick(k) !== modBefore[i]).length;
+  check(modMoved > keys.length / 2, `hash moved ${modMoved} of ${keys.length} on one removal`);
   // Bounded loads: a hot key spills over once its node is at capacity, and comes home when leases end.
   const b = new Router({ strategy: "ring", nodes: [{ id: "a" }, { id: "b" }, { id: "c" }, { id: "d" }], boundedLoad: 1.25 });
   const home = b.pick("hot");

@@ -1,0 +1,112 @@
+//! `hash`: modulo hashing, the non-consistent kind (nginx `hash $key;` without `consistent`, twemproxy
+//! `distribution: modula`, HAProxy `hash-type map-based`).
+//!
+//! Node i owns `weight_i` consecutive slots (weights are whole numbers) in node order; a key goes to the owner
+//! of slot `hash(key) mod Σ weight`. It balances well and costs O(log N) per pick, but a change to the pool
+//! renumbers the slots, so nearly every key moves (1 − 1/(N+1) of them when a node joins). It is here for
+//! compatibility with those systems and as the contrast that shows what consistent hashing saves.
+//!
+//! Preference order (`pickN`, health): the owner, then the following nodes in node order, wrapping.
+
+use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
+use crate::config::{validate_whole_weight, MAX_BUCKETS};
+use crate::error::{Code, Error, Result};
+use crate::node::NodeState;
+
+#[derive(Debug, Default)]
+pub struct Modulo {
+    /// `ends[i]` = Σ weights of nodes 0..=i: node i owns slots `ends[i-1]..ends[i]`.
+    ends: Vec<u64>,
+}
+
+impl Modulo {
+    fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
+        let mut ends = Vec::with_capacity(nodes.len());
+        let mut total = 0u64;
+        for n in nodes {
+            validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), "hash")?;
+            total += n.weight as u64;
+            ends.push(total);
+        }
+        if total > MAX_BUCKETS {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!("hash would have {total} slots (the sum of the weights); at most {MAX_BUCKETS} are supported"),
+            ));
+        }
+        self.ends = ends;
+        Ok(())
+    }
+
+    fn owner(&self, key_hash: u64) -> Option<usize> {
+        let total = *self.ends.last()?;
+        let slot = key_hash % total;
+        Some(self.ends.partition_point(|&e| e <= slot))
+    }
+}
+
+impl Strategy for Modulo {
+    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+        self.rebuild(nodes)
+    }
+
+    fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
+        self.rebuild(nodes)
+    }
+
+    fn remove(&mut self, nodes: &[NodeState], _: usize) {
+        // Removing a node only lowers the total, so the checks that passed before still pass.
+        let _ = self.rebuild(nodes);
+    }
+
+    fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
+        self.rebuild(nodes)
+    }
+
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if cx.all_usable {
+            return self.owner(cx.key_hash);
+        }
+        first_usable(self, nodes, cx.key_hash)
+    }
+
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+    }
+}
+
+impl Preference for Modulo {
+    fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
+        let Some(first) = self.owner(key_hash) else { return };
+        for k in 0..nodes.len() {
+            if visit((first + k) % nodes.len()) {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_follow_whole_weights() {
+        let nodes: Vec<NodeState> = [("a", 2.0), ("b", 1.0), ("c", 3.0)]
+            .iter()
+            .map(|(id, w)| NodeState::new(id, *w))
+            .collect();
+        let mut m = Modulo::default();
+        m.build(&nodes).unwrap();
+        let owners: Vec<usize> = (0..12).map(|h| m.owner(h).unwrap()).collect();
+        assert_eq!(owners, [0, 0, 1, 2, 2, 2, 0, 0, 1, 2, 2, 2]);
+        let mut order = Vec::new();
+        m.walk(&nodes, 9, &mut |i| {
+            order.push(i);
+            false
+        });
+        assert_eq!(order, [2, 0, 1]);
+        let bad = [NodeState::new("x", 1.5)];
+        assert_eq!(m.build(&bad).unwrap_err().code, Code::InvalidWeight);
+    }
+}
