@@ -4,7 +4,7 @@
 #   - wasm-bindgen-cli at exactly the version Cargo.lock pins, built once into a cache outside the checkout
 #     (EDGEROUTE_TOOL_CACHE, default ~/.cache/edgeroute-tools) and linked into .tools/bin
 #   - npm dev packages (binaryen's wasm-opt, deno, miniflare, wrangler, playwright-core, typescript)
-#   - for tests: Chromium, chromedriver and redis-server from Debian
+#   - for tests: Chromium, chromedriver, Firefox ESR and redis-server from Debian
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
@@ -47,6 +47,7 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from Debian"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -24,6 +24,6 @@ WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --test was
 step "the packed npm package in Node, workerd, Chromium and Deno, and its types"
 bash test-js/run.sh
 
-step "demo: the server, then the page in headless Chromium"
+step "demo: the server, then the page in headless Chromium and Firefox"
 node scripts/serve.mjs --check
 node --test --test-reporter=spec test-js/demo/
