@@ -299,6 +299,7 @@ impl Router {
 
     /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.
     pub fn pick(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        let now_ms = clock(now_ms);
         let key_hash = self.ctx_parts(key)?;
         self.refresh(now_ms);
         let mut cx = Ctx {
@@ -316,6 +317,7 @@ impl Router {
 
     /// Up to `n` distinct nodes in preference (failover) order, written to `out` (cleared first).
     pub fn pick_n(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64, out: &mut Vec<usize>) -> Result<()> {
+        let now_ms = clock(now_ms);
         if n == 0 {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
@@ -354,6 +356,7 @@ impl Router {
 
     /// `pick`, then [`Router::begin`] on the node: the request now counts as in flight until `end`.
     pub fn acquire(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        let now_ms = clock(now_ms);
         let got = self.pick(key, now_ms)?;
         if let Some(i) = got {
             self.nodes[i].inflight = self.nodes[i].inflight.saturating_add(1);
@@ -372,6 +375,7 @@ impl Router {
     /// One request to `id` finished; with an outcome, also [`Router::report`]s it. Ending more requests than
     /// were begun leaves the count at 0.
     pub fn end(&mut self, id: &str, outcome: Option<Outcome>, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
         let idx = self.index_of(id)?;
         let n = &mut self.nodes[idx];
         n.inflight = n.inflight.saturating_sub(1);
@@ -444,6 +448,7 @@ impl Router {
     /// Records the outcome of one request sent to `id`, at time `now_ms`. In-flight counts are not touched
     /// (see [`Router::end`]).
     pub fn report(&mut self, id: &str, outcome: Outcome, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
         let idx = self.index_of(id)?;
         let tau = self.decay_ms;
         let n = &mut self.nodes[idx];
@@ -478,6 +483,7 @@ impl Router {
 
     /// Takes a node out of rotation by hand, for `for_ms` or until [`Router::mark_up`].
     pub fn mark_down(&mut self, id: &str, for_ms: Option<f64>, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
         let idx = self.index_of(id)?;
         self.nodes[idx].health.down_until = match for_ms {
             Some(ms) => now_ms + ms,
@@ -489,6 +495,7 @@ impl Router {
 
     /// Puts a node back at once: clears a manual mark, an ejection and its failure streak.
     pub fn mark_up(&mut self, id: &str, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
         let idx = self.index_of(id)?;
         let h = &mut self.nodes[idx].health;
         h.down_until = 0.0;
@@ -502,6 +509,7 @@ impl Router {
 
     /// Per-node figures, in table order.
     pub fn stats(&self, now_ms: f64) -> Vec<NodeStats> {
+        let now_ms = clock(now_ms);
         self.nodes
             .iter()
             .map(|n| NodeStats {
@@ -634,6 +642,12 @@ impl Router {
 
 /// Checks a node spec built in Rust (specs from JS or JSON were checked by `config` already); the message is
 /// formatted only when something is wrong.
+/// The caller's clock, kept above 0: health state uses 0 for "no mark" and "not ejected", so a clock at or
+/// below 0 (or NaN) would make every node look marked down. Real clocks (`Date.now()`) are far above.
+fn clock(now_ms: f64) -> f64 {
+    now_ms.max(1.0)
+}
+
 fn check_spec(spec: &NodeSpec) -> Result<()> {
     validate_id(&spec.id, "node id")?;
     if !(spec.weight.is_finite() && spec.weight > 0.0 && spec.weight <= MAX_WEIGHT) {

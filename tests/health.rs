@@ -282,3 +282,18 @@ fn snapshot_round_trips_mapping_and_health() {
         assert!(Router::from_snapshot(&v, || 1).is_err(), "{bad}");
     }
 }
+
+/// A clock at or below zero, NaN, or going backwards never makes a healthy pool look marked down.
+#[test]
+fn odd_clocks_never_empty_a_healthy_pool() {
+    for kind in edgeroute::StrategyKind::ALL {
+        let nodes = vec![edgeroute::NodeSpec::new("a", 1.0), edgeroute::NodeSpec::new("b", 2.0)];
+        let mut r = edgeroute::Router::new(edgeroute::Config::new(kind, nodes), || 5).unwrap();
+        for now in [1.7e12, -5.0, 0.0, f64::NAN, -1e15, 3.0, 1.0e12] {
+            assert!(r.pick(Some(b"k"), now).unwrap().is_some(), "{kind:?} at {now}");
+            let mut out = Vec::new();
+            r.pick_n(Some(b"k"), 2, now, &mut out).unwrap();
+            assert_eq!(out.len(), 2, "{kind:?} pickN at {now}");
+        }
+    }
+}
