@@ -262,6 +262,8 @@ export declare class Router {
   markUp(id: string): void;
   /** Options, nodes and health as JSON data (see RouterSnapshot). */
   toJSON(): RouterSnapshot;
+  /** Bytes of WebAssembly memory the module holds (linear memory grows, never shrinks): watch it for leaks. */
+  static wasmMemoryBytes(): number;
   /** Rebuilds a Router from `toJSON()`'s value or its JSON text. */
   static fromJSON(snapshot: RouterSnapshot | string): Router;
   /**

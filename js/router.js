@@ -18,23 +18,66 @@ function fail(code, message) {
   return new EdgerouteError(code, message);
 }
 
-/** Errors from the wasm side are plain `Error`s named EdgerouteError; give them our prototype. */
-function adopt(e) {
+/**
+ * Errors from the wasm side are plain `Error`s named EdgerouteError; give them our prototype. A trap (a panic,
+ * which is a bug) becomes ERR_INTERNAL, with the panic's message where the build kept one (debug builds).
+ */
+function adopt(e, glue) {
   if (e instanceof EdgerouteError) return e;
   if (e instanceof Error && e.name === "EdgerouteError" && typeof e.code === "string") {
     Object.setPrototypeOf(e, EdgerouteError.prototype);
     return e;
   }
   if (typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError) {
+    let panic;
+    try {
+      panic = glue?.take_panic_message?.();
+    } catch {}
     const err = fail(
       "ERR_INTERNAL",
-      `edgeroute hit an internal error (${e.message}). This is a bug: please report it. ` +
-        "The Router's wasm instance may be corrupt; create a new Router.",
+      `edgeroute hit an internal error (${panic ?? e.message}). This is a bug: please report it with this message. ` +
+        "This Router can no longer be used: create a new Router (if errors persist, reload the module).",
     );
     err.cause = e;
     return err;
   }
   return e;
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * A plain-data copy of an options-like value: own enumerable string keys of objects, elements of arrays, and
+ * primitives as they are. Getters, proxies and toJSON-free objects are read here, in JS, before anything
+ * enters wasm: code of the caller's that runs inside a wasm call (a getter that throws, or calls back into the
+ * Router) would unwind through wasm frames and leave the instance borrowed for good.
+ */
+function plain(v, path, depth = 0) {
+  if (typeof v === "function" || typeof v === "symbol") {
+    throw fail("ERR_INVALID_OPTIONS", `${path} is a ${typeof v}; pass plain data: numbers, strings, booleans, null, arrays and objects`);
+  }
+  if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
+  if (depth >= MAX_DEPTH) {
+    throw fail("ERR_INVALID_OPTIONS", `${path} nests deeper than ${MAX_DEPTH} levels (a cycle?); pass plain data`);
+  }
+  let keys;
+  try {
+    keys = Array.isArray(v) ? null : Object.keys(v);
+  } catch (e) {
+    const err = fail("ERR_INVALID_OPTIONS", `${path} is an object whose keys cannot be read (a revoked Proxy?): ${e.message}`);
+    err.cause = e;
+    throw err;
+  }
+  if (keys === null) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = plain(v[i], `${path}[${i}]`, depth + 1);
+    return out;
+  }
+  const out = {};
+  for (const k of keys) {
+    Object.defineProperty(out, k, { value: plain(v[k], `${path}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function describe(v) {
@@ -89,16 +132,24 @@ function bindRouter(getGlue) {
     #w;
     #ids;
     #strategy;
+    /** The ERR_INTERNAL error this Router hit, after which it refuses every call. */
+    #broken;
 
     constructor(options, snapshot) {
       const glue = getGlue();
       try {
-        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(snapshot) : new glue.WasmRouter(options);
+        this.#w =
+          options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(plain(snapshot, "the snapshot")) : new glue.WasmRouter(plain(options, "options"));
       } catch (e) {
-        throw adopt(e);
+        throw adopt(e, glue);
       }
       this.#ids = this.#w.ids();
       this.#strategy = this.#w.strategy();
+    }
+
+    /** Bytes of WebAssembly memory the module holds (it grows, never shrinks): watch it for leaks. */
+    static wasmMemoryBytes() {
+      return getGlue().wasm_memory_bytes();
     }
 
     /** Rebuilds a Router from `toJSON()`'s value (or its JSON text): options, nodes and health. */
@@ -115,7 +166,7 @@ function bindRouter(getGlue) {
 
     /** Options, nodes and health as plain JSON data, to persist in KV or share between isolates. */
     toJSON() {
-      return this.#live().snapshot();
+      return this.#call((w) => w.snapshot());
     }
 
     /** Takes a node out of rotation for `forMs`, or until `markUp`. */
@@ -128,7 +179,17 @@ function bindRouter(getGlue) {
       this.#call((w) => w.mark_up(id));
     }
 
+    /** Adopts an error from wasm; a trap leaves this Router unusable, so remember it. */
+    #fail(e) {
+      const err = adopt(e, getGlue());
+      if (err.code === "ERR_INTERNAL") this.#broken = err;
+      return err;
+    }
+
     #live() {
+      if (this.#broken !== undefined) {
+        throw fail("ERR_INTERNAL", `this Router hit an internal error earlier and can no longer be used; create a new Router. (${this.#broken.message})`);
+      }
       if (this.#w === undefined) {
         throw fail("ERR_FREED", "this Router was freed; create a new Router to keep routing");
       }
@@ -141,7 +202,7 @@ function bindRouter(getGlue) {
       try {
         return f(w);
       } catch (e) {
-        throw adopt(e);
+        throw this.#fail(e);
       }
     }
 
@@ -161,7 +222,7 @@ function bindRouter(getGlue) {
         if (key === undefined) return acquire ? w.acquire_none() : w.pick_none();
         throw badKey(key);
       } catch (e) {
-        throw adopt(e);
+        throw this.#fail(e);
       }
     }
 
@@ -181,7 +242,8 @@ function bindRouter(getGlue) {
     }
 
     end(id, outcome) {
-      this.#call((w) => w.end(id, outcome));
+      const o = plain(outcome, "the outcome");
+      this.#call((w) => w.end(id, o));
     }
 
     pickN(key, n) {
@@ -199,7 +261,7 @@ function bindRouter(getGlue) {
           throw badKey(key);
         }
       } catch (e) {
-        throw adopt(e);
+        throw this.#fail(e);
       }
       const ids = this.#ids;
       const out = new Array(idx.length);
@@ -208,7 +270,8 @@ function bindRouter(getGlue) {
     }
 
     add(node) {
-      this.#call((w) => w.add(node));
+      const n = plain(node, "node");
+      this.#call((w) => w.add(n));
       this.#ids = this.#w.ids();
     }
 
@@ -223,11 +286,12 @@ function bindRouter(getGlue) {
     }
 
     report(id, outcome) {
-      this.#call((w) => w.report(id, outcome));
+      const o = plain(outcome, "the outcome");
+      this.#call((w) => w.report(id, o));
     }
 
     nodes() {
-      return this.#live().nodes();
+      return this.#call((w) => w.nodes());
     }
 
     /**
@@ -235,7 +299,7 @@ function bindRouter(getGlue) {
      * (hash / 2^64) and their owners' ids; null for strategies without a ring.
      */
     ringPoints() {
-      const r = this.#live().ring_points();
+      const r = this.#call((w) => w.ring_points());
       if (r === null) return null;
       const ids = this.#ids;
       return { positions: r[0], owners: Array.from(r[1], (i) => ids[i]) };
@@ -243,17 +307,17 @@ function bindRouter(getGlue) {
 
     /** Inspection: the key's hash as a position in [0, 1); on a ring the key goes to the first point at or after it. */
     keyPosition(key) {
-      const w = this.#live();
       if (typeof key === "string") {
         if (!key.isWellFormed()) throw badKey(key);
-        return w.key_position_str(key);
+        return this.#call((w) => w.key_position_str(key));
       }
-      if (key instanceof Uint8Array) return w.key_position_bytes(key);
+      if (key instanceof Uint8Array) return this.#call((w) => w.key_position_bytes(key));
+      this.#live();
       throw badKey(key);
     }
 
     stats() {
-      return this.#live().stats();
+      return this.#call((w) => w.stats());
     }
 
     /** Releases the wasm memory now. Calling it twice is harmless; any other call afterwards throws ERR_FREED. */

@@ -59,7 +59,9 @@ fn string_arg(v: &JsValue, code: Code, what: &str) -> JsResult<String> {
 }
 
 fn js_type(v: &JsValue) -> String {
-    if v.is_null() {
+    if let Some(n) = v.as_f64() {
+        format!("the number {}", fmt_num(n))
+    } else if v.is_null() {
         "null".into()
     } else if v.is_array() {
         "an array".into()
@@ -120,6 +122,7 @@ pub struct WasmRouter {
 impl WasmRouter {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<WasmRouter> {
+        install_panic_hook();
         if options.is_object() {
             let nodes = Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
             if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
@@ -159,6 +162,11 @@ impl WasmRouter {
     }
 
     fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> JsResult<i32> {
+        // Debug builds only: a way for the tests to reach a panic through the public API.
+        #[cfg(debug_assertions)]
+        if key == Some(DEBUG_PANIC_KEY) {
+            panic!("a test asked for a panic with the debug key");
+        }
         let now = self.now();
         let got = if acquire {
             self.inner.acquire(key, now)
@@ -336,6 +344,49 @@ impl WasmRouter {
 /// A 64-bit hash as a position on the unit circle, in [0, 1) (53 bits, so it never rounds up to 1).
 fn unit_position(h: u64) -> f64 {
     (h >> 11) as f64 / 9_007_199_254_740_992.0
+}
+
+/// In debug builds, picking this key panics (test-js/panic/ checks what JS then sees).
+#[cfg(debug_assertions)]
+const DEBUG_PANIC_KEY: &[u8] = b"__edgeroute_debug_panic__";
+
+/// The message of the last panic, kept by the debug-build panic hook until JS takes it.
+#[cfg(debug_assertions)]
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Debug builds: record each panic's message, so the JS error that follows the trap can carry it. (Release builds
+/// abort without one: the message formatting would cost size, and a trap is a bug to report either way.)
+fn install_panic_hook() {
+    #[cfg(debug_assertions)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                if let Ok(mut last) = LAST_PANIC.lock() {
+                    *last = Some(info.to_string());
+                }
+            }))
+        });
+    }
+}
+
+/// The message of the last panic, once (debug builds; always `undefined` in release builds).
+#[wasm_bindgen]
+pub fn take_panic_message() -> Option<String> {
+    #[cfg(debug_assertions)]
+    {
+        LAST_PANIC.lock().ok().and_then(|mut m| m.take())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        None
+    }
+}
+
+/// Bytes of WebAssembly memory this module holds (linear memory only grows), for leak monitoring.
+#[wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
 /// The crate version, for diagnostics.
