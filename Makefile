@@ -3,10 +3,13 @@
 # make pkg    build the npm package into pkg/
 # make bench  run the benchmarks
 # make quality  measure balance, disruption and cost of the hashing strategies into docs/quality.md
+# make fuzz   the long fuzzing run (FUZZ_SECONDS per target, default 600)
+# make soak   the full leak and soak run (1M routers freed, 100k dropped, 100M picks)
 SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup pkg test demo bench quality clean
+.PHONY: setup pkg test demo bench quality fuzz soak clean
+FUZZ_SECONDS ?= 600
 
 setup:
 	bash scripts/setup.sh build
@@ -27,6 +30,15 @@ bench: pkg
 
 quality: pkg
 	bash scripts/quality.sh
+
+fuzz:
+	bash scripts/setup.sh test
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+soak: pkg
+	rm -rf test-js/.work/soak && mkdir -p test-js/.work/soak/node_modules
+	cp -r pkg test-js/.work/soak/node_modules/edgeroute && cp test-js/soak/soak.mjs test-js/.work/soak/
+	cd test-js/.work/soak && SOAK=full node --expose-gc soak.mjs
 
 clean:
 	rm -rf target build pkg test-js/.work

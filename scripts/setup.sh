@@ -42,6 +42,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(sum)" ]; then
   sum > "$stamp"
 fi
 
+# cargo-fuzz, for the fuzz targets (fuzz/), at a pinned version, built once into the same cache.
+if [ "$mode" = test ]; then
+  fuzz_ver=0.13.1
+  fuzz_dest="$cache/cargo-fuzz-$fuzz_ver"
+  if [ ! -x "$fuzz_dest/bin/cargo-fuzz" ]; then
+    log "building cargo-fuzz $fuzz_ver into $fuzz_dest (about 1 minute, once)"
+    cargo install cargo-fuzz --version "$fuzz_ver" --root "$fuzz_dest" --quiet
+  fi
+  ln -sf "$fuzz_dest/bin/cargo-fuzz" .tools/bin/
+fi
+
 if [ "$mode" = test ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)

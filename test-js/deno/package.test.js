@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { Router, EdgerouteError, version } from "edgeroute";
 import golden from "../golden/vectors.json" with { type: "json" };
+import messages from "../shared/error-messages.json" with { type: "json" };
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
 Deno.test("edgeroute resolves to the deno entry", () => {
@@ -16,7 +17,7 @@ Deno.test("golden ring vectors", () => {
 });
 
 Deno.test("bad input and strategies", () => {
-  assert.deepEqual(errorChecks(Router, EdgerouteError).failures, []);
+  assert.deepEqual(errorChecks(Router, EdgerouteError, messages).failures, []);
   assert.deepEqual(strategyChecks(Router).failures, []);
 });
 

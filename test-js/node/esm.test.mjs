@@ -6,6 +6,7 @@ import { Router, EdgerouteError, version } from "edgeroute";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
 const golden = JSON.parse(readFileSync(new URL("../golden/vectors.json", import.meta.url), "utf8"));
+const messages = JSON.parse(readFileSync(new URL("../shared/error-messages.json", import.meta.url), "utf8"));
 
 test("import resolves the node ESM entry", () => {
   assert.match(import.meta.resolve("edgeroute"), /node_modules\/edgeroute\/node\.mjs$/);
@@ -18,10 +19,11 @@ test("golden ring vectors", () => {
   assert.ok(r.passed >= 200, `only ${r.passed} checks`);
 });
 
-test("every bad input gives its code and the router keeps working", () => {
-  const r = errorChecks(Router, EdgerouteError);
+test("every bad input gives its code and the message of docs/errors.md, and the router keeps working", () => {
+  const r = errorChecks(Router, EdgerouteError, messages);
   assert.deepEqual(r.failures, []);
-  assert.ok(r.cases >= 50);
+  assert.ok(r.cases >= 140, `${r.cases} cases`);
+  assert.ok(Object.values(messages).filter((m) => typeof m === "string").length >= 125);
 });
 
 test("strategies route for real", () => {

@@ -117,7 +117,7 @@ export const BAD_INPUTS = [
   ["markDown negative time", (R, r) => r.markDown("a", -5), "ERR_INVALID_OPTION"],
   ["markDown NaN time", (R, r) => r.markDown("a", NaN), "ERR_INVALID_OPTION"],
   ["markUp non-string", (R, r) => r.markUp(null), "ERR_INVALID_ID"],
-  ["fromJSON not JSON", (R) => R.fromJSON("{nope"), "ERR_INVALID_OPTIONS"],
+  ["fromJSON not JSON", (R) => R.fromJSON("{nope"), "ERR_INVALID_OPTIONS", "varies"],
   ["fromJSON wrong format", (R) => R.fromJSON({ format: "x", options: {} }), "ERR_INVALID_OPTIONS"],
   ["fromJSON unknown node in health", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "a" }] }, health: [{ id: "zz" }] }), "ERR_UNKNOWN_NODE"],
   ["pick number key", (R, r) => r.pick(42), "ERR_INVALID_KEY"],
@@ -146,9 +146,76 @@ export const BAD_INPUTS = [
   ["report negative latency", (R, r) => r.report("a", { ok: true, latencyMs: -5 }), "ERR_INVALID_REPORT"],
   ["report unknown field", (R, r) => r.report("a", { ok: true, status: 200 }), "ERR_UNKNOWN_FIELD"],
   ["report not an object", (R, r) => r.report("a", true), "ERR_INVALID_REPORT"],
+  // Numbers at the edges.
+  ["weight -Infinity", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -Infinity }] }), "ERR_INVALID_WEIGHT"],
+  ["weight above 1e6", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 1e6 + 1 }] }), "ERR_INVALID_WEIGHT"],
+  ["seed NaN", (R) => new R({ strategy: "ring", nodes: NODES, seed: NaN }), "ERR_INVALID_OPTION"],
+  ["seed Infinity", (R) => new R({ strategy: "ring", nodes: NODES, seed: Infinity }), "ERR_INVALID_OPTION"],
+  ["vnodes Infinity", (R) => new R({ strategy: "ring", nodes: NODES, vnodes: Infinity }), "ERR_INVALID_OPTION"],
+  ["decayMs huge", (R) => new R({ strategy: "least-latency", nodes: NODES, decayMs: 1e300 }), "ERR_INVALID_OPTION"],
+  ["pickN n = Infinity", (R, r) => r.pickN("k", Infinity), "ERR_INVALID_COUNT"],
+  ["setWeight -0", (R, r) => r.setWeight("a", -0), "ERR_INVALID_WEIGHT"],
+  ["setWeight Infinity", (R, r) => r.setWeight("a", Infinity), "ERR_INVALID_WEIGHT"],
+  ["report latency NaN", (R, r) => r.report("a", { ok: true, latencyMs: NaN }), "ERR_INVALID_REPORT"],
+  ["report latency Infinity", (R, r) => r.report("a", { ok: false, latencyMs: Infinity }), "ERR_INVALID_REPORT"],
+  ["markDown Infinity time", (R, r) => r.markDown("a", Infinity), "ERR_INVALID_OPTION"],
+  ["keyPosition lone surrogate", (R, r) => r.keyPosition(lone), "ERR_INVALID_KEY"],
+  // Prototype pollution, frozen, proxied and cyclic objects.
+  ["constructor key in options", (R) => new R({ strategy: "ring", nodes: NODES, constructor: {} }), "ERR_UNKNOWN_OPTION"],
+  ["constructor key in a node", (R) => new R({ strategy: "ring", nodes: [{ id: "a", constructor: 1 }] }), "ERR_UNKNOWN_FIELD"],
+  ["__proto__ key in a node", (R, r) => r.add(JSON.parse('{"id":"z","__proto__":{"weight":3}}')), "ERR_UNKNOWN_FIELD"],
+  ["frozen options, bad weight", (R) => new R(Object.freeze({ strategy: "ring", nodes: Object.freeze([Object.freeze({ id: "a", weight: 0 })]) })), "ERR_INVALID_WEIGHT"],
+  ["proxy options, unknown key", (R) => new R(new Proxy({ strategy: "ring", nodes: NODES, extra: 1 }, {})), "ERR_UNKNOWN_OPTION"],
+  ["revoked proxy options", (R) => { const p = Proxy.revocable({}, {}); p.revoke(); return new R(p.proxy); }, "ERR_INVALID_OPTIONS", "varies"],
+  ["cyclic options", (R) => { const o = { strategy: "ring", nodes: NODES }; o.self = o; return new R(o); }, "ERR_INVALID_OPTIONS"],
+  ["cyclic node", (R, r) => { const n = { id: "z" }; n.weight = [n]; return r.add(n); }, "ERR_INVALID_OPTIONS"],
+  // Every method after free().
+  ...["pick", "pickN", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"].map((m) => [
+    `${m} after free()`,
+    (R) => {
+      const q = new R({ strategy: "ring", nodes: NODES });
+      q.free();
+      return q[m]("a", 1);
+    },
+    "ERR_FREED",
+  ]),
 ];
 
-export function errorChecks(Router, EdgerouteError) {
+/**
+ * Edge inputs that are not errors: each must route (the same way twice) and leave the shared Router working.
+ * [name, action(Router, r) => value that must be a node id or a non-empty array of ids]
+ */
+export const EDGE_INPUTS = [
+  ["empty string key", (R, r) => r.pick("")],
+  ["empty byte key", (R, r) => r.pick(new Uint8Array(0))],
+  ["1 MiB string key", (R, r) => r.pick("k".repeat(1 << 20))],
+  ["1 MiB byte key", (R, r) => r.pick(new Uint8Array(1 << 20).fill(7))],
+  ["byte key as a subarray view", (R, r) => r.pick(new Uint8Array([0, 1, 2, 3, 4, 5]).subarray(2, 5))],
+  ["frozen options", (R) => new R(Object.freeze({ strategy: "ring", nodes: Object.freeze(NODES.map((n) => Object.freeze({ ...n }))) })).pick("k")],
+  ["proxy options", (R) => new R(new Proxy({ strategy: "rendezvous", nodes: NODES }, {})).pick("k")],
+  ["null-prototype options", (R) => new R(Object.assign(Object.create(null), { strategy: "maglev", nodes: NODES })).pick("k")],
+  ["inherited options are ignored", (R) => {
+    Object.prototype.vnodes = 5; // a polluted prototype: only own properties are read
+    try {
+      return new R({ strategy: "random", nodes: NODES, seed: 1 }).pick();
+    } finally {
+      delete Object.prototype.vnodes;
+    }
+  }],
+  ["a getter that calls back into the Router", (R, r) => {
+    const node = { id: "reentrant", get weight() { return r.pick("k") ? 2 : 1; } };
+    r.add(node);
+    r.remove("reentrant");
+    return r.pick("k");
+  }],
+  ["pickN n far above the pool", (R, r) => r.pickN("k", 2 ** 40)],
+];
+
+/**
+ * Every bad input throws its code and, where `messages` (test-js/shared/error-messages.json, generated into
+ * docs/errors.md) has one, exactly that message; then the shared Router still routes as before. Edge inputs route.
+ */
+export function errorChecks(Router, EdgerouteError, messages = {}) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "ring", nodes: NODES, seed: 7 });
   const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
@@ -166,6 +233,21 @@ export function errorChecks(Router, EdgerouteError) {
     check(err.name === "EdgerouteError", `${name}: name ${err.name}`);
     check(err.code === code, `${name}: code ${err.code}, want ${code} (${err.message})`);
     check(typeof err.message === "string" && err.message.length > 20, `${name}: message too thin: ${err.message}`);
+    if (typeof messages[name] === "string") check(err.message === messages[name], `${name}: message ${JSON.stringify(err.message)}, docs/errors.md says ${JSON.stringify(messages[name])}`);
+    check(same(keys.map((k) => r.pick(k)), before), `${name}: the router changed or broke`);
+  }
+  for (const [name, action] of EDGE_INPUTS) {
+    let a;
+    let b;
+    try {
+      a = action(Router, r);
+      b = action(Router, r);
+    } catch (e) {
+      check(false, `${name}: threw ${e && e.code} ${e && e.message}`);
+      continue;
+    }
+    const ok = (v) => (typeof v === "string" && v.length > 0) || (Array.isArray(v) && v.length > 0);
+    check(ok(a) && JSON.stringify(a) === JSON.stringify(b), `${name}: routed to ${JSON.stringify(a)} then ${JSON.stringify(b)}`);
     check(same(keys.map((k) => r.pick(k)), before), `${name}: the router changed or broke`);
   }
   check(r.remove("nope") === false, "removing an unknown id returns false");
@@ -179,7 +261,7 @@ export function errorChecks(Router, EdgerouteError) {
     freed = e;
   }
   check(freed instanceof EdgerouteError && freed.code === "ERR_FREED", `use after free: ${freed && freed.code}`);
-  return { ...result(), cases: BAD_INPUTS.length + 2 };
+  return { ...result(), cases: BAD_INPUTS.length + EDGE_INPUTS.length + 2 };
 }
 
 /** Each strategy does real routing through the package. */

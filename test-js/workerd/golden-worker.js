@@ -1,6 +1,7 @@
 // Runs the shared checks inside workerd and answers with the results as JSON.
 import { Router, EdgerouteError, version } from "edgeroute";
 import golden from "../golden/vectors.json";
+import messages from "../shared/error-messages.json";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
 
 // Built at global scope: an unseeded random Router must not draw randomness here, which Workers forbid.
@@ -11,7 +12,7 @@ export default {
     return Response.json({
       version,
       golden: goldenChecks(Router, golden),
-      errors: errorChecks(Router, EdgerouteError),
+      errors: errorChecks(Router, EdgerouteError, messages),
       strategies: strategyChecks(Router),
       globalScopePick: atGlobalScope.pick(),
     });
