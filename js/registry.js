@@ -284,6 +284,9 @@ function bindRegistry(Router) {
     async router(options = {}) {
       if (options === null || typeof options !== "object") throw fail("ERR_INVALID_OPTIONS", `router options must be an object, got ${describe(options)}`);
       if ("nodes" in options) throw fail("ERR_INVALID_OPTION", "router(): the nodes come from the registry; remove options.nodes");
+      if (options.strategy === undefined && (options.seed !== undefined || options.compat !== undefined)) {
+        throw fail("ERR_INVALID_OPTION", "router(): without options.strategy the Router mirrors pick.lua, so its seed and compat come from the registry; set the seed in new Registry(command, { seed })");
+      }
       const snap = await this.load();
       const base = options.strategy === undefined ? { strategy: "rendezvous", compat: "redis", seed: this.#seed } : {};
       const router = new Router({ ...base, ...options, nodes: snap.nodes.map(({ id, weight }) => ({ id, weight })) });

@@ -289,6 +289,7 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
     [() => r.pickRandom(1), "ERR_INVALID_OPTION"],
     [() => r.pickRandom(NaN), "ERR_INVALID_OPTION"],
     [() => r.router({ nodes: [] }), "ERR_INVALID_OPTION"],
+    [() => r.router({ seed: 9 }), "ERR_INVALID_OPTION"],
     [() => r.refresh(new Router({ strategy: "ring", nodes: [{ id: "a" }] })), "ERR_INVALID_OPTION"],
   ];
   for (const [f, code] of cases) {
