@@ -27,6 +27,7 @@ demo: pkg
 
 bench: pkg
 	node bench/pick.mjs
+	node bench/peers.mjs
 
 quality: pkg
 	bash scripts/quality.sh
