@@ -184,6 +184,19 @@ impl WasmRouter {
         self.pick_key(Some(key.as_bytes()), false)
     }
 
+    /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
+    pub fn pick_scratch(&mut self, len: usize) -> JsResult<i32> {
+        with_scratch(len, |key| self.pick_key(Some(key), false))
+    }
+
+    pub fn acquire_scratch(&mut self, len: usize) -> JsResult<i32> {
+        with_scratch(len, |key| self.pick_key(Some(key), true))
+    }
+
+    pub fn pick_n_scratch(&mut self, len: usize, n: JsValue) -> JsResult<Uint32Array> {
+        with_scratch(len, |key| self.pick_n_key(Some(key), &n))
+    }
+
     pub fn pick_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
         self.pick_key(Some(key), false)
     }
@@ -344,6 +357,44 @@ impl WasmRouter {
 /// A 64-bit hash as a position on the unit circle, in [0, 1) (53 bits, so it never rounds up to 1).
 fn unit_position(h: u64) -> f64 {
     (h >> 11) as f64 / 9_007_199_254_740_992.0
+}
+
+thread_local! {
+    /// Where JS writes a string key's UTF-8 bytes before a `*_scratch` call, so a pick passes no string through
+    /// wasm-bindgen (which would allocate, copy and free per call).
+    static SCRATCH: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Makes the scratch buffer hold at least `len` bytes and returns where it starts. JS calls this only when a key
+/// does not fit; the address changes when the buffer grows, and JS re-reads it then.
+#[wasm_bindgen]
+pub fn scratch(len: usize) -> *mut u8 {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < len {
+            s.resize(len, 0);
+        }
+        s.as_mut_ptr()
+    })
+}
+
+/// The module's memory, for JS to write keys into the scratch buffer.
+#[wasm_bindgen]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+fn with_scratch<T>(len: usize, f: impl FnOnce(&[u8]) -> JsResult<T>) -> JsResult<T> {
+    SCRATCH.with(|s| {
+        let s = s.borrow();
+        match s.get(..len) {
+            Some(key) => f(key),
+            None => Err(js_error(Error::new(
+                Code::InvalidKey,
+                "internal: the key was not written to the scratch buffer",
+            ))),
+        }
+    })
 }
 
 /// In debug builds, picking this key panics (test-js/panic/ checks what JS then sees).

@@ -328,6 +328,23 @@ export function strategyChecks(Router) {
     if (strategy === "maglev") check(moved.length <= 2 * onC, `maglev moved ${moved.length}, c had ${onC}`);
     else check(moved.every((k) => own[keys.indexOf(k)] === "c"), `${strategy} moved keys that were not on c`);
   }
+  // String keys travel through a scratch buffer in wasm memory; bytes through wasm-bindgen. They must agree for
+  // every length (across the buffer's growth) and character width, also after wasm memory itself has grown.
+  const enc = new TextEncoder();
+  const sk = new Router({ strategy: "rendezvous", nodes: NODES.concat([{ id: "d" }, { id: "e", weight: 3 }]) });
+  const shapes = (len) => ["x".repeat(len), "é".repeat(len), "東".repeat(len), "🎉".repeat(len >> 1), `${"a".repeat(len)}é`];
+  const agree = (tag) => {
+    for (const len of [0, 1, 85, 86, 255, 256, 257, 767, 768, 769, 5000, 70000]) {
+      for (const s of shapes(len)) {
+        check(sk.pick(s) === sk.pick(enc.encode(s)), `${tag}: string and bytes disagree at length ${s.length}`);
+        check(same(sk.pickN(s, 3), sk.pickN(enc.encode(s), 3)), `${tag}: pickN disagrees at length ${s.length}`);
+      }
+    }
+  };
+  agree("scratch");
+  const big = new Router({ strategy: "maglev", nodes: NODES, tableSize: 1000003 }); // grows wasm memory
+  agree("after memory growth");
+  big.free();
   // Inspection: the ring's points are round(vnodes × weight) per node, ascending, and a key goes to the owner of
   // the first point at or after its position (wrapping).
   const insp = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c", weight: 0.5 }], vnodes: 10 });
