@@ -10,8 +10,9 @@
 //! changes only the arcs owned by that node, and only keys moving to or from it change owner. Raising a weight
 //! appends points (`i` counts up), so keys only move *to* that node, and the reverse for lowering it.
 //!
-//! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(log P), `pickN` walks the
-//! ring clockwise until it has met n distinct nodes.
+//! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(1) expected (a directory on the
+//! top bits of the hash narrows the search to about two points), `pickN` walks the ring clockwise until it has
+//! met n distinct nodes.
 
 use super::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
 use crate::config::MAX_RING_POINTS;
@@ -60,19 +61,27 @@ pub struct KetamaRing {
     /// Point hashes, ascending; `owners[i]` is the node index owning `hashes[i]`.
     hashes: Vec<u64>,
     owners: Vec<u32>,
+    /// `dir[k]` = the first point whose hash's top `dir_bits` bits are >= k (`dir.len()` = 2^dir_bits + 1), so a
+    /// key's successor lies in `hashes[dir[k]..dir[k + 1]]` or is `hashes[dir[k + 1]]`.
+    dir: Vec<u32>,
+    dir_bits: u32,
     /// Scratch for `pick_n`: which nodes were met; all false between calls.
     seen: Seen,
 }
 
 impl KetamaRing {
     pub fn new(vnodes: u32, seed: u64) -> KetamaRing {
-        KetamaRing {
+        let mut r = KetamaRing {
             vnodes,
             seed,
             hashes: Vec::new(),
             owners: Vec::new(),
+            dir: Vec::new(),
+            dir_bits: 0,
             seen: Seen::default(),
-        }
+        };
+        r.reindex();
+        r
     }
 
     /// How many points a node of this weight owns.
@@ -142,6 +151,7 @@ impl KetamaRing {
             self.hashes.push(h);
             self.owners.push(o);
         }
+        self.reindex();
     }
 
     fn drop_owner(&mut self, idx: u32, shift: bool) {
@@ -156,11 +166,34 @@ impl KetamaRing {
         }
         self.hashes.truncate(w);
         self.owners.truncate(w);
+        self.reindex();
+    }
+
+    /// Rebuilds the directory after the points changed: about two points per entry (a power of two, 16 to 2^20
+    /// entries), O(P).
+    fn reindex(&mut self) {
+        let bits = (self.hashes.len() / 2)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(4, 20);
+        let shift = 64 - bits;
+        let mut dir = vec![0u32; (1 << bits) + 1];
+        let mut i = 0usize;
+        for (k, slot) in dir.iter_mut().enumerate() {
+            while i < self.hashes.len() && ((self.hashes[i] >> shift) as usize) < k {
+                i += 1;
+            }
+            *slot = i as u32;
+        }
+        self.dir = dir;
+        self.dir_bits = bits;
     }
 
     #[inline]
     fn start(&self, key_hash: u64) -> usize {
-        let i = self.hashes.partition_point(|&p| p < key_hash);
+        let k = (key_hash >> (64 - self.dir_bits)) as usize;
+        let (lo, hi) = (self.dir[k] as usize, self.dir[k + 1] as usize);
+        let i = lo + self.hashes[lo..hi].partition_point(|&p| p < key_hash);
         if i == self.hashes.len() {
             0
         } else {
@@ -181,6 +214,7 @@ impl Strategy for KetamaRing {
         let pts = sort_points(pts, |a, b| Self::cmp(nodes, a, b));
         self.hashes = pts.iter().map(|p| p.0).collect();
         self.owners = pts.iter().map(|p| p.1).collect();
+        self.reindex();
         self.seen.resize(nodes.len());
         Ok(())
     }
