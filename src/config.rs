@@ -257,7 +257,7 @@ impl Config {
         for n in &cfg.nodes {
             seen.push(&n.id);
         }
-        seen.sort_unstable();
+        crate::sort::sort_by(&mut seen, &|a, b| a.cmp(b));
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::new(
                 Code::DuplicateId,

@@ -21,6 +21,7 @@ pub mod health;
 pub mod node;
 pub mod rng;
 pub mod router;
+pub mod sort;
 pub mod strategy;
 pub mod value;
 

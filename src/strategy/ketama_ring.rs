@@ -19,15 +19,16 @@ use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::hash::PointHasher;
 use crate::node::NodeState;
+use crate::sort::sort_by;
 use core::cmp::Ordering;
 
 /// Sorts points by `cmp` (hash, then id). Point hashes are uniform, so a bucket sort on the top bits with
 /// about 4 points per bucket, each bucket then sorted by `cmp`, takes O(P) expected instead of O(P log P).
-fn sort_points(pts: Vec<(u64, u32)>, cmp: impl Fn((u64, u32), (u64, u32)) -> Ordering) -> Vec<(u64, u32)> {
+fn sort_points(pts: Vec<(u64, u32)>, cmp: &dyn Fn(&(u64, u32), &(u64, u32)) -> Ordering) -> Vec<(u64, u32)> {
     let n = pts.len();
     if n < 4096 {
         let mut pts = pts;
-        pts.sort_unstable_by(|a, b| cmp(*a, *b));
+        sort_by(&mut pts, cmp);
         return pts;
     }
     let bits = (n / 4).next_power_of_two().trailing_zeros();
@@ -48,7 +49,7 @@ fn sort_points(pts: Vec<(u64, u32)>, cmp: impl Fn((u64, u32), (u64, u32)) -> Ord
     }
     for w in start.windows(2) {
         if w[1] - w[0] > 1 {
-            out[w[0]..w[1]].sort_unstable_by(|a, b| cmp(*a, *b));
+            sort_by(&mut out[w[0]..w[1]], cmp);
         }
     }
     out
@@ -122,7 +123,7 @@ impl KetamaRing {
         let mut pts: Vec<(u64, u32)> = (0..self.points_for(node.weight))
             .map(|i| (h.hash(i), idx as u32))
             .collect();
-        pts.sort_unstable_by_key(|p| p.0);
+        sort_by(&mut pts, &|a, b| a.0.cmp(&b.0));
         pts
     }
 
@@ -211,7 +212,7 @@ impl Strategy for KetamaRing {
             let mut h = PointHasher::new(n.id.as_bytes(), self.seed);
             pts.extend((0..self.points_for(n.weight)).map(|i| (h.hash(i), idx as u32)));
         }
-        let pts = sort_points(pts, |a, b| Self::cmp(nodes, a, b));
+        let pts = sort_points(pts, &|a, b| Self::cmp(nodes, *a, *b));
         self.hashes = pts.iter().map(|p| p.0).collect();
         self.owners = pts.iter().map(|p| p.1).collect();
         self.reindex();

@@ -91,7 +91,7 @@ impl Maglev {
             return Err(maglev_too_small(nodes.len(), self.m));
         }
         let mut order: Vec<usize> = (0..nodes.len()).collect();
-        order.sort_unstable_by(|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
+        crate::sort::sort_by(&mut order, &|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
         let m = self.m as u64;
         let perms: Vec<(u32, u32)> = order
             .iter()

@@ -96,14 +96,14 @@ impl Seen {
     }
 
     /// Visits the nodes not met yet, ordered by `order`, until `visit` returns true.
-    pub(crate) fn visit_rest<K: Ord>(
+    pub(crate) fn visit_rest<K: Ord + Copy>(
         &self,
         nodes: usize,
         order: impl Fn(usize) -> K,
         visit: &mut dyn FnMut(usize) -> bool,
     ) {
         let mut rest: Vec<(K, usize)> = (0..nodes).filter(|&i| !self.flags[i]).map(|i| (order(i), i)).collect();
-        rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut rest, &|a, b| a.0.cmp(&b.0));
         for (_, i) in rest {
             if visit(i) {
                 break;
@@ -189,6 +189,6 @@ pub(crate) fn fill_by_score(nodes: &[NodeState], n: usize, out: &mut Vec<usize>,
         .filter(|&i| nodes[i].usable && !out.contains(&i))
         .map(|i| (score(i), i))
         .collect();
-    rest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    crate::sort::sort_by(&mut rest, &|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     out.extend(rest.into_iter().take(n.saturating_sub(out.len())).map(|(_, i)| i));
 }

@@ -142,12 +142,8 @@ impl Strategy for Rendezvous {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let mut v = self.scored(nodes, cx.key_hash);
         v.retain(|p| nodes[p.1].usable);
-        let n = n.min(v.len());
-        if n > 0 && n < v.len() {
-            v.select_nth_unstable_by(n - 1, |a, b| Self::order(nodes, *a, *b));
-            v.truncate(n);
-        }
-        v.sort_unstable_by(|a, b| Self::order(nodes, *a, *b));
+        crate::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
+        v.truncate(n);
         out.extend(v.iter().map(|p| p.1));
         self.scratch = v;
     }
@@ -156,7 +152,7 @@ impl Strategy for Rendezvous {
 impl Preference for Rendezvous {
     fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
         let mut v = self.scored(nodes, key_hash);
-        v.sort_unstable_by(|a, b| Self::order(nodes, *a, *b));
+        crate::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
         for &(_, i) in &v {
             if visit(i) {
                 break;
