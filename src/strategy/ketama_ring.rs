@@ -24,7 +24,10 @@ use core::cmp::Ordering;
 
 /// Sorts points by `cmp` (hash, then id). Point hashes are uniform, so a bucket sort on the top bits with
 /// about 4 points per bucket, each bucket then sorted by `cmp`, takes O(P) expected instead of O(P log P).
-fn sort_points(pts: Vec<(u64, u32)>, cmp: &dyn Fn(&(u64, u32), &(u64, u32)) -> Ordering) -> Vec<(u64, u32)> {
+/// A ring point: (hash, owner index).
+type Point = (u64, u32);
+
+fn sort_points(pts: Vec<Point>, cmp: &dyn Fn(&Point, &Point) -> Ordering) -> Vec<Point> {
     let n = pts.len();
     if n < 4096 {
         let mut pts = pts;
