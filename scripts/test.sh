@@ -12,6 +12,9 @@ step "clippy (native and wasm32, all targets, warnings are errors)"
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
 
+step "wasm size within the budget"
+node scripts/check-size.mjs
+
 step "docs/errors.md matches what the package throws"
 node scripts/errors-doc.mjs --check
 
