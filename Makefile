@@ -28,6 +28,7 @@ demo: pkg
 bench: pkg
 	node bench/pick.mjs
 	node bench/peers.mjs
+	cargo bench --bench pick -- --warm-up-time 1 --measurement-time 3
 
 quality: pkg
 	bash scripts/quality.sh
