@@ -27,7 +27,6 @@ type Point = (u64, u32);
 
 /// Sorts points by `cmp` (hash, then id). Point hashes are uniform, so a bucket sort on the top bits with
 /// about 4 points per bucket, each bucket then sorted by `cmp`, takes O(P) expected instead of O(P log P).
-
 fn sort_points(pts: Vec<Point>, cmp: &dyn Fn(&Point, &Point) -> Ordering) -> Vec<Point> {
     let n = pts.len();
     if n < 4096 {

@@ -113,22 +113,7 @@ impl Maglev {
 }
 
 impl Strategy for Maglev {
-    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
-        self.rebuild(nodes)
-    }
-
-    fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
-        self.rebuild(nodes)
-    }
-
-    fn remove(&mut self, nodes: &[NodeState], _: usize) {
-        // Fewer nodes always fit.
-        let _ = self.rebuild(nodes);
-    }
-
-    fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
-        self.rebuild(nodes)
-    }
+    super::rebuild_on_every_change!();
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if nodes.is_empty() {

@@ -59,6 +59,30 @@ pub trait Strategy {
     }
 }
 
+/// `build`, `add`, `remove` and `reweight` for a strategy whose whole state is derived from the node table by
+/// `self.rebuild(nodes)` (maglev's lookup table, hash's slots). Fewer nodes never fail a check that more passed,
+/// so `remove` cannot fail.
+macro_rules! rebuild_on_every_change {
+    () => {
+        fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+            self.rebuild(nodes)
+        }
+
+        fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
+            self.rebuild(nodes)
+        }
+
+        fn remove(&mut self, nodes: &[NodeState], _: usize) {
+            let _ = self.rebuild(nodes);
+        }
+
+        fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
+            self.rebuild(nodes)
+        }
+    };
+}
+pub(crate) use rebuild_on_every_change;
+
 /// A consistent-hashing strategy's order of preference for a key: the basis of `pickN`, of bounded loads
 /// (the first node with room) and of health filtering (the first healthy node).
 pub trait Preference {

@@ -46,22 +46,7 @@ impl Modulo {
 }
 
 impl Strategy for Modulo {
-    fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
-        self.rebuild(nodes)
-    }
-
-    fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
-        self.rebuild(nodes)
-    }
-
-    fn remove(&mut self, nodes: &[NodeState], _: usize) {
-        // Removing a node only lowers the total, so the checks that passed before still pass.
-        let _ = self.rebuild(nodes);
-    }
-
-    fn reweight(&mut self, nodes: &[NodeState], _: usize, _: f64) -> Result<()> {
-        self.rebuild(nodes)
-    }
+    super::rebuild_on_every_change!();
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if cx.all_usable {
