@@ -59,6 +59,11 @@ if [ "$mode" = test ]; then
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+  # The daemons the compat profiles are checked against (test-js/compat/).
+  command -v nginx >/dev/null || missing+=(nginx-light)
+  command -v haproxy >/dev/null || missing+=(haproxy)
+  command -v nutcracker >/dev/null || missing+=(nutcracker)
+  command -v memcached >/dev/null || missing+=(memcached)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from Debian"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

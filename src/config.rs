@@ -3,6 +3,8 @@
 //! The single source of truth for what input is accepted. Every rejection carries a stable [`Code`] and a
 //! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
 
+use crate::compat::haproxy::MAX_SERVER_ID;
+use crate::compat::hashes::Hash32;
 use crate::compat::Compat;
 use crate::error::{Code, Error, Result};
 use crate::hash::Secret;
@@ -114,6 +116,12 @@ impl StrategyKind {
 pub struct NodeSpec {
     pub id: String,
     pub weight: f64,
+    /// twemproxy's server name (`compat: "twemproxy"` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// HAProxy's numeric server id (`compat: "haproxy"` only).
+    #[serde(rename = "serverId", skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<u32>,
 }
 
 impl NodeSpec {
@@ -121,8 +129,27 @@ impl NodeSpec {
         NodeSpec {
             id: id.to_owned(),
             weight,
+            name: None,
+            server_id: None,
         }
     }
+}
+
+/// Checks the node fields that only a compat profile reads: `name` (twemproxy) and `serverId` (haproxy).
+pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &str) -> Result<()> {
+    let only = |field: &str, profile: &str| {
+        Error::new(
+            Code::UnknownField,
+            format!("{path} has field {field:?}, which only compat {profile:?} reads; remove it"),
+        )
+    };
+    if spec.name.is_some() && compat != Some(Compat::Twemproxy) {
+        return Err(only("name", "twemproxy"));
+    }
+    if spec.server_id.is_some() && compat != Some(Compat::Haproxy) {
+        return Err(only("serverId", "haproxy"));
+    }
+    Ok(())
 }
 
 /// A validated Router configuration.
@@ -147,6 +174,10 @@ pub struct Config {
     pub health: HealthConfig,
     /// A compatibility profile that fixes hashes and scoring.
     pub compat: Option<Compat>,
+    /// The key hash a compat profile uses, where the system lets you choose (`hash`); `None` = its default.
+    pub hash: Option<Hash32>,
+    /// HAProxy's `avalanche` modifier; `None` = HAProxy's default.
+    pub avalanche: Option<bool>,
 }
 
 impl Config {
@@ -162,6 +193,8 @@ impl Config {
             bounded_load: None,
             health: HealthConfig::default(),
             compat: None,
+            hash: None,
+            avalanche: None,
         }
     }
 
@@ -185,7 +218,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health and compat"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, compat, and hash and avalanche (with compat)"
                     ),
                 ));
             }
@@ -328,6 +361,10 @@ impl Config {
         if let Some(v) = get(entries, "compat") {
             cfg.compat = Some(parse_compat(v, &cfg)?);
         }
+        parse_compat_hash(entries, &mut cfg)?;
+        for (i, n) in cfg.nodes.iter().enumerate() {
+            check_node_fields(n, cfg.compat, &format!("nodes[{i}]"))?;
+        }
         if matches!(strategy, StrategyKind::Jump | StrategyKind::Hash) {
             for (i, n) in cfg.nodes.iter().enumerate() {
                 validate_whole_weight(n.weight, &format!("nodes[{i}].weight"), strategy.name())?;
@@ -350,7 +387,16 @@ impl Config {
                 Value::Arr(
                     nodes
                         .iter()
-                        .map(|n| Value::obj(vec![("id", n.id.as_str().into()), ("weight", n.weight.into())]))
+                        .map(|n| {
+                            let mut f = vec![("id", n.id.as_str().into()), ("weight", n.weight.into())];
+                            if let Some(name) = &n.name {
+                                f.push(("name", name.as_str().into()));
+                            }
+                            if let Some(s) = n.server_id {
+                                f.push(("serverId", (s as f64).into()));
+                            }
+                            Value::obj(f)
+                        })
                         .collect(),
                 ),
             ),
@@ -373,6 +419,12 @@ impl Config {
         }
         if let Some(c) = self.compat {
             o.push(("compat", c.name().into()));
+            if let Some(name) = self.hash.and_then(|h| c.hash_name(h)) {
+                o.push(("hash", name.into()));
+            }
+        }
+        if let Some(a) = self.avalanche {
+            o.push(("avalanche", Value::Bool(a)));
         }
         let h = &self.health;
         o.push((
@@ -414,10 +466,10 @@ impl NodeSpec {
         };
         check_no_duplicates(entries, path, Code::InvalidOption)?;
         for (k, _) in entries {
-            if k != "id" && k != "weight" {
+            if !matches!(k.as_str(), "id" | "weight" | "name" | "serverId") {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!("{path} has unknown field {k:?}; a node has only id and weight"),
+                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy) or serverId (haproxy)"),
                 ));
             }
         }
@@ -436,7 +488,46 @@ impl NodeSpec {
             None => 1.0,
             Some(w) => parse_weight(w, &format!("{path}.weight"))?,
         };
-        Ok(NodeSpec { id, weight })
+        let name = match get(entries, "name") {
+            None => None,
+            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains([' ', '\t', '\n', '\r']) => {
+                Some(s.clone())
+            }
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidId,
+                    format!(
+                        "{path}.name must be twemproxy's server name: a non-empty string of at most {MAX_ID_BYTES} bytes without spaces, got {}",
+                        match other {
+                            Value::Str(s) => format!("{s:?}"),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
+        let server_id = match get(entries, "serverId") {
+            None => None,
+            Some(Value::Num(s)) if s.fract() == 0.0 && *s >= 1.0 && *s <= MAX_SERVER_ID as f64 => Some(*s as u32),
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidId,
+                    format!(
+                        "{path}.serverId must be HAProxy's server id, a whole number from 1 to {MAX_SERVER_ID}, got {}",
+                        match other {
+                            Value::Num(n) => fmt_num(*n),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
+        Ok(NodeSpec {
+            id,
+            weight,
+            name,
+            server_id,
+        })
     }
 }
 
@@ -554,8 +645,10 @@ pub fn fmt_num(n: f64) -> String {
     }
 }
 
-const OPTIONS: [&str; 10] = [
+const OPTIONS: [&str; 12] = [
     "compat",
+    "hash",
+    "avalanche",
     "strategy",
     "nodes",
     "seed",
@@ -688,7 +781,38 @@ fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
             ))
         }
     };
+    if !c.strategies().contains(&cfg.strategy) {
+        let list: Vec<String> = c.strategies().iter().map(|k| format!("{:?}", k.name())).collect();
+        return Err(Error::new(
+            Code::InvalidOption,
+            format!(
+                "options.compat {:?} reproduces strategy {}, not {:?}",
+                c.name(),
+                list.join(" or "),
+                cfg.strategy.name()
+            ),
+        ));
+    }
+    if c != Compat::Redis {
+        let fixed = [
+            ("seed", cfg.seed.is_some()),
+            ("secret", cfg.secret.is_some()),
+            ("vnodes", cfg.vnodes != DEFAULT_VNODES),
+            ("boundedLoad", cfg.bounded_load.is_some()),
+        ];
+        if let Some((opt, _)) = fixed.iter().find(|f| f.1) {
+            return Err(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "options.{opt} cannot be used with compat {:?}: the profile fixes the hashes and points to match {}; remove it",
+                    c.name(),
+                    c.name()
+                ),
+            ));
+        }
+    }
     match c {
+        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy => {}
         Compat::Redis => {
             if cfg.strategy != StrategyKind::Rendezvous {
                 return Err(Error::new(
@@ -717,6 +841,71 @@ fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
         }
     }
     Ok(c)
+}
+
+/// `hash` and `avalanche`, which name a compat profile's key hash.
+fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
+    if let Some(v) = get(entries, "hash") {
+        let c = cfg.compat.filter(|c| !c.hashes().is_empty()).ok_or_else(|| {
+            Error::new(
+                Code::UnknownOption,
+                format!(
+                    "option \"hash\" names the key hash of compat \"twemproxy\" or \"haproxy\"; {}",
+                    match cfg.compat {
+                        Some(c) => format!("compat {:?} has one fixed hash, so remove it", c.name()),
+                        None => "without compat, keys are hashed with XXH3 (or SipHash with secret); remove it".into(),
+                    }
+                ),
+            )
+        })?;
+        let names = || {
+            c.hashes()
+                .iter()
+                .map(|h| format!("{:?}", h.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cfg.hash = Some(match v {
+            Value::Str(s) => c.hashes().iter().find(|h| h.0 == s).map(|h| h.1).ok_or_else(|| {
+                Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "unknown options.hash {s:?} for compat {:?}; use one of {}",
+                        c.name(),
+                        names()
+                    ),
+                )
+            })?,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.hash must be a string, one of {}; got {}",
+                        names(),
+                        other.kind()
+                    ),
+                ))
+            }
+        });
+    }
+    if let Some(v) = get(entries, "avalanche") {
+        if cfg.compat != Some(Compat::Haproxy) {
+            return Err(Error::new(
+                Code::UnknownOption,
+                "option \"avalanche\" is HAProxy's hash modifier and applies only with compat \"haproxy\"; remove it",
+            ));
+        }
+        cfg.avalanche = Some(match v {
+            Value::Bool(b) => *b,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!("options.avalanche must be true or false, got {}", other.kind()),
+                ))
+            }
+        });
+    }
+    Ok(())
 }
 
 fn parse_seed(v: &Value) -> Result<u64> {

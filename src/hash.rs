@@ -74,6 +74,8 @@ pub enum KeyHasher {
     Sip(Secret),
     /// MurmurHash3_x86_32, zero-extended (`compat: "redis"`; see [`crate::compat::redis_lua`]).
     Murmur3(u32),
+    /// Another system's 32-bit key hash, zero-extended (`compat: "nginx"` and the others; see [`crate::compat`]).
+    Compat(crate::compat::KeyHash),
 }
 
 impl KeyHasher {
@@ -83,6 +85,7 @@ impl KeyHasher {
             KeyHasher::Xxh3(seed) => key_hash(key, *seed),
             KeyHasher::Sip(s) => siphash24(s, key),
             KeyHasher::Murmur3(seed) => crate::compat::redis_lua::murmur3_32(key, *seed) as u64,
+            KeyHasher::Compat(h) => h.hash(key) as u64,
         }
     }
 }

@@ -17,6 +17,10 @@ pub struct NodeState {
     pub health: Health,
     /// Whether a pick may return this node now (kept up to date by the Router from `health`).
     pub usable: bool,
+    /// twemproxy's server name (`compat: "twemproxy"`), hashed instead of the address.
+    pub name: Option<Box<str>>,
+    /// HAProxy's numeric server id (`compat: "haproxy"`); `None` = numbered automatically.
+    pub server_id: Option<u32>,
 }
 
 impl NodeState {
@@ -31,6 +35,16 @@ impl NodeState {
             latency: PeakEwma::default(),
             health: Health::default(),
             usable: true,
+            name: None,
+            server_id: None,
         }
+    }
+
+    /// A node as given by the user.
+    pub fn from_spec(spec: &crate::config::NodeSpec) -> NodeState {
+        let mut n = NodeState::new(&spec.id, spec.weight);
+        n.name = spec.name.as_deref().map(Into::into);
+        n.server_id = spec.server_id;
+        n
     }
 }

@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::compat::continuum::{Continuum, RingProfile};
+use crate::compat::haproxy::HaproxyMap;
+use crate::compat::nginx::NginxHash;
+use crate::compat::twemproxy::Modula;
 use crate::compat::Compat;
 use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
 use crate::error::{Code, Error, Result};
@@ -107,27 +111,40 @@ impl Router {
         let seed = cfg.seed.unwrap_or(DEFAULT_SEED);
         let hasher = match (cfg.compat, cfg.secret) {
             (Some(Compat::Redis), _) => KeyHasher::Murmur3(seed as u32),
+            (Some(c), _) => match c.key_hash(cfg.strategy, cfg.hash, cfg.avalanche) {
+                Some(h) => KeyHasher::Compat(h),
+                None => KeyHasher::Xxh3(seed),
+            },
             (None, Some(s)) => KeyHasher::Sip(s),
             (None, None) => KeyHasher::Xxh3(seed),
         };
         let rendezvous = || match cfg.compat {
             Some(Compat::Redis) => Rendezvous::redis_lua(seed as u32),
-            None => Rendezvous::new(seed),
+            _ => Rendezvous::new(seed),
         };
-        let strategy: Box<dyn Strategy> = match (cfg.strategy, cfg.bounded_load) {
-            (StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
-            (StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
-            (StrategyKind::WeightedRoundRobin, _) => Box::<SmoothWrr>::default(),
-            (StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
-            (StrategyKind::LeastOutstanding, _) => Box::<LeastOutstanding>::default(),
-            (StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
-            (StrategyKind::Hash, _) => Box::<Modulo>::default(),
-            (StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
-            (StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
-            (StrategyKind::Rendezvous, None) => Box::new(rendezvous()),
-            (StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(rendezvous(), c)),
-            (StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
-            (StrategyKind::Maglev, Some(c)) => Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c)),
+        let compat_ring = |p| -> Box<dyn Strategy> { Box::new(Continuum::new(p)) };
+        let strategy: Box<dyn Strategy> = match (cfg.compat, cfg.strategy, cfg.bounded_load) {
+            // Config allows each profile only with the strategies it reproduces, and no bounded loads.
+            (Some(Compat::Nginx), StrategyKind::Hash, _) => Box::<NginxHash>::default(),
+            (Some(Compat::Haproxy), StrategyKind::Hash, _) => Box::<HaproxyMap>::default(),
+            (Some(Compat::Nginx), _, _) => compat_ring(RingProfile::Nginx),
+            (Some(Compat::Twemproxy), StrategyKind::Hash, _) => Box::<Modula>::default(),
+            (Some(Compat::Twemproxy), _, _) => compat_ring(RingProfile::Twemproxy),
+            (Some(Compat::Libketama), _, _) => compat_ring(RingProfile::Libketama),
+            (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),
+            (_, StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
+            (_, StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
+            (_, StrategyKind::WeightedRoundRobin, _) => Box::<SmoothWrr>::default(),
+            (_, StrategyKind::LeastLatency, _) => Box::new(LeastLatency::new(cfg.decay_ms)),
+            (_, StrategyKind::LeastOutstanding, _) => Box::<LeastOutstanding>::default(),
+            (_, StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
+            (_, StrategyKind::Hash, _) => Box::<Modulo>::default(),
+            (_, StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
+            (_, StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
+            (_, StrategyKind::Rendezvous, None) => Box::new(rendezvous()),
+            (_, StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(rendezvous(), c)),
+            (_, StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
+            (_, StrategyKind::Maglev, Some(c)) => Box::new(BoundedLoad::new(Maglev::new(cfg.table_size, seed), c)),
         };
         let mut r = Router {
             kind: cfg.strategy,
@@ -152,11 +169,11 @@ impl Router {
             probing: 0,
         };
         for spec in &cfg.nodes {
-            check_spec(spec)?;
+            check_spec(spec, cfg.compat)?;
             if r.by_id.insert(spec.id.as_str().into(), r.nodes.len()).is_some() {
                 return Err(dup(&spec.id));
             }
-            r.nodes.push(NodeState::new(&spec.id, spec.weight));
+            r.nodes.push(NodeState::from_spec(spec));
         }
         r.strategy.build(&r.nodes)?;
         Ok(r)
@@ -191,7 +208,14 @@ impl Router {
 
     /// The current pool, as node specs.
     pub fn nodes(&self) -> Vec<NodeSpec> {
-        self.nodes.iter().map(|n| NodeSpec::new(&n.id, n.weight)).collect()
+        self.nodes
+            .iter()
+            .map(|n| NodeSpec {
+                name: n.name.as_deref().map(Into::into),
+                server_id: n.server_id,
+                ..NodeSpec::new(&n.id, n.weight)
+            })
+            .collect()
     }
 
     /// Whether a pick on this Router reads the clock (the facade then passes one in): for least-latency, and
@@ -304,6 +328,7 @@ impl Router {
         self.refresh(now_ms);
         let mut cx = Ctx {
             key_hash,
+            key: key.unwrap_or(&[]),
             now_ms,
             rng: &mut self.rng,
             all_usable: self.unusable == 0,
@@ -326,6 +351,7 @@ impl Router {
         out.clear();
         let mut cx = Ctx {
             key_hash,
+            key: key.unwrap_or(&[]),
             now_ms,
             rng: &mut self.rng,
             all_usable: self.unusable == 0,
@@ -387,7 +413,7 @@ impl Router {
 
     /// Adds a node. Errors leave the Router unchanged.
     pub fn add(&mut self, spec: NodeSpec) -> Result<()> {
-        check_spec(&spec)?;
+        check_spec(&spec, self.cfg.compat)?;
         if self.by_id.contains_key(spec.id.as_str()) {
             return Err(dup(&spec.id));
         }
@@ -397,7 +423,7 @@ impl Router {
                 format!("at most {MAX_NODES} nodes are supported"),
             ));
         }
-        self.nodes.push(NodeState::new(&spec.id, spec.weight));
+        self.nodes.push(NodeState::from_spec(&spec));
         self.dirty = true;
         let idx = self.nodes.len() - 1;
         if let Err(e) = self.strategy.add(&self.nodes, idx) {
@@ -648,8 +674,9 @@ fn clock(now_ms: f64) -> f64 {
     now_ms.max(1.0)
 }
 
-fn check_spec(spec: &NodeSpec) -> Result<()> {
+fn check_spec(spec: &NodeSpec, compat: Option<Compat>) -> Result<()> {
     validate_id(&spec.id, "node id")?;
+    crate::config::check_node_fields(spec, compat, &format!("node {:?}", spec.id))?;
     if !(spec.weight.is_finite() && spec.weight > 0.0 && spec.weight <= MAX_WEIGHT) {
         validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
     }

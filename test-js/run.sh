@@ -17,8 +17,8 @@ JSON
 (cd "$proj" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 # Redis clients for the registry tests, linked from the checkout's dev packages (Node resolves their own
 # dependencies from the link's real path).
-for p in ioredis redis; do ln -s "$root/node_modules/$p" "$proj/node_modules/$p"; done
-cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/soak test-js/shared test-js/types tests/golden "$proj/test/"
+for p in ioredis redis hashring; do ln -s "$root/node_modules/$p" "$proj/node_modules/$p"; done
+cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/soak test-js/shared test-js/types tests/golden "$proj/test/"
 cp -r examples "$proj/"
 cd "$proj"
 export WRANGLER_BIN=$root/node_modules/.bin/wrangler WRANGLER_SEND_METRICS=false
@@ -28,6 +28,9 @@ node --test --test-reporter=spec test/node/*.test.mjs test/node/*.test.cjs test/
 
 echo "=== Redis registry and Lua scripts (real redis-server, and a 3-master cluster)"
 node --test --test-reporter=spec test/redis/*.test.mjs
+
+echo "=== Compat profiles against real nginx, haproxy, nutcracker + memcached, and npm hashring"
+node --test --test-reporter=spec test/compat/*.test.mjs
 
 echo "=== Leak and soak, short run (make soak runs the full one)"
 node --test --test-reporter=spec test/soak/*.test.mjs

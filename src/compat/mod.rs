@@ -1,30 +1,134 @@
 //! Compatibility profiles: mappings defined by a system outside this crate, reproduced key for key.
 //!
-//! A profile fixes the key hash, the node identity that is hashed and the scoring, so a Router with
+//! A profile fixes the key hash, the node identity that is hashed and the placement rules, so a Router with
 //! `compat: "<name>"` sends every key where that system would.
 //!
 //! - [`redis_lua`] (`compat: "redis"`, with `strategy: "rendezvous"`): the keyed selection of the Lua scripts
 //!   shipped in the package (`lua/pick.lua`), which run inside Redis.
+//! - [`nginx`] (`"nginx"`): `hash $key consistent;` (ring) and `hash $key;` (hash).
+//! - [`ketama`] (`"twemproxy"`, `"libketama"`): twemproxy's `ketama` distribution (ring) and `modula` (hash,
+//!   the plain [`crate::strategy::modulo`] slots), and libketama's continuum (ring).
+//! - [`haproxy`] (`"haproxy"`): `hash-type consistent` (ring) and `map-based` (hash).
+//!
+//! The rings share [`continuum`]; the key hashes are in [`hashes`]. docs/compat.md is the user's guide.
 
+pub mod continuum;
+pub mod haproxy;
+pub mod hashes;
+pub mod ketama;
+pub mod nginx;
 pub mod redis_lua;
+pub mod twemproxy;
+
+use crate::config::StrategyKind;
+use hashes::{Hash32, HAPROXY_HASHES, TWEMPROXY_HASHES};
 
 /// A compatibility profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compat {
     /// The rendezvous mapping of `lua/pick.lua`, computable in Lua 5.1 with 32-bit bit operations and doubles.
     Redis,
+    Nginx,
+    Twemproxy,
+    Libketama,
+    Haproxy,
 }
 
 impl Compat {
-    pub const ALL: [Compat; 1] = [Compat::Redis];
+    pub const ALL: [Compat; 5] = [
+        Compat::Redis,
+        Compat::Nginx,
+        Compat::Twemproxy,
+        Compat::Libketama,
+        Compat::Haproxy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Compat::Redis => "redis",
+            Compat::Nginx => "nginx",
+            Compat::Twemproxy => "twemproxy",
+            Compat::Libketama => "libketama",
+            Compat::Haproxy => "haproxy",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Compat> {
         Compat::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// The strategies this profile reproduces.
+    pub fn strategies(self) -> &'static [StrategyKind] {
+        match self {
+            Compat::Redis => &[StrategyKind::Rendezvous],
+            Compat::Libketama => &[StrategyKind::Ring],
+            _ => &[StrategyKind::Ring, StrategyKind::Hash],
+        }
+    }
+
+    /// The key hashes a `hash` option may name, or empty when the system has one fixed hash.
+    pub fn hashes(self) -> &'static [(&'static str, Hash32)] {
+        match self {
+            Compat::Twemproxy => &TWEMPROXY_HASHES,
+            Compat::Haproxy => &HAPROXY_HASHES,
+            _ => &[],
+        }
+    }
+
+    /// The name of `h` in this profile's `hash` option.
+    pub fn hash_name(self, h: Hash32) -> Option<&'static str> {
+        self.hashes().iter().find(|e| e.1 == h).map(|e| e.0)
+    }
+
+    /// The 32-bit key hash for a strategy, given the `hash` and `avalanche` options (`None` = the system's
+    /// default); `None` for `redis`, whose hash is seeded MurmurHash3.
+    pub fn key_hash(self, strategy: StrategyKind, hash: Option<Hash32>, avalanche: Option<bool>) -> Option<KeyHash> {
+        let (f, avalanche, empty_is_zero) = match self {
+            Compat::Redis => return None,
+            Compat::Nginx => (Hash32::Crc32, false, false),
+            Compat::Libketama => (Hash32::Md5, false, false),
+            // `server_pool_hash`: an empty key hashes to 0 whatever the function.
+            Compat::Twemproxy => (hash.unwrap_or(Hash32::Fnv1a64), false, true),
+            // `hash-type consistent` with no function is sdbm + avalanche; anything else has no avalanche
+            // unless it is named.
+            Compat::Haproxy => {
+                let default_avalanche = strategy == StrategyKind::Ring && hash.is_none();
+                (
+                    hash.unwrap_or(Hash32::Sdbm),
+                    avalanche.unwrap_or(default_avalanche),
+                    false,
+                )
+            }
+        };
+        Some(KeyHash {
+            f,
+            avalanche,
+            empty_is_zero,
+        })
+    }
+}
+
+/// A compat profile's key hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash {
+    pub f: Hash32,
+    /// HAProxy's `avalanche` modifier: `full_hash` over the result.
+    pub avalanche: bool,
+    /// The empty key hashes to 0 (twemproxy).
+    pub empty_is_zero: bool,
+}
+
+impl KeyHash {
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u32 {
+        if self.empty_is_zero && key.is_empty() {
+            return 0;
+        }
+        let h = self.f.hash(key);
+        if self.avalanche {
+            hashes::full_hash(h)
+        } else {
+            h
+        }
     }
 }

@@ -313,6 +313,7 @@ mod tests {
         let mut rng = Rng::new(0);
         let mut cx = Ctx {
             key_hash: 100,
+            key: &[],
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
@@ -339,6 +340,7 @@ mod tests {
         let mut rng = Rng::new(0);
         let mut cx = Ctx {
             key_hash: u64::MAX,
+            key: &[],
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,

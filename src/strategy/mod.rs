@@ -25,6 +25,9 @@ use crate::rng::Rng;
 pub struct Ctx<'a> {
     /// The key's hash ([`crate::hash::key_hash`]), or 0 for strategies that take no key.
     pub key_hash: u64,
+    /// The key's bytes (empty for strategies that take no key), for strategies that rehash the key itself
+    /// (nginx's `hash` retries).
+    pub key: &'a [u8],
     /// The caller's clock in ms; only latency-aware strategies read it.
     pub now_ms: f64,
     /// Seeded randomness; only random strategies draw from it.

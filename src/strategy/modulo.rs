@@ -20,7 +20,7 @@ pub struct Modulo {
 }
 
 impl Modulo {
-    fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
+    pub(crate) fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
         let mut ends = Vec::with_capacity(nodes.len());
         let mut total = 0u64;
         for n in nodes {
@@ -38,7 +38,7 @@ impl Modulo {
         Ok(())
     }
 
-    fn owner(&self, key_hash: u64) -> Option<usize> {
+    pub(crate) fn owner(&self, key_hash: u64) -> Option<usize> {
         let total = *self.ends.last()?;
         let slot = key_hash % total;
         Some(self.ends.partition_point(|&e| e <= slot))

@@ -55,6 +55,7 @@ mod tests {
         let mut rng = Rng::new(0);
         let mut cx = Ctx {
             key_hash: 0,
+            key: &[],
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,

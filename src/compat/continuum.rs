@@ -1,0 +1,209 @@
+//! The 32-bit hash ring ("continuum") shared by the consistent modes of nginx, twemproxy, libketama and HAProxy.
+//!
+//! Each system puts its own points on the ring ([`RingProfile::points`], written in the system's module) and
+//! looks a key up its own way ([`Lookup`]). Points are sorted by hash; equal hashes keep the order in which the
+//! system generates them (server order, then point order), as glibc's merge-sorting `qsort` and HAProxy's
+//! ebtree (duplicates after existing ones) do. Every change rebuilds the ring from the node table: the point
+//! counts of twemproxy and libketama depend on the total weight and the server count, and HAProxy's automatic
+//! server ids on the server positions, so a change can move points of other servers too, exactly as a reload
+//! of the daemon would.
+//!
+//! Preference order (`pickN`, health): from the key's point, clockwise, each server the first time it is met,
+//! which is the order of nginx's next tries and of HAProxy's redispatch walk.
+
+use super::{haproxy, ketama, nginx};
+use crate::config::MAX_RING_POINTS;
+use crate::error::{Code, Error, Result};
+use crate::node::NodeState;
+use crate::sort::sort_by;
+use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+
+/// Whose ring this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingProfile {
+    Nginx,
+    Twemproxy,
+    Libketama,
+    Haproxy,
+}
+
+/// How a key's hash finds its point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// The first point at or after the hash, wrapping to the first point (nginx, ketama).
+    Successor,
+    /// The nearer of the points before and after the hash, the earlier one on a tie (HAProxy's
+    /// `chash_get_server_hash`: `dp <= dn` picks the previous point).
+    Nearest,
+}
+
+impl RingProfile {
+    fn lookup(self) -> Lookup {
+        match self {
+            RingProfile::Haproxy => Lookup::Nearest,
+            _ => Lookup::Successor,
+        }
+    }
+
+    /// The points of every node in generation order, as (hash, node index).
+    fn points(self, nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Result<()> {
+        match self {
+            RingProfile::Nginx => nginx::ring_points(nodes, out),
+            RingProfile::Twemproxy => ketama::ring_points(nodes, ketama::Flavor::Twemproxy, out),
+            RingProfile::Libketama => ketama::ring_points(nodes, ketama::Flavor::Libketama, out),
+            RingProfile::Haproxy => haproxy::ring_points(nodes, out),
+        }
+    }
+}
+
+/// Fails when a ring would hold more than [`MAX_RING_POINTS`] points.
+pub(crate) fn check_points(total: u64, system: &str) -> Result<()> {
+    if total > MAX_RING_POINTS {
+        return Err(Error::new(
+            Code::TooLarge,
+            format!("the {system} ring would hold {total} points; at most {MAX_RING_POINTS} are supported. Lower the weights"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct Continuum {
+    profile: RingProfile,
+    hashes: Vec<u32>,
+    owners: Vec<u32>,
+    seen: Seen,
+}
+
+impl Continuum {
+    pub fn new(profile: RingProfile) -> Continuum {
+        Continuum {
+            profile,
+            hashes: Vec::new(),
+            owners: Vec::new(),
+            seen: Seen::default(),
+        }
+    }
+
+    fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
+        let mut pts = Vec::new();
+        self.profile.points(nodes, &mut pts)?;
+        // (hash, generation index): sorting these is a stable sort by hash.
+        let mut order: Vec<u64> = pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.0 as u64) << 32) | i as u64)
+            .collect();
+        sort_by(&mut order, &|a, b| a.cmp(b));
+        self.hashes.clear();
+        self.owners.clear();
+        for k in order {
+            let (h, o) = pts[(k & 0xffff_ffff) as usize];
+            // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`).
+            if self.profile == RingProfile::Nginx && self.hashes.last() == Some(&h) {
+                continue;
+            }
+            self.hashes.push(h);
+            self.owners.push(o);
+        }
+        self.seen.resize(nodes.len());
+        Ok(())
+    }
+
+    /// The index of the key's point.
+    fn start(&self, key_hash: u64) -> usize {
+        let h = key_hash as u32;
+        let len = self.hashes.len();
+        let i = self.hashes.partition_point(|&p| p < h);
+        let next = if i == len { 0 } else { i };
+        match self.profile.lookup() {
+            Lookup::Successor => next,
+            Lookup::Nearest => {
+                let prev = (next + len - 1) % len;
+                let dp = h.wrapping_sub(self.hashes[prev]);
+                let dn = self.hashes[next].wrapping_sub(h);
+                if dp <= dn {
+                    prev
+                } else {
+                    next
+                }
+            }
+        }
+    }
+}
+
+impl Strategy for Continuum {
+    crate::strategy::rebuild_on_every_change!();
+
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+        if self.hashes.is_empty() {
+            return None;
+        }
+        if !cx.all_usable {
+            return first_usable(self, nodes, cx.key_hash);
+        }
+        Some(self.owners[self.start(cx.key_hash)] as usize)
+    }
+
+    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+    }
+
+    fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+        Some(
+            self.hashes
+                .iter()
+                .zip(&self.owners)
+                .map(|(&h, &o)| (h as u64, o as usize))
+                .collect(),
+        )
+    }
+}
+
+impl Preference for Continuum {
+    fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
+        let len = self.hashes.len();
+        if len == 0 {
+            return;
+        }
+        let start = self.start(key_hash);
+        for step in 0..len {
+            let o = self.owners[(start + step) % len] as usize;
+            if self.seen.first(o) && visit(o) {
+                break;
+            }
+        }
+        self.seen.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(profile: RingProfile, hashes: &[u32]) -> Continuum {
+        let mut c = Continuum::new(profile);
+        c.hashes = hashes.to_vec();
+        c.owners = (0..hashes.len() as u32).collect();
+        c
+    }
+
+    #[test]
+    fn successor_wraps_and_nearest_prefers_the_earlier_point_on_a_tie() {
+        let s = ring(RingProfile::Nginx, &[100, 200, 300]);
+        assert_eq!(s.start(100), 0);
+        assert_eq!(s.start(101), 1);
+        assert_eq!(s.start(301), 0);
+        assert_eq!(s.start(0), 0);
+        let n = ring(RingProfile::Haproxy, &[100, 200, 300]);
+        assert_eq!(n.start(149), 0);
+        assert_eq!(n.start(150), 0, "equal distances go to the previous point");
+        assert_eq!(n.start(151), 1);
+        assert_eq!(n.start(200), 1);
+        // Wrapping: 10 is 10 past the top point (300 → 2^32 + 10) on one side and 90 before 100 on the other.
+        let w = ring(RingProfile::Haproxy, &[100, u32::MAX - 20]);
+        assert_eq!(w.start(10), 1);
+        assert_eq!(w.start(50), 0);
+        assert_eq!(w.start(u32::MAX as u64), 1);
+    }
+}

@@ -1,0 +1,109 @@
+//! The ketama continuum of twemproxy (`distribution: ketama`, nutcracker 0.5 `nc_ketama.c`) and of libketama
+//! (`ketama.c`, the original C library, which npm `hashring` follows).
+//!
+//! Both hash `"<identity>-<k>"` with MD5 for k = 0, 1, … and take the digest's four little-endian words as
+//! four points; a key goes to the first point ≥ its hash, wrapping. They differ in the point count and the
+//! identity:
+//!
+//! - libketama: identity = the server address as written (`host:port`, the node id). Per server,
+//!   `ks = floorf(pct × 40.0 × (float)n)` 4-point groups, with `pct = (float)w / (float)Σw` in single
+//!   precision and the product in double, rounded to float by `floorf`'s parameter.
+//! - twemproxy: identity per [`twemproxy::identity`]. Per server,
+//!   `floorf((float)(pct × 160 / 4 × (float)n + 1e-10)) × 4` points, single precision until the double
+//!   addition, then rounded back to float.
+//!
+//! Single precision matters: with 7 equal servers libketama computes 40.0f (160 points) where double
+//! arithmetic, as in npm `hashring`, gives 39.999… and 156 points.
+
+use super::continuum::check_points;
+use super::hashes::{md5, md5_word};
+use super::twemproxy;
+use crate::config::validate_whole_weight;
+use crate::error::Result;
+use crate::node::NodeState;
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Twemproxy,
+    Libketama,
+}
+
+impl Flavor {
+    fn name(self) -> &'static str {
+        match self {
+            Flavor::Twemproxy => "twemproxy",
+            Flavor::Libketama => "libketama",
+        }
+    }
+
+    /// Points of one server of weight `w` among `n` servers of total weight `total`.
+    pub fn points(self, w: u64, total: u64, n: usize) -> u64 {
+        match self {
+            Flavor::Libketama => {
+                let pct = w as f32 / total as f32;
+                let ks = ((pct as f64) * 40.0 * (n as f32 as f64)) as f32;
+                ks.floor() as u64 * 4
+            }
+            Flavor::Twemproxy => {
+                let pct = w as u32 as f32 / total as u32 as f32;
+                let t = pct * 160.0 / 4.0 * n as u32 as f32;
+                let t = (t as f64 + 0.000_000_000_1) as f32;
+                t.floor() as u64 * 4
+            }
+        }
+    }
+}
+
+pub(super) fn ring_points(nodes: &[NodeState], flavor: Flavor, out: &mut Vec<(u32, u32)>) -> Result<()> {
+    let mode = format!("ring with compat {:?}", flavor.name());
+    let mut total = 0u64;
+    for n in nodes {
+        validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), &mode)?;
+        total += n.weight as u64;
+    }
+    let counts: Vec<u64> = nodes
+        .iter()
+        .map(|n| flavor.points(n.weight as u64, total, nodes.len()))
+        .collect();
+    check_points(counts.iter().sum(), flavor.name())?;
+    // twemproxy generates points in its sorted server order (which decides only equal hashes' order).
+    let order = match flavor {
+        Flavor::Twemproxy => twemproxy::order(nodes)?,
+        Flavor::Libketama => (0..nodes.len()).collect(),
+    };
+    let mut text = String::new();
+    for idx in order {
+        let n = &nodes[idx];
+        let ident = match flavor {
+            Flavor::Twemproxy => twemproxy::identity(n)?,
+            Flavor::Libketama => Cow::Borrowed(&*n.id),
+        };
+        for k in 0..counts[idx] / 4 {
+            use core::fmt::Write;
+            text.clear();
+            let _ = write!(text, "{ident}-{k}");
+            let d = md5(text.as_bytes());
+            for x in 0..4 {
+                out.push((md5_word(&d, x), idx as u32));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_precision_point_counts() {
+        // Seven equal servers: 40.0f in C's float path, 39.999… in doubles.
+        assert_eq!(Flavor::Libketama.points(1, 7, 7), 160);
+        assert!(((1.0f64 / 7.0) * 40.0 * 7.0).floor() < 40.0);
+        assert_eq!(Flavor::Twemproxy.points(1, 7, 7), 160);
+        // Unequal weights: 3 of 6 among 3 servers → 0.5 × 40 × 3 = 60 groups.
+        assert_eq!(Flavor::Libketama.points(3, 6, 3), 240);
+        assert_eq!(Flavor::Twemproxy.points(3, 6, 3), 240);
+    }
+}
