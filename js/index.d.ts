@@ -19,12 +19,18 @@ export interface NodeSpec {
   id: string;
   /** Relative weight, a finite number > 0 and <= 1e6. Default 1. */
   weight?: number;
+  /** twemproxy's server name (`- host:port:weight name`), hashed instead of the address. Only with compat "twemproxy". */
+  name?: string;
+  /** HAProxy's server id (`server ... id N`), 1 to 2^31-1. Only with compat "haproxy"; default: HAProxy's automatic numbering. */
+  serverId?: number;
 }
 
 /** A node as the Router holds it. */
 export interface NodeInfo {
   id: string;
   weight: number;
+  name?: string;
+  serverId?: number;
 }
 
 /** Passive health (outlier ejection). Every field is optional; the defaults are shown. */
@@ -119,8 +125,66 @@ export interface SimpleOptions extends CommonOptions {
   strategy: "random" | "round-robin" | "weighted-round-robin" | "least-outstanding";
 }
 
+interface CompatOptions {
+  /** At least one node; ids unique. Weights are whole numbers, as in the system. */
+  nodes: readonly NodeSpec[];
+  health?: boolean | HealthOptions;
+}
+
+/** twemproxy's `hash:` functions. */
+export type TwemproxyHash =
+  | "one_at_a_time"
+  | "md5"
+  | "crc16"
+  | "crc32"
+  | "crc32a"
+  | "fnv1_64"
+  | "fnv1a_64"
+  | "fnv1_32"
+  | "fnv1a_32"
+  | "hsieh"
+  | "murmur"
+  | "jenkins";
+
+/** HAProxy's `hash-type` functions. */
+export type HaproxyHash = "sdbm" | "djb2" | "wt6" | "crc32";
+
+/** nginx `hash $key consistent;` ("ring") or `hash $key;` ("hash"); node ids are the `server` addresses. */
+export interface NginxOptions extends CompatOptions {
+  strategy: "ring" | "hash";
+  compat: "nginx";
+}
+
+/** twemproxy `distribution: ketama` ("ring") or `modula` ("hash"); ids are `host:port` or a socket path. */
+export interface TwemproxyOptions extends CompatOptions {
+  strategy: "ring" | "hash";
+  compat: "twemproxy";
+  /** Default "fnv1a_64", as in twemproxy. */
+  hash?: TwemproxyHash;
+}
+
+/** libketama's continuum (npm hashring's "ketama" mode, with libketama's float32 point counts). */
+export interface LibketamaOptions extends CompatOptions {
+  strategy: "ring";
+  compat: "libketama";
+}
+
+/** HAProxy `hash-type consistent` ("ring") or `map-based` ("hash"). */
+export interface HaproxyOptions extends CompatOptions {
+  strategy: "ring" | "hash";
+  compat: "haproxy";
+  /** Default "sdbm". */
+  hash?: HaproxyHash;
+  /** Default: true for "ring" with no hash named (HAProxy's `hash-type consistent`), otherwise false. */
+  avalanche?: boolean;
+}
+
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
 export type RouterOptions =
+  | NginxOptions
+  | TwemproxyOptions
+  | LibketamaOptions
+  | HaproxyOptions
   | RingOptions
   | RendezvousOptions
   | MaglevOptions

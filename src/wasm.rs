@@ -70,13 +70,15 @@ fn js_type(v: &JsValue) -> String {
     }
 }
 
-/// Node ids inside an options object or a node spec must be well-formed too; serde would replace a lone
-/// surrogate silently.
+/// Node ids (and twemproxy names) inside an options object or a node spec must be well-formed too; serde would
+/// replace a lone surrogate silently. `what` names the node, e.g. `nodes[2]`.
 fn check_spec_id(spec: &JsValue, what: &str) -> JsResult<()> {
     if spec.is_object() {
-        let id = Reflect::get(spec, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED);
-        if id.is_string() {
-            string_arg(&id, Code::InvalidId, what)?;
+        for field in ["id", "name"] {
+            let v = Reflect::get(spec, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
+            if v.is_string() {
+                string_arg(&v, Code::InvalidId, &format!("{what}.{field}"))?;
+            }
         }
     }
     Ok(())
@@ -127,7 +129,7 @@ impl WasmRouter {
             let nodes = Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
             if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
                 for (i, spec) in arr.iter().enumerate() {
-                    check_spec_id(&spec, &format!("nodes[{i}].id"))?;
+                    check_spec_id(&spec, &format!("nodes[{i}]"))?;
                 }
             }
         } else {
@@ -258,7 +260,7 @@ impl WasmRouter {
     }
 
     pub fn add(&mut self, spec: JsValue) -> JsResult<()> {
-        check_spec_id(&spec, "node.id")?;
+        check_spec_id(&spec, "node")?;
         let v = to_value(&spec, Code::InvalidOption, "the node")?;
         let spec = NodeSpec::from_value(&v, "node").map_err(js_error)?;
         self.inner.add(spec).map_err(js_error)

@@ -122,6 +122,8 @@ impl HaproxyMap {
         for n in nodes {
             ws.push(weight(n, "hash with compat \"haproxy\"")? as u64);
         }
+        // The map does not use server ids, but HAProxy refuses a config that repeats one.
+        server_ids(nodes)?;
         let g = ws.iter().fold(0, |g, &w| gcd(g, w)).max(1);
         let ew: Vec<i64> = ws.iter().map(|&w| (w / g) as i64).collect();
         let tot: i64 = ew.iter().sum();

@@ -38,6 +38,21 @@ function assertAgree(router, keys, observed, what, { spread = true } = {}) {
   if (spread) assert.ok(new Set(observed).size > 1 || router.nodes().length === 1, `${what}: all keys went to one backend`);
 }
 
+/** The daemon skipped `dead`: pickN's second choice where the first was dead, and pick with it marked down. */
+function assertFailover(router, dead, keys, observed, what) {
+  let moved = 0;
+  for (const [i, k] of keys.entries()) {
+    const [first, second] = router.pickN(k, 2);
+    if (first === dead) {
+      moved++;
+      assert.equal(observed[i], second, `${what}: ${JSON.stringify(k)} failed over to ${observed[i]}, pickN says ${second}`);
+    }
+  }
+  assert.ok(moved > keys.length / 20, `${what}: only ${moved} keys had the dead server first`);
+  router.markDown(dead);
+  assertAgree(router, keys, observed, `${what}, marked down`);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Origins shared by the HTTP proxies: 10 TCP origins, 2 on port 80 of other loopback addresses (names with no
 // port, for nginx), and a unix socket.
@@ -77,18 +92,27 @@ test("nginx: hash $key consistent and hash $key agree with Router.pick on every 
     { what: "hash, 10 servers minus one", strategy: "hash", nodes: w(origins, [1, 1, 2, 1, 1, 1, 1, 3, 1, 1]).slice(1) },
     { what: "hash, no port and unix", strategy: "hash", nodes: [...w(noPort), { id: `unix:${unixPath}`, weight: 2 }] },
   ];
+  // Failover: a server nothing listens on. nginx tries the next peer (proxy_next_upstream error), so what
+  // serves a key is the first live server in nginx's try order: Router.pick with that node marked down, and
+  // pickN(key, 2)[1] for the keys whose first choice is the dead one.
+  const dead = `127.0.0.1:${await freePort()}`;
+  for (const strategy of ["ring", "hash"]) {
+    scenarios.push({ what: `${strategy}, a dead server`, strategy, dead, nodes: [...w(origins.slice(0, 3), [1, 2, 1]), { id: dead, weight: 2 }, ...w(origins.slice(3, 5))] });
+  }
   let body = "";
   for (const [i, s] of scenarios.entries()) {
     s.port = await freePort();
     const servers = s.nodes.map((n) => `    server ${n.id} weight=${n.weight};`).join("\n");
     body += `  upstream up${i} {\n    hash $http_x_key${s.strategy === "ring" ? " consistent" : ""};\n${servers}\n  }\n`;
-    body += `  server { listen 127.0.0.1:${s.port}; location / { proxy_pass http://up${i}; proxy_next_upstream off; } }\n`;
+    const next = s.dead ? "proxy_next_upstream error; proxy_connect_timeout 2s;" : "proxy_next_upstream off;";
+    body += `  server { listen 127.0.0.1:${s.port}; location / { proxy_pass http://up${i}; ${next} } }\n`;
   }
   await startNginx(body, scenarios.map((s) => s.port));
   for (const s of scenarios) {
     const observed = await originsFor(s.port, KEYS);
     const r = new Router({ strategy: s.strategy, compat: "nginx", nodes: s.nodes });
-    assertAgree(r, KEYS, observed, `nginx ${s.what}`);
+    if (s.dead) assertFailover(r, s.dead, KEYS, observed, `nginx ${s.what}`);
+    else assertAgree(r, KEYS, observed, `nginx ${s.what}`);
     r.free();
   }
 });
@@ -112,6 +136,9 @@ test("haproxy: consistent and map-based, every hash function, avalanche on and o
     { what: "map, 10 servers, weights with a common divisor", strategy: "hash", hash: "djb2", avalanche: true, nodes: w(origins, [2, 4, 6, 2, 2, 8, 2, 2, 4, 2]) },
     { what: "map, minus one", strategy: "hash", nodes: w(origins.slice(0, 7), [3, 1, 2, 1, 1, 1, 2]).slice(0, 6) },
   );
+  // Redispatch: a dead server; with `option redispatch 1` the retry avoids it and walks on from its point.
+  const dead = `127.0.0.1:${await freePort()}`;
+  scenarios.push({ what: "consistent, a dead server, redispatch", strategy: "ring", dead, nodes: [...w(origins.slice(0, 2), [1, 2]), { id: dead, weight: 2 }, ...w(origins.slice(2, 5), [1, 1, 3])] });
   let conf = "global\n  maxconn 512\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n";
   for (const [i, s] of scenarios.entries()) {
     s.port = await freePort();
@@ -122,16 +149,20 @@ test("haproxy: consistent and map-based, every hash function, avalanche on and o
     for (const [j, n] of s.nodes.entries()) {
       conf += `  server s${j} ${n.id} weight ${n.weight}${n.serverId ? ` id ${n.serverId}` : ""}\n`;
     }
+    if (s.dead) conf += "  retries 1\n  option redispatch 1\n  timeout connect 200ms\n";
     conf += `frontend f${i}\n  bind 127.0.0.1:${s.port}\n  default_backend b${i}\n`;
   }
   await startHaproxy(conf, scenarios.map((s) => s.port));
   for (const s of scenarios) {
-    const observed = await originsFor(s.port, KEYS);
+    const keys = s.dead ? KEYS.slice(0, 500) : KEYS;
+    const observed = await originsFor(s.port, keys, s.dead ? 64 : 16);
     const opts = { strategy: s.strategy, compat: "haproxy", nodes: s.nodes };
     if (s.hash) opts.hash = s.hash;
     if (s.avalanche !== undefined) opts.avalanche = s.avalanche;
     const r = new Router(opts);
-    assertAgree(r, KEYS, observed, `haproxy ${s.what ?? `${s.strategy} ${s.hash ?? "default"}${s.avalanche ? "+avalanche" : ""}`}`);
+    const what = `haproxy ${s.what ?? `${s.strategy} ${s.hash ?? "default"}${s.avalanche ? "+avalanche" : ""}`}`;
+    if (s.dead) assertFailover(r, s.dead, keys, observed, what);
+    else assertAgree(r, keys, observed, what);
     r.free();
   }
 });

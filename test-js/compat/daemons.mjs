@@ -129,14 +129,22 @@ export async function startNutcracker(yaml, ports) {
 }
 
 export async function stopAll() {
-  for (const s of servers.splice(0)) s.close();
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
+  // SIGTERM: nginx's master then stops its workers (SIGKILL would orphan them, still connected).
   await Promise.all(
     procs.splice(0).map(
       (p) =>
         new Promise((r) => {
           if (p.exitCode !== null || p.signalCode !== null) return r();
-          p.once("exit", r);
-          p.kill("SIGKILL");
+          const force = setTimeout(() => p.kill("SIGKILL"), 5000);
+          p.once("exit", () => {
+            clearTimeout(force);
+            r();
+          });
+          p.kill("SIGTERM");
         }),
     ),
   );

@@ -1,6 +1,6 @@
 // Compiled with tsc --strict against the installed package: valid usage must type-check, and every line marked
 // as an expected error must really be one (tsc fails on an unused expect-error directive).
-import { Router, Registry, registryScripts, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode } from "edgeroute";
+import { Router, Registry, registryScripts, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode, type TwemproxyHash, type HaproxyHash } from "edgeroute";
 import init, { Router as WebRouter } from "edgeroute/web";
 
 const ring = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }], seed: 7, vnodes: 160 });
@@ -93,3 +93,15 @@ void useRegistry;
 new Router({ strategy: "rendezvous", compat: "redis", seed: 1, nodes: [{ id: "a" }] });
 // @ts-expect-error compat "redis" is a rendezvous mapping
 new Router({ strategy: "ring", compat: "redis", nodes: [{ id: "a" }] });
+new Router({ strategy: "ring", compat: "nginx", nodes: [{ id: "127.0.0.1:8080", weight: 2 }, { id: "unix:/run/a.sock" }] });
+new Router({ strategy: "hash", compat: "twemproxy", hash: "murmur", nodes: [{ id: "10.0.0.1:11211", name: "cache-a" }] });
+new Router({ strategy: "ring", compat: "haproxy", hash: "wt6", avalanche: true, nodes: [{ id: "s1", serverId: 3 }] });
+new Router({ strategy: "ring", compat: "libketama", nodes: [{ id: "10.0.0.1:11211", weight: 100 }] });
+// @ts-expect-error libketama has no modulo mode
+new Router({ strategy: "hash", compat: "libketama", nodes: [{ id: "a:1" }] });
+// @ts-expect-error "wt6" is HAProxy's, not twemproxy's
+new Router({ strategy: "ring", compat: "twemproxy", hash: "wt6", nodes: [{ id: "a:1" }] });
+const tw: TwemproxyHash = "fnv1a_64";
+const ha: HaproxyHash = "djb2";
+void tw;
+void ha;
