@@ -28,12 +28,8 @@ fn key_bytes(k: &Json) -> Vec<u8> {
 fn apply(r: &mut Router, op: &Json) {
     match op["op"].as_str().unwrap() {
         "add" => {
-            let n = &op["node"];
-            r.add(NodeSpec::new(
-                n["id"].as_str().unwrap(),
-                n["weight"].as_f64().unwrap_or(1.0),
-            ))
-            .unwrap()
+            let n: Value = serde_json::from_value(op["node"].clone()).unwrap();
+            r.add(NodeSpec::from_value(&n, "node").unwrap()).unwrap()
         }
         "remove" => assert!(r.remove(op["id"].as_str().unwrap())),
         "setWeight" => r
@@ -156,6 +152,54 @@ fn spec() -> Vec<Json> {
             json!([{ "op": "remove", "id": "b" }, { "op": "add", "node": { "id": "e", "weight": 2 } },
                    { "op": "setWeight", "id": "c", "weight": 1 }]),
         ),
+        // The compat profiles (each checked against its daemon by test-js/compat), pinned for every platform.
+        (
+            "nginx-consistent-churn",
+            json!({ "strategy": "ring", "compat": "nginx",
+                    "nodes": [{ "id": "10.0.0.1:8080", "weight": 2 }, { "id": "backend" }, { "id": "unix:/run/app.sock" },
+                              { "id": "[::1]:81", "weight": 3 }] }),
+            json!([{ "op": "remove", "id": "backend" }, { "op": "add", "node": { "id": "10.0.0.2:8080", "weight": 1 } },
+                   { "op": "setWeight", "id": "[::1]:81", "weight": 1 }]),
+        ),
+        (
+            "nginx-hash",
+            json!({ "strategy": "hash", "compat": "nginx",
+                    "nodes": [{ "id": "10.0.0.1:8080", "weight": 3 }, { "id": "10.0.0.2:8080" }, { "id": "10.0.0.3" }] }),
+            json!([]),
+        ),
+        (
+            "twemproxy-ketama-named-11211",
+            json!({ "strategy": "ring", "compat": "twemproxy",
+                    "nodes": [{ "id": "10.0.0.1:11211", "weight": 2 }, { "id": "10.0.0.2:22122" },
+                              { "id": "10.0.0.3:22122", "name": "cache-c" }, { "id": "/run/mc.sock", "weight": 3 }] }),
+            json!([{ "op": "remove", "id": "10.0.0.2:22122" }, { "op": "add", "node": { "id": "10.0.0.4:11211", "weight": 1 } }]),
+        ),
+        (
+            "twemproxy-modula-murmur",
+            json!({ "strategy": "hash", "compat": "twemproxy", "hash": "murmur",
+                    "nodes": [{ "id": "10.0.0.10:11211" }, { "id": "10.0.0.2:11211", "weight": 2 }, { "id": "10.0.0.3:5000", "name": "z" }] }),
+            json!([]),
+        ),
+        (
+            "libketama-skewed",
+            json!({ "strategy": "ring", "compat": "libketama",
+                    "nodes": [{ "id": "10.0.0.1:11211", "weight": 100 }, { "id": "10.0.0.2:11211", "weight": 300 },
+                              { "id": "10.0.0.3:11211", "weight": 150 }] }),
+            json!([]),
+        ),
+        (
+            "haproxy-consistent-ids-churn",
+            json!({ "strategy": "ring", "compat": "haproxy",
+                    "nodes": [{ "id": "s1", "weight": 2 }, { "id": "s2", "serverId": 1 }, { "id": "s3" }, { "id": "s4", "weight": 5 }] }),
+            json!([{ "op": "remove", "id": "s3" }, { "op": "add", "node": { "id": "s5", "serverId": 9, "weight": 2 } },
+                   { "op": "setWeight", "id": "s4", "weight": 1 }]),
+        ),
+        (
+            "haproxy-map-djb2-avalanche",
+            json!({ "strategy": "hash", "compat": "haproxy", "hash": "djb2", "avalanche": true,
+                    "nodes": [{ "id": "s1", "weight": 4 }, { "id": "s2", "weight": 2 }, { "id": "s3", "weight": 6 }] }),
+            json!([]),
+        ),
     ];
     cases
         .into_iter()
@@ -187,7 +231,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 14);
+    assert_eq!(cases.len(), 21);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {
