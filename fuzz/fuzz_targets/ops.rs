@@ -1,6 +1,6 @@
 //! Arbitrary sequences of operations on one Router: add, remove, setWeight, pick, pickN, acquire/begin/end,
 //! report, markDown/markUp, and a clock that moves forward, jumps or goes backwards; for every strategy, with and
-//! without bounded loads, a secret and compat "redis". Invariants checked after every step: picks return live
+//! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy profiles. Invariants checked after every step: picks return live
 //! nodes, pickN is distinct, bounded by n and by the pool, and starts with pick for the hashing strategies; a
 //! Router rebuilt from the same nodes maps keys the same way (while no health or load state is in play).
 #![no_main]
@@ -45,7 +45,15 @@ fn id(b: u8) -> String {
 fn config(inp: &mut Input) -> Config {
     let kind = StrategyKind::ALL[inp.byte() as usize % StrategyKind::ALL.len()];
     let flags = inp.byte();
-    let whole = matches!(kind, StrategyKind::Jump | StrategyKind::Hash);
+    // The other systems' profiles (ring or hash, whole weights, no tuning options).
+    let compat = match (flags >> 4) % 8 {
+        1 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Nginx),
+        2 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Twemproxy),
+        3 if kind == StrategyKind::Ring => Some(Compat::Libketama),
+        4 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Haproxy),
+        _ => None,
+    };
+    let whole = matches!(kind, StrategyKind::Jump | StrategyKind::Hash) || compat.is_some();
     let nodes: Vec<NodeSpec> = (0..1 + inp.byte() % 8)
         .map(|i| {
             let w = WEIGHTS[inp.byte() as usize % 5];
@@ -61,7 +69,21 @@ fn config(inp: &mut Input) -> Config {
     if flags & 2 != 0 && kind.can_bound() {
         cfg.bounded_load = Some(1.0 + (1 + inp.byte() % 100) as f64 / 50.0);
     }
-    if flags & 4 != 0 && kind == StrategyKind::Rendezvous {
+    if let Some(c) = compat {
+        cfg.compat = Some(c);
+        if c == Compat::Twemproxy {
+            // Ids like "n3" are no host:port; a name is the identity twemproxy hashes.
+            for n in cfg.nodes.iter_mut() {
+                n.name = Some(n.id.clone());
+            }
+        }
+        if c == Compat::Haproxy && flags & 1 != 0 {
+            cfg.nodes[0].server_id = Some(2);
+        }
+        cfg.vnodes = edgeroute::config::DEFAULT_VNODES;
+        cfg.seed = None;
+        cfg.bounded_load = None;
+    } else if flags & 4 != 0 && kind == StrategyKind::Rendezvous {
         cfg.compat = Some(Compat::Redis);
     } else if flags & 8 != 0 && kind.needs_key() {
         cfg.secret = Some(Secret([inp.byte(); 16]));
