@@ -186,13 +186,7 @@ impl Preference for HaproxyMap {
             return;
         }
         let start = (key_hash % len as u64) as usize;
-        for k in 0..len {
-            let o = self.map[(start + k) % len] as usize;
-            if self.seen.first(o) && visit(o) {
-                break;
-            }
-        }
-        self.seen.clear();
+        self.seen.walk_circle(&self.map, start, visit);
     }
 }
 

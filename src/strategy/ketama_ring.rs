@@ -276,13 +276,7 @@ impl Preference for KetamaRing {
             return;
         }
         let start = self.start(key_hash);
-        for step in 0..len {
-            let o = self.owners[(start + step) % len] as usize;
-            if self.seen.first(o) && visit(o) {
-                break;
-            }
-        }
-        self.seen.clear();
+        self.seen.walk_circle(&self.owners, start, visit);
     }
 }
 

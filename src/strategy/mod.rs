@@ -138,6 +138,19 @@ impl Seen {
         }
     }
 
+    /// A whole walk around a circular table of owners (ring points, map slots) from `start`: each owner the
+    /// first time it is met, until `visit` returns true.
+    pub(crate) fn walk_circle(&mut self, owners: &[u32], start: usize, visit: &mut dyn FnMut(usize) -> bool) {
+        let len = owners.len();
+        for step in 0..len {
+            let o = owners[(start + step) % len] as usize;
+            if self.first(o) && visit(o) {
+                break;
+            }
+        }
+        self.clear();
+    }
+
     /// Ends the walk.
     pub(crate) fn clear(&mut self) {
         for &i in &self.met {

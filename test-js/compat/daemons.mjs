@@ -6,21 +6,13 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../shared/redis-server.mjs";
 
 const procs = [];
 const servers = [];
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "edgeroute-compat-"));
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function canConnect(opts) {
   return new Promise((resolve) => {
