@@ -5,8 +5,6 @@
 //! node table plus a [`Ctx`] to the strategy, which returns an index into the table. The caller maps that index
 //! to an id (the JS wrapper keeps the ids in an array, so no string crosses the boundary per pick).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::compat::continuum::{Continuum, RingProfile};
@@ -60,10 +58,70 @@ pub struct NodeStats {
     pub consecutive_failures: u32,
 }
 
+impl NodeStats {
+    /// The figures as `stats()` gives them to JS (camelCase fields; `null` for an absent time or estimate).
+    pub fn to_value(&self) -> Value {
+        let opt = |v: Option<f64>| v.map_or(Value::Null, Value::Num);
+        Value::obj(vec![
+            ("id", self.id.as_str().into()),
+            ("weight", self.weight.into()),
+            ("picks", self.picks.into()),
+            ("successes", self.successes.into()),
+            ("failures", self.failures.into()),
+            ("inflight", (self.inflight as f64).into()),
+            ("ewmaMs", opt(self.ewma_ms)),
+            ("state", self.state.into()),
+            ("ejectedUntil", opt(self.ejected_until)),
+            ("downUntil", opt(self.down_until)),
+            ("ejections", (self.ejections as f64).into()),
+            ("consecutiveFailures", (self.consecutive_failures as f64).into()),
+        ])
+    }
+}
+
+/// Node indices sorted by id, for the calls that name a node (`begin`, `report`, `remove`, ...). A sorted
+/// permutation keeps each id once (in its `NodeState`) and is far smaller in wasm than a `BTreeMap`.
+#[derive(Default)]
+struct IdIndex(Vec<u32>);
+
+impl IdIndex {
+    /// The index of `n` ids, and the first position whose id repeats an earlier one.
+    fn build<'a>(n: usize, id: impl Fn(usize) -> &'a str) -> (IdIndex, Option<usize>) {
+        let mut v: Vec<u32> = (0..n as u32).collect();
+        // Ties by position, so each repeat sorts after the id's first occurrence.
+        crate::sort::sort_by(&mut v, &|a, b| id(*a as usize).cmp(id(*b as usize)).then(a.cmp(b)));
+        let first_dup = v
+            .windows(2)
+            .filter(|w| id(w[0] as usize) == id(w[1] as usize))
+            .map(|w| w[1] as usize)
+            .min();
+        (IdIndex(v), first_dup)
+    }
+
+    /// `Ok(node index)`, or `Err(where the id would be inserted)`.
+    fn find(&self, nodes: &[NodeState], id: &str) -> core::result::Result<usize, usize> {
+        self.0
+            .binary_search_by(|&i| (*nodes[i as usize].id).cmp(id))
+            .map(|at| self.0[at] as usize)
+    }
+
+    /// Takes `id` out (call before removing its node) and renumbers the nodes after it.
+    fn remove(&mut self, nodes: &[NodeState], id: &str) -> Option<usize> {
+        let at = self.0.binary_search_by(|&i| (*nodes[i as usize].id).cmp(id)).ok()?;
+        let idx = self.0.remove(at);
+        for v in &mut self.0 {
+            if *v > idx {
+                *v -= 1;
+            }
+        }
+        Some(idx as usize)
+    }
+}
+
 pub struct Router {
     kind: StrategyKind,
     nodes: Vec<NodeState>,
-    by_id: BTreeMap<Box<str>, usize>,
+    by_id: IdIndex,
     strategy: Box<dyn Strategy>,
     hasher: KeyHasher,
     rng: Rng,
@@ -149,7 +207,7 @@ impl Router {
         let mut r = Router {
             kind: cfg.strategy,
             nodes: Vec::with_capacity(cfg.nodes.len()),
-            by_id: BTreeMap::new(),
+            by_id: IdIndex::default(),
             strategy,
             hasher,
             rng: Rng::new(cfg.seed.unwrap_or(0)),
@@ -168,13 +226,16 @@ impl Router {
             panic: false,
             probing: 0,
         };
-        for spec in &cfg.nodes {
+        let (index, first_dup) = IdIndex::build(cfg.nodes.len(), |i| &cfg.nodes[i].id);
+        // Errors in node order: the first node that fails its checks or repeats an earlier id.
+        for (i, spec) in cfg.nodes.iter().enumerate() {
             check_spec(spec, cfg.compat)?;
-            if r.by_id.insert(spec.id.as_str().into(), r.nodes.len()).is_some() {
+            if first_dup == Some(i) {
                 return Err(dup(&spec.id));
             }
             r.nodes.push(NodeState::from_spec(spec));
         }
+        r.by_id = index;
         r.strategy.build(&r.nodes)?;
         Ok(r)
     }
@@ -414,9 +475,9 @@ impl Router {
     /// Adds a node. Errors leave the Router unchanged.
     pub fn add(&mut self, spec: NodeSpec) -> Result<()> {
         check_spec(&spec, self.cfg.compat)?;
-        if self.by_id.contains_key(spec.id.as_str()) {
+        let Err(at) = self.by_id.find(&self.nodes, &spec.id) else {
             return Err(dup(&spec.id));
-        }
+        };
         if self.nodes.len() >= MAX_NODES {
             return Err(Error::new(
                 Code::TooLarge,
@@ -430,28 +491,23 @@ impl Router {
             self.nodes.pop();
             return Err(e);
         }
-        self.by_id.insert(spec.id.into_boxed_str(), idx);
+        self.by_id.0.insert(at, idx as u32);
         Ok(())
     }
 
     /// Removes a node; `false` when no node has this id.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(idx) = self.by_id.remove(id) else {
+        let Some(idx) = self.by_id.remove(&self.nodes, id) else {
             return false;
         };
         self.nodes.remove(idx);
         self.dirty = true;
-        for v in self.by_id.values_mut() {
-            if *v > idx {
-                *v -= 1;
-            }
-        }
         self.strategy.remove(&self.nodes, idx);
         true
     }
 
     fn index_of(&self, id: &str) -> Result<usize> {
-        self.by_id.get(id).copied().ok_or_else(|| {
+        self.by_id.find(&self.nodes, id).ok().ok_or_else(|| {
             Error::new(
                 Code::UnknownNode,
                 format!("no node has id {id:?}; r.nodes() lists the ids this Router holds"),

@@ -4,7 +4,7 @@
 //! The public JS `Router` class lives in `js/router.js`; it wraps [`WasmRouter`], dispatches keys by type,
 //! and maps the node indices returned here to ids it caches, so no string is decoded per pick.
 
-use js_sys::{Array, Float64Array, JsString, Reflect, Uint32Array};
+use js_sys::{Array, ArrayBuffer, Float64Array, JsString, Object, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 
 use crate::config::{fmt_num, NodeSpec, Outcome};
@@ -34,12 +34,54 @@ fn js_error(e: Error) -> JsValue {
 type JsResult<T> = Result<T, JsValue>;
 
 fn to_value(v: &JsValue, code: Code, what: &str) -> JsResult<Value> {
-    serde_wasm_bindgen::from_value::<Value>(v.clone()).map_err(|e| {
+    read_value(v, 0).map_err(|kind| {
         js_error(Error::new(
             code,
-            format!("{what} must hold only plain JSON-like values (no functions or symbols): {e}"),
+            format!("{what} must hold only plain JSON-like values (null, booleans, numbers, strings, arrays, plain objects), not {kind}"),
         ))
     })
+}
+
+/// Deepest nesting `read_value` follows (js/router.js `plain` stops cycles before this; this is a backstop).
+const MAX_DEPTH: u32 = 64;
+
+/// Reads plain JS data (as `js/router.js` `plain` made it) into a [`Value`]; `undefined` reads as null. Errs
+/// with the kind of value that has no JSON form. Strings read with lone surrogates replaced, like
+/// `String::from`; ids are checked for them first (`check_spec_id`).
+fn read_value(v: &JsValue, depth: u32) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err("a structure nested this deep".into());
+    }
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        return Ok(Value::Num(n));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Str(s));
+    }
+    if let Some(a) = v.dyn_ref::<Array>() {
+        let mut out = Vec::with_capacity(a.length() as usize);
+        for i in 0..a.length() {
+            out.push(read_value(&a.get(i), depth + 1)?);
+        }
+        return Ok(Value::Arr(out));
+    }
+    if v.is_object() && !ArrayBuffer::is_view(v) && !v.is_instance_of::<ArrayBuffer>() {
+        let entries = Object::entries(v.unchecked_ref::<Object>());
+        let mut out = Vec::with_capacity(entries.length() as usize);
+        for i in 0..entries.length() {
+            let pair: Array = entries.get(i).unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            out.push((key, read_value(&pair.get(1), depth + 1)?));
+        }
+        return Ok(Value::Obj(out));
+    }
+    Err(js_type(v))
 }
 
 fn string_arg(v: &JsValue, code: Code, what: &str) -> JsResult<String> {
@@ -70,7 +112,7 @@ fn js_type(v: &JsValue) -> String {
     }
 }
 
-/// Node ids (and twemproxy names) inside an options object or a node spec must be well-formed too; serde would
+/// Node ids (and twemproxy names) inside an options object or a node spec must be well-formed too; reading would
 /// replace a lone surrogate silently. `what` names the node, e.g. `nodes[2]`.
 fn check_spec_id(spec: &JsValue, what: &str) -> JsResult<()> {
     if spec.is_object() {
@@ -93,24 +135,43 @@ fn entropy() -> u64 {
     }
 }
 
-fn count_arg(n: &JsValue) -> JsResult<usize> {
+fn count_arg(n: &JsValue) -> Result<usize, Error> {
     match n.as_f64() {
         Some(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f > usize::MAX as f64 { usize::MAX } else { f as usize }),
-        Some(f) => Err(js_error(Error::new(
+        Some(f) => Err(Error::new(
             Code::InvalidCount,
             format!("pickN's n must be a whole number >= 1, got {}", fmt_num(f)),
-        ))),
-        None => Err(js_error(Error::new(
+        )),
+        None => Err(Error::new(
             Code::InvalidCount,
             format!("pickN's n must be a whole number >= 1, got {}", js_type(n)),
-        ))),
+        )),
     }
 }
 
-fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
-    // Plain data (numbers, strings, null) always serializes.
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
+/// A [`Value`] as plain JS data: objects, arrays, strings, numbers, booleans and null.
+fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Num(n) => JsValue::from_f64(*n),
+        Value::Str(s) => JsValue::from_str(s),
+        Value::Arr(a) => {
+            let out = Array::new_with_length(a.len() as u32);
+            for (i, x) in a.iter().enumerate() {
+                out.set(i as u32, to_js(x));
+            }
+            out.into()
+        }
+        Value::Obj(o) => {
+            let out = Object::new();
+            for (k, x) in o {
+                // Defining a data property on a fresh plain object cannot fail.
+                let _ = Reflect::set(&out, &JsValue::from_str(k), &to_js(x));
+            }
+            out.into()
+        }
+    }
 }
 
 /// The wasm side of `Router`. Not meant to be used directly: `js/router.js` wraps it.
@@ -118,7 +179,13 @@ fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
 pub struct WasmRouter {
     inner: Router,
     out: Vec<usize>,
+    /// The error behind the last `FAILED` from a pick export, until `take_error`.
+    error: Option<Error>,
 }
+
+/// What a pick export returns for "no node" and for "an error is waiting in `take_error`".
+const NONE: i32 = -1;
+const FAILED: i32 = -2;
 
 #[wasm_bindgen]
 impl WasmRouter {
@@ -143,7 +210,11 @@ impl WasmRouter {
         }
         let v = to_value(&options, Code::InvalidOptions, "Router options")?;
         let inner = Router::from_value(&v, entropy).map_err(js_error)?;
-        Ok(WasmRouter { inner, out: Vec::new() })
+        Ok(WasmRouter {
+            inner,
+            out: Vec::new(),
+            error: None,
+        })
     }
 
     pub fn strategy(&self) -> String {
@@ -163,7 +234,10 @@ impl WasmRouter {
         }
     }
 
-    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> JsResult<i32> {
+    /// The pick protocol of every `pick_*`/`acquire_*` export: a node index, -1 for none, or -2 for an error
+    /// that `take_error` returns. A plain `i32` crosses the boundary as a number; a `Result` would come back as
+    /// an array allocated per call.
+    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> i32 {
         // Debug builds only: a way for the tests to reach a panic through the public API.
         #[cfg(debug_assertions)]
         if key == Some(DEBUG_PANIC_KEY) {
@@ -175,47 +249,132 @@ impl WasmRouter {
         } else {
             self.inner.pick(key, now)
         };
+        self.code(got)
+    }
+
+    fn code(&mut self, got: Result<Option<usize>, Error>) -> i32 {
         match got {
-            Ok(Some(i)) => Ok(i as i32),
-            Ok(None) => Ok(-1),
-            Err(e) => Err(js_error(e)),
+            Ok(Some(i)) => i as i32,
+            Ok(None) => NONE,
+            Err(e) => {
+                self.error = Some(e);
+                FAILED
+            }
         }
     }
 
-    pub fn pick_str(&mut self, key: &str) -> JsResult<i32> {
+    /// The error behind the last -2 from a pick export, as a JS `EdgerouteError`.
+    pub fn take_error(&mut self) -> JsValue {
+        let e = self
+            .error
+            .take()
+            .unwrap_or_else(|| Error::new(Code::InvalidKey, "internal: no pick error is pending"));
+        js_error(e)
+    }
+
+    pub fn pick_str(&mut self, key: &str) -> i32 {
         self.pick_key(Some(key.as_bytes()), false)
     }
 
     /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
-    pub fn pick_scratch(&mut self, len: usize) -> JsResult<i32> {
-        with_scratch(len, |key| self.pick_key(Some(key), false))
+    pub fn pick_scratch(&mut self, len: usize) -> i32 {
+        self.pick_scratch_key(len, false)
     }
 
-    pub fn acquire_scratch(&mut self, len: usize) -> JsResult<i32> {
-        with_scratch(len, |key| self.pick_key(Some(key), true))
+    pub fn acquire_scratch(&mut self, len: usize) -> i32 {
+        self.pick_scratch_key(len, true)
     }
 
-    pub fn pick_n_scratch(&mut self, len: usize, n: JsValue) -> JsResult<Uint32Array> {
-        with_scratch(len, |key| self.pick_n_key(Some(key), &n))
+    fn pick_scratch_key(&mut self, len: usize, acquire: bool) -> i32 {
+        match scratch_bytes(len) {
+            Ok(()) => SCRATCH.with(|s| {
+                let s = s.borrow();
+                self.pick_key(Some(&bytes_of(&s)[..len]), acquire)
+            }),
+            Err(e) => self.code(Err(e)),
+        }
     }
 
-    pub fn pick_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
+    /// `pickN` of the key in the scratch buffer: the node indices are written as `u32`s into the scratch at
+    /// byte offset `align4(len)` (JS made room for `n` of them) and their count is returned; -2 is an error.
+    pub fn pick_n_scratch(&mut self, len: usize, n: JsValue) -> i32 {
+        let n = match count_arg(&n) {
+            Ok(n) => n,
+            Err(e) => return self.code(Err(e)),
+        };
+        let at = align4(len);
+        let room = match scratch_bytes(at) {
+            Ok(()) => SCRATCH.with(|s| (s.borrow().len() * 4 - at) / 4),
+            Err(e) => return self.code(Err(e)),
+        };
+        let now = self.now();
+        let got = SCRATCH.with(|s| {
+            let s = s.borrow();
+            self.inner
+                .pick_n(Some(&bytes_of(&s)[..len]), n.min(room), now, &mut self.out)
+        });
+        if let Err(e) = got {
+            return self.code(Err(e));
+        }
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            for (slot, &i) in s[at / 4..].iter_mut().zip(&self.out) {
+                *slot = u32::to_le(i as u32);
+            }
+        });
+        self.out.len() as i32
+    }
+
+    /// `pickMany`: the scratch holds the keys' UTF-8 bytes back to back (`bytes` in all), then at byte offset
+    /// `align4(bytes)` one `u32` length per key (`n` keys). Each key is picked in order, as `pick` would, and
+    /// its result (index, or -1) replaces its length. Returns 0, or -2 for an error (keys before it were
+    /// picked).
+    pub fn pick_many_scratch(&mut self, bytes: usize, n: usize) -> i32 {
+        let at = align4(bytes);
+        if let Err(e) = scratch_bytes(at + 4 * n) {
+            return self.code(Err(e));
+        }
+        let now = self.now();
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let (keys, lens) = s.split_at_mut(at / 4);
+            let keys = &bytes_of(keys)[..bytes];
+            let mut off = 0usize;
+            for slot in &mut lens[..n] {
+                let len = u32::from_le(*slot) as usize;
+                let Some(key) = keys.get(off..off + len) else {
+                    return self.code(Err(Error::new(
+                        Code::InvalidKey,
+                        "internal: pickMany key lengths overrun",
+                    )));
+                };
+                off += len;
+                match self.inner.pick(Some(key), now) {
+                    Ok(got) => *slot = (got.map_or(NONE, |i| i as i32) as u32).to_le(),
+                    Err(e) => return self.code(Err(e)),
+                }
+            }
+            0
+        })
+    }
+
+    pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
         self.pick_key(Some(key), false)
     }
 
-    pub fn pick_none(&mut self) -> JsResult<i32> {
+    pub fn pick_none(&mut self) -> i32 {
         self.pick_key(None, false)
     }
 
-    pub fn acquire_str(&mut self, key: &str) -> JsResult<i32> {
+    pub fn acquire_str(&mut self, key: &str) -> i32 {
         self.pick_key(Some(key.as_bytes()), true)
     }
 
-    pub fn acquire_bytes(&mut self, key: &[u8]) -> JsResult<i32> {
+    pub fn acquire_bytes(&mut self, key: &[u8]) -> i32 {
         self.pick_key(Some(key), true)
     }
 
-    pub fn acquire_none(&mut self) -> JsResult<i32> {
+    pub fn acquire_none(&mut self) -> i32 {
         self.pick_key(None, true)
     }
 
@@ -237,7 +396,7 @@ impl WasmRouter {
     }
 
     fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Uint32Array> {
-        let n = count_arg(n)?;
+        let n = count_arg(n).map_err(js_error)?;
         let now = self.now();
         self.inner.pick_n(key, n, now, &mut self.out).map_err(js_error)?;
         let arr = Uint32Array::new_with_length(self.out.len() as u32);
@@ -325,11 +484,15 @@ impl WasmRouter {
     pub fn from_snapshot(snapshot: JsValue) -> JsResult<WasmRouter> {
         let v = to_value(&snapshot, Code::InvalidOptions, "the snapshot")?;
         let inner = Router::from_snapshot(&v, entropy).map_err(js_error)?;
-        Ok(WasmRouter { inner, out: Vec::new() })
+        Ok(WasmRouter {
+            inner,
+            out: Vec::new(),
+            error: None,
+        })
     }
 
     pub fn nodes(&self) -> JsValue {
-        to_js(&self.inner.nodes())
+        to_js(&Value::Arr(self.inner.nodes().iter().map(NodeSpec::to_value).collect()))
     }
 
     /// `[positions, owners]`: ring points as positions in [0, 1) (ascending) and owner indices; `null`
@@ -352,7 +515,13 @@ impl WasmRouter {
     }
 
     pub fn stats(&self) -> JsValue {
-        to_js(&self.inner.stats(js_sys::Date::now()))
+        to_js(&Value::Arr(
+            self.inner
+                .stats(js_sys::Date::now())
+                .iter()
+                .map(|s| s.to_value())
+                .collect(),
+        ))
     }
 }
 
@@ -363,20 +532,43 @@ fn unit_position(h: u64) -> f64 {
 
 thread_local! {
     /// Where JS writes a string key's UTF-8 bytes before a `*_scratch` call, so a pick passes no string through
-    /// wasm-bindgen (which would allocate, copy and free per call).
-    static SCRATCH: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+    /// wasm-bindgen (which would allocate, copy and free per call). Words, so JS can view it as a `Uint32Array`
+    /// too (pickN's and pickMany's indices); wasm memory is little-endian.
+    static SCRATCH: core::cell::RefCell<Vec<u32>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
-/// Makes the scratch buffer hold at least `len` bytes and returns where it starts. JS calls this only when a key
-/// does not fit; the address changes when the buffer grows, and JS re-reads it then.
+fn align4(n: usize) -> usize {
+    n.div_ceil(4) * 4
+}
+
+/// The scratch words as bytes.
+fn bytes_of(words: &[u32]) -> &[u8] {
+    // SAFETY: u8 has no alignment or validity requirement, and the length covers exactly the same memory.
+    unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 4) }
+}
+
+/// Checks that JS made the scratch hold `len` bytes before a call that reads them.
+fn scratch_bytes(len: usize) -> Result<(), Error> {
+    if SCRATCH.with(|s| s.borrow().len() * 4) >= len {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::InvalidKey,
+            "internal: the key was not written to the scratch buffer",
+        ))
+    }
+}
+
+/// Makes the scratch buffer hold at least `len` bytes and returns where it starts (4-byte aligned). JS calls
+/// this only when a key does not fit; the address changes when the buffer grows, and JS re-reads it then.
 #[wasm_bindgen]
 pub fn scratch(len: usize) -> *mut u8 {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        if s.len() < len {
-            s.resize(len, 0);
+        if s.len() * 4 < len {
+            s.resize(len.div_ceil(4), 0);
         }
-        s.as_mut_ptr()
+        s.as_mut_ptr().cast::<u8>()
     })
 }
 
@@ -384,19 +576,6 @@ pub fn scratch(len: usize) -> *mut u8 {
 #[wasm_bindgen]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
-}
-
-fn with_scratch<T>(len: usize, f: impl FnOnce(&[u8]) -> JsResult<T>) -> JsResult<T> {
-    SCRATCH.with(|s| {
-        let s = s.borrow();
-        match s.get(..len) {
-            Some(key) => f(key),
-            None => Err(js_error(Error::new(
-                Code::InvalidKey,
-                "internal: the key was not written to the scratch buffer",
-            ))),
-        }
-    })
 }
 
 /// In debug builds, picking this key panics (test-js/panic/ checks what JS then sees).

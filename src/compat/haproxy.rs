@@ -41,7 +41,8 @@ fn weight(n: &NodeState, mode: &str) -> Result<u32> {
             Code::InvalidWeight,
             format!(
                 "the weight of node {:?} is {}, but HAProxy weights go from 1 to {MAX_WEIGHT}",
-                n.id, n.weight
+                n.id,
+                crate::config::fmt_num(n.weight)
             ),
         ));
     }

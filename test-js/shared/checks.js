@@ -159,6 +159,11 @@ export const BAD_INPUTS = [
   ["pickN n = '2'", (R, r) => r.pickN("k", "2"), "ERR_INVALID_COUNT"],
   ["pickN n missing", (R, r) => r.pickN("k"), "ERR_INVALID_COUNT"],
   ["pickN bad key", (R, r) => r.pickN(1, 2), "ERR_INVALID_KEY"],
+  ["pickN n = 2n", (R, r) => r.pickN("k", 2n), "ERR_INVALID_COUNT"],
+  ["pickMany not an array", (R, r) => r.pickMany("k"), "ERR_INVALID_KEY"],
+  ["pickMany number key", (R, r) => r.pickMany(["a", "b", 3]), "ERR_INVALID_KEY"],
+  ["pickMany lone surrogate key", (R, r) => r.pickMany(["a", "ab" + lone]), "ERR_INVALID_KEY"],
+  ["pickMany undefined key", (R, r) => r.pickMany([undefined]), "ERR_INVALID_KEY"],
   ["add duplicate", (R, r) => r.add({ id: "a" }), "ERR_DUPLICATE_ID"],
   ["add bad weight", (R, r) => r.add({ id: "z", weight: NaN }), "ERR_INVALID_WEIGHT"],
   ["add unknown field", (R, r) => r.add({ id: "z", zone: "eu" }), "ERR_UNKNOWN_FIELD"],
@@ -196,7 +201,7 @@ export const BAD_INPUTS = [
   ["cyclic options", (R) => { const o = { strategy: "ring", nodes: NODES }; o.self = o; return new R(o); }, "ERR_INVALID_OPTIONS"],
   ["cyclic node", (R, r) => { const n = { id: "z" }; n.weight = [n]; return r.add(n); }, "ERR_INVALID_OPTIONS"],
   // Every method after free().
-  ...["pick", "pickN", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"].map((m) => [
+  ...["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"].map((m) => [
     `${m} after free()`,
     (R) => {
       const q = new R({ strategy: "ring", nodes: NODES });
@@ -371,6 +376,30 @@ export function strategyChecks(Router) {
   const big = new Router({ strategy: "maglev", nodes: NODES, tableSize: 1000003 }); // grows wasm memory
   agree("after memory growth");
   big.free();
+  // pickMany answers as pick does, key by key, for ASCII, UTF-8, byte and mixed batches, across the scratch
+  // buffer's growth, and counts each pick once.
+  for (const strategy of ["ring", "maglev", "rendezvous", "jump", "hash", "round-robin", "weighted-round-robin"]) {
+    const opts = { strategy, nodes: NODES.concat([{ id: "d", weight: 2 }]) };
+    const one = new Router(opts);
+    const many = new Router(opts);
+    const batches = [
+      [],
+      ["only"],
+      keys.slice(0, 500),
+      keys.slice(0, 300).map((k, i) => (i % 3 === 0 ? k + "\u00E9\u6771" : i % 3 === 1 ? enc.encode(k) : k)),
+      [..."\uD83C\uDF89x\u00E9"].concat(["", "", "a".repeat(70000), "\u6771".repeat(30000)]),
+    ];
+    for (const batch of batches) {
+      const got = many.pickMany(batch);
+      const want = batch.map((k) => one.pick(k));
+      check(same(got, want), `${strategy}: pickMany of ${batch.length} keys differs from pick`);
+    }
+    const picks = (r) => r.stats().map((s) => s.picks).join(",");
+    check(picks(one) === picks(many), `${strategy}: pickMany counted ${picks(many)}, pick ${picks(one)}`);
+  }
+  const emptied = new Router({ strategy: "maglev", nodes: [{ id: "a" }] });
+  emptied.remove("a");
+  check(same(emptied.pickMany(["x", "y"]), [undefined, undefined]), "pickMany on an empty pool");
   // Inspection: the ring's points are round(vnodes × weight) per node, ascending, and a key goes to the owner of
   // the first point at or after its position (wrapping).
   const insp = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c", weight: 0.5 }], vnodes: 10 });

@@ -7,6 +7,9 @@ const ring = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id
 const picked: string | undefined = ring.pick("key");
 const bytes: string | undefined = ring.pick(new Uint8Array([1, 2]));
 const list: string[] = ring.pickN("key", 3);
+const batch: (string | undefined)[] = ring.pickMany(["a", new Uint8Array([1]), "b"]);
+// @ts-expect-error pickMany takes an array of keys
+ring.pickMany("key");
 const removed: boolean = ring.remove("a");
 ring.add({ id: "c" });
 ring.setWeight("b", 3);
