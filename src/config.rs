@@ -10,6 +10,7 @@ use crate::error::{Code, Error, Result};
 use crate::hash::Secret;
 use crate::health::HealthConfig;
 use crate::value::Value;
+use core::fmt;
 
 /// Longest node id, in UTF-8 bytes.
 pub const MAX_ID_BYTES: usize = 256;
@@ -148,7 +149,7 @@ impl NodeSpec {
 }
 
 /// Checks the node fields that only a compat profile reads: `name` (twemproxy) and `serverId` (haproxy).
-pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &str) -> Result<()> {
+pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt::Display) -> Result<()> {
     let only = |field: &str, profile: &str| {
         Error::new(
             Code::UnknownField,
@@ -224,7 +225,7 @@ impl Config {
                 ))
             }
         };
-        check_no_duplicates(entries, "options", Code::InvalidOptions)?;
+        check_no_duplicates(entries, &"options", Code::InvalidOptions)?;
         for (k, _) in entries {
             if !OPTIONS.contains(&k.as_str()) {
                 return Err(Error::new(
@@ -296,7 +297,7 @@ impl Config {
         }
         let mut seen: Vec<&str> = Vec::with_capacity(nodes.len());
         for (i, n) in nodes.iter().enumerate() {
-            let spec = NodeSpec::from_value(n, &format!("nodes[{i}]"))?;
+            let spec = NodeSpec::from_value(n, &format_args!("nodes[{i}]"))?;
             cfg.nodes.push(spec);
         }
         for n in &cfg.nodes {
@@ -383,7 +384,7 @@ impl Config {
         }
         parse_compat_hash(entries, &mut cfg)?;
         for (i, n) in cfg.nodes.iter().enumerate() {
-            check_node_fields(n, cfg.compat, &format!("nodes[{i}]"))?;
+            check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
         if matches!(strategy, StrategyKind::Jump | StrategyKind::Hash) {
             for (i, n) in cfg.nodes.iter().enumerate() {
@@ -453,8 +454,9 @@ impl Config {
 }
 
 impl NodeSpec {
-    /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`).
-    pub fn from_value(v: &Value, path: &str) -> Result<NodeSpec> {
+    /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`); it is formatted
+    /// only for an error, since a 1000-node config would otherwise format thousands of unused messages.
+    pub fn from_value(v: &Value, path: &dyn fmt::Display) -> Result<NodeSpec> {
         let entries = match v {
             Value::Obj(e) => e,
             other => {
@@ -486,9 +488,12 @@ impl NodeSpec {
                 ))
             }
         };
-        validate_id(&id, &format!("{path}.id"))?;
+        if id.is_empty() || id.len() > MAX_ID_BYTES {
+            validate_id(&id, &format!("{path}.id"))?;
+        }
         let weight = match get(entries, "weight") {
             None => 1.0,
+            Some(&Value::Num(w)) if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT => w,
             Some(w) => parse_weight(w, &format!("{path}.weight"))?,
         };
         let name = match get(entries, "name") {
@@ -555,7 +560,7 @@ impl Outcome {
                 ))
             }
         };
-        check_no_duplicates(entries, "outcome", Code::InvalidReport)?;
+        check_no_duplicates(entries, &"outcome", Code::InvalidReport)?;
         for (k, _) in entries {
             if k != "ok" && k != "latencyMs" {
                 return Err(Error::new(
@@ -794,7 +799,7 @@ fn get<'a>(entries: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
         .filter(|v| !matches!(v, Value::Null))
 }
 
-fn check_no_duplicates(entries: &[(String, Value)], what: &str, code: Code) -> Result<()> {
+fn check_no_duplicates(entries: &[(String, Value)], what: &dyn fmt::Display, code: Code) -> Result<()> {
     for (i, (k, _)) in entries.iter().enumerate() {
         if entries[..i].iter().any(|(k2, _)| k2 == k) {
             return Err(Error::new(code, format!("{what} has {k:?} more than once")));

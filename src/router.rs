@@ -732,7 +732,7 @@ fn clock(now_ms: f64) -> f64 {
 
 fn check_spec(spec: &NodeSpec, compat: Option<Compat>) -> Result<()> {
     validate_id(&spec.id, "node id")?;
-    crate::config::check_node_fields(spec, compat, &format!("node {:?}", spec.id))?;
+    crate::config::check_node_fields(spec, compat, &format_args!("node {:?}", spec.id))?;
     if !(spec.weight.is_finite() && spec.weight > 0.0 && spec.weight <= MAX_WEIGHT) {
         validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
     }

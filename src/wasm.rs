@@ -114,16 +114,23 @@ fn js_type(v: &JsValue) -> String {
 
 /// Node ids (and twemproxy names) inside an options object or a node spec must be well-formed too; reading would
 /// replace a lone surrogate silently. `what` names the node, e.g. `nodes[2]`.
-fn check_spec_id(spec: &JsValue, what: &str) -> JsResult<()> {
+/// `keys` holds the JS strings "id" and "name" ([`spec_keys`]), made once per call rather than once per node.
+fn check_spec_id(spec: &JsValue, what: &dyn core::fmt::Display, keys: &[JsValue; 2]) -> JsResult<()> {
     if spec.is_object() {
-        for field in ["id", "name"] {
-            let v = Reflect::get(spec, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
-            if v.is_string() {
-                string_arg(&v, Code::InvalidId, &format!("{what}.{field}"))?;
+        for (field, key) in ["id", "name"].into_iter().zip(keys) {
+            let v = Reflect::get(spec, key).unwrap_or(JsValue::UNDEFINED);
+            if let Some(s) = v.dyn_ref::<JsString>() {
+                if !s.unchecked_ref::<WellFormed>().is_well_formed() {
+                    string_arg(&v, Code::InvalidId, &format!("{what}.{field}"))?;
+                }
             }
         }
     }
     Ok(())
+}
+
+fn spec_keys() -> [JsValue; 2] {
+    [JsValue::from_str("id"), JsValue::from_str("name")]
 }
 
 fn entropy() -> u64 {
@@ -195,8 +202,9 @@ impl WasmRouter {
         if options.is_object() {
             let nodes = Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
             if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
+                let keys = spec_keys();
                 for (i, spec) in arr.iter().enumerate() {
-                    check_spec_id(&spec, &format!("nodes[{i}]"))?;
+                    check_spec_id(&spec, &format_args!("nodes[{i}]"), &keys)?;
                 }
             }
         } else {
@@ -221,9 +229,15 @@ impl WasmRouter {
         self.inner.strategy().name().to_owned()
     }
 
-    /// Node ids in index order.
-    pub fn ids(&self) -> Vec<String> {
-        self.inner.ids().map(str::to_owned).collect()
+    /// Node ids in index order, back to back: one string to decode instead of one per node (`id_lengths`
+    /// splits it).
+    pub fn ids_joined(&self) -> String {
+        self.inner.ids().collect()
+    }
+
+    /// The length of each id in `ids_joined`, in UTF-16 units (JS string indices).
+    pub fn id_lengths(&self) -> Vec<u32> {
+        self.inner.ids().map(|id| id.encode_utf16().count() as u32).collect()
     }
 
     fn now(&self) -> f64 {
@@ -419,9 +433,9 @@ impl WasmRouter {
     }
 
     pub fn add(&mut self, spec: JsValue) -> JsResult<()> {
-        check_spec_id(&spec, "node")?;
+        check_spec_id(&spec, &"node", &spec_keys())?;
         let v = to_value(&spec, Code::InvalidOption, "the node")?;
-        let spec = NodeSpec::from_value(&v, "node").map_err(js_error)?;
+        let spec = NodeSpec::from_value(&v, &"node").map_err(js_error)?;
         self.inner.add(spec).map_err(js_error)
     }
 

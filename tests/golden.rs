@@ -29,7 +29,7 @@ fn apply(r: &mut Router, op: &Json) {
     match op["op"].as_str().unwrap() {
         "add" => {
             let n: Value = serde_json::from_value(op["node"].clone()).unwrap();
-            r.add(NodeSpec::from_value(&n, "node").unwrap()).unwrap()
+            r.add(NodeSpec::from_value(&n, &"node").unwrap()).unwrap()
         }
         "remove" => assert!(r.remove(op["id"].as_str().unwrap())),
         "setWeight" => r

@@ -22,40 +22,9 @@ use crate::node::NodeState;
 use crate::sort::sort_by;
 use core::cmp::Ordering;
 
-/// A ring point: (hash, owner index).
-type Point = (u64, u32);
-
-/// Sorts points by `cmp` (hash, then id). Point hashes are uniform, so a bucket sort on the top bits with
-/// about 4 points per bucket, each bucket then sorted by `cmp`, takes O(P) expected instead of O(P log P).
-fn sort_points(pts: Vec<Point>, cmp: &dyn Fn(&Point, &Point) -> Ordering) -> Vec<Point> {
-    let n = pts.len();
-    if n < 4096 {
-        let mut pts = pts;
-        sort_by(&mut pts, cmp);
-        return pts;
-    }
-    let bits = (n / 4).next_power_of_two().trailing_zeros();
-    let shift = 64 - bits;
-    let mut start = vec![0usize; (1 << bits) + 1];
-    for p in &pts {
-        start[(p.0 >> shift) as usize + 1] += 1;
-    }
-    for i in 1..start.len() {
-        start[i] += start[i - 1];
-    }
-    let mut next = start.clone();
-    let mut out = vec![(0u64, 0u32); n];
-    for p in pts {
-        let b = (p.0 >> shift) as usize;
-        out[next[b]] = p;
-        next[b] += 1;
-    }
-    for w in start.windows(2) {
-        if w[1] - w[0] > 1 {
-            sort_by(&mut out[w[0]..w[1]], cmp);
-        }
-    }
-    out
+/// Directory bits for `n` points: about two points per entry, 16 to 2^20 entries.
+fn dir_bits(n: usize) -> u32 {
+    (n / 2).next_power_of_two().trailing_zeros().clamp(4, 20)
 }
 
 #[derive(Debug)]
@@ -176,10 +145,7 @@ impl KetamaRing {
     /// Rebuilds the directory after the points changed: about two points per entry (a power of two, 16 to 2^20
     /// entries), O(P).
     fn reindex(&mut self) {
-        let bits = (self.hashes.len() / 2)
-            .next_power_of_two()
-            .trailing_zeros()
-            .clamp(4, 20);
+        let bits = dir_bits(self.hashes.len());
         let shift = 64 - bits;
         let mut dir = vec![0u32; (1 << bits) + 1];
         let mut i = 0usize;
@@ -207,18 +173,94 @@ impl KetamaRing {
 }
 
 impl Strategy for KetamaRing {
+    /// A two-pass radix sort on the directory's bits, then insertion sort: point hashes are uniform, so each
+    /// directory bucket gets about two points, and the bucket starts are the directory itself. O(P) expected, no
+    /// comparison sort. Two passes rather than one because a single scatter into 2^17 buckets (a 1000-node
+    /// ring: 160,000 points) misses the cache on nearly every write; the first pass splits by the top 8 bits
+    /// (256 write streams), the second works inside one of those runs at a time.
     fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
-        let total: u64 = nodes.iter().map(|n| self.points_for(n.weight) as u64).sum();
+        let counts: Vec<u32> = nodes.iter().map(|n| self.points_for(n.weight)).collect();
+        let total: u64 = counts.iter().map(|&c| c as u64).sum();
         self.check_size(total)?;
-        let mut pts: Vec<(u64, u32)> = Vec::with_capacity(total as usize);
-        for (idx, n) in nodes.iter().enumerate() {
-            let mut h = PointHasher::new(n.id.as_bytes(), self.seed);
-            pts.extend((0..self.points_for(n.weight)).map(|i| (h.hash(i), idx as u32)));
+        let n = total as usize;
+        let mut raw: Vec<u64> = Vec::with_capacity(n);
+        for (node, &c) in nodes.iter().zip(&counts) {
+            let mut h = PointHasher::new(node.id.as_bytes(), self.seed);
+            raw.extend((0..c).map(|i| h.hash(i)));
         }
-        let pts = sort_points(pts, &|a, b| Self::cmp(nodes, *a, *b));
-        self.hashes = pts.iter().map(|p| p.0).collect();
-        self.owners = pts.iter().map(|p| p.1).collect();
-        self.reindex();
+        let bits = dir_bits(n);
+        let top = bits.min(8);
+        // Pass 1: runs by the top `top` bits.
+        let mut runs = vec![0u32; (1 << top) + 1];
+        for &h in &raw {
+            runs[(h >> (64 - top)) as usize + 1] += 1;
+        }
+        for k in 1..runs.len() {
+            runs[k] += runs[k - 1];
+        }
+        let mut next = runs.clone();
+        let mut run_h = vec![0u64; n];
+        let mut run_o = vec![0u32; n];
+        let mut at = 0;
+        for (idx, &c) in counts.iter().enumerate() {
+            for &h in &raw[at..at + c as usize] {
+                let slot = &mut next[(h >> (64 - top)) as usize];
+                run_h[*slot as usize] = h;
+                run_o[*slot as usize] = idx as u32;
+                *slot += 1;
+            }
+            at += c as usize;
+        }
+        drop(raw);
+        // Pass 2: inside each run, buckets by the remaining directory bits.
+        let shift = 64 - bits;
+        let sub = 1usize << (bits - top);
+        let mask = sub - 1;
+        let mut dir = vec![0u32; (1 << bits) + 1];
+        let mut hashes = vec![0u64; n];
+        let mut owners = vec![0u32; n];
+        let mut fill = vec![0u32; sub];
+        for r in 0..1usize << top {
+            let (a, b) = (runs[r] as usize, runs[r + 1] as usize);
+            let d = &mut dir[r * sub..=(r + 1) * sub];
+            for &h in &run_h[a..b] {
+                d[((h >> shift) as usize & mask) + 1] += 1;
+            }
+            d[0] = a as u32;
+            for j in 1..=sub {
+                d[j] += d[j - 1];
+            }
+            fill.copy_from_slice(&d[..sub]);
+            for i in a..b {
+                let slot = &mut fill[(run_h[i] >> shift) as usize & mask];
+                hashes[*slot as usize] = run_h[i];
+                owners[*slot as usize] = run_o[i];
+                *slot += 1;
+            }
+        }
+        drop((run_h, run_o));
+        for w in dir.windows(2) {
+            let (lo, hi) = (w[0] as usize, w[1] as usize);
+            for i in lo + 1..hi {
+                let (h, o) = (hashes[i], owners[i]);
+                let mut j = i;
+                while j > lo
+                    && (hashes[j - 1] > h
+                        || hashes[j - 1] == h
+                            && Self::cmp(nodes, (hashes[j - 1], owners[j - 1]), (h, o)) == Ordering::Greater)
+                {
+                    hashes[j] = hashes[j - 1];
+                    owners[j] = owners[j - 1];
+                    j -= 1;
+                }
+                hashes[j] = h;
+                owners[j] = o;
+            }
+        }
+        self.hashes = hashes;
+        self.owners = owners;
+        self.dir = dir;
+        self.dir_bits = bits;
         self.seen.resize(nodes.len());
         Ok(())
     }
