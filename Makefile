@@ -26,8 +26,8 @@ demo: pkg
 	node scripts/serve.mjs
 
 bench: pkg
-	node bench/pick.mjs
-	node bench/peers.mjs
+	node --expose-gc bench/pick.mjs
+	node --expose-gc bench/peers.mjs
 	cargo bench --bench pick -- --warm-up-time 1 --measurement-time 3
 
 quality: pkg

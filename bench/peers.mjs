@@ -33,7 +33,7 @@ function makeKeys(len, utf8) {
 const peers = {
   ring: () => {
     const r = new Router({ strategy: "ring", nodes: ids.map((id) => ({ id })) });
-    return { pick: (k) => r.pick(k), pickN: (k) => r.pickN(k, 3) };
+    return { pick: (k) => r.pick(k), pickN: (k) => r.pickN(k, 3), pickMany: batched((ks) => r.pickMany(ks)) };
   },
   hashring: () => {
     const h = new HashRing(ids);
@@ -47,10 +47,38 @@ const peers = {
 };
 const others = ["rendezvous", "maglev", "jump", "hash"];
 
+const BATCH = 1000;
+/** A contender that takes a batch of keys (pickMany) rather than one key. */
+const batched = (fn) => Object.assign(fn, { batched: true });
+
+/**
+ * The key set cut into batches, once per key set: batches made inside a timed round are young objects that the
+ * garbage collector copies while pickMany allocates, which measured pickMany at twice its real cost.
+ */
+const batchesOf = new WeakMap();
+function batches(keys) {
+  if (!batchesOf.has(keys)) {
+    const chunks = [];
+    for (let i = 0; i < keys.length; i += BATCH) chunks.push(keys.slice(i, i + BATCH));
+    batchesOf.set(keys, chunks);
+  }
+  return batchesOf.get(keys);
+}
+
 function round(fn, keys) {
+  // Each round starts from a collected heap (make bench passes --expose-gc), so garbage one contender leaves
+  // (hashring allocates per call) is not collected on the next contender's time.
+  globalThis.gc?.();
   let sink = 0;
-  const t = performance.now();
-  for (let i = 0; i < keys.length; i++) sink += fn(keys[i]).length;
+  let t;
+  if (fn.batched) {
+    const chunks = batches(keys);
+    t = performance.now();
+    for (const c of chunks) sink += fn(c).length;
+  } else {
+    t = performance.now();
+    for (let i = 0; i < keys.length; i++) sink += fn(keys[i]).length;
+  }
   const ns = ((performance.now() - t) * 1e6) / keys.length;
   if (sink === 0) throw new Error("unreachable");
   return ns;
@@ -58,36 +86,43 @@ function round(fn, keys) {
 const median = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 
 function compare(title, contenders, keys) {
+  batches(keys);
   for (const f of Object.values(contenders)) round(f, keys.slice(0, 20_000)); // warm-up
   const times = Object.fromEntries(Object.keys(contenders).map((n) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) for (const [n, f] of Object.entries(contenders)) times[n].push(round(f, keys));
   const ns = Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)]));
   const ours = ns.ring;
+  const many = ns["ring pickMany"];
   console.log(`\n${title}`);
   for (const [n, v] of Object.entries(ns)) {
-    const ratio = n === "ring" ? "" : `  ${(v / ours).toFixed(2)}x`;
-    console.log(`  ${(n === "ring" ? "edgeroute ring" : n).padEnd(22)} ${v.toFixed(0).padStart(6)} ns${ratio}`);
+    let ratio = "";
+    if (n in peers && n !== "ring") {
+      ratio = `  ring pick ${(v / ours).toFixed(2)}x faster` + (many ? `, pickMany ${(v / many).toFixed(2)}x` : "");
+    } else if (n !== "ring") {
+      ratio = `  ${(ours / v).toFixed(2)}x the ring's speed`;
+    }
+    const name = n === "ring" ? "edgeroute ring" : n in peers ? n : `edgeroute ${n}`;
+    console.log(`  ${name.padEnd(26)} ${v.toFixed(0).padStart(6)} ns${ratio}`);
   }
   return ns;
 }
 
 console.log(`edgeroute vs npm peers: ${N_NODES} nodes, ${N_KEYS} distinct keys per shape, median of ${ROUNDS} interleaved rounds (Node ${process.version})`);
-console.log("ratio = peer time / edgeroute ring time (above 1: edgeroute is faster)");
+console.log("ratios: peer time / edgeroute time (above 1: edgeroute is faster); pickMany in batches of 1,000 keys, ns per key");
 const built = Object.fromEntries(Object.entries(peers).map(([n, make]) => [n, make()]));
 const routers = Object.fromEntries(others.map((s) => [s, new Router({ strategy: s, nodes: ids.map((id) => ({ id })) })]));
-const summary = [];
 for (const len of [8, 32, 256]) {
   for (const utf8 of [false, true]) {
     const keys = makeKeys(len, utf8);
     const contenders = Object.fromEntries(Object.entries(built).map(([n, p]) => [n, p.pick]));
+    contenders["ring pickMany"] = built.ring.pickMany;
     if (len === 32 && !utf8) for (const s of others) contenders[s] = (k) => routers[s].pick(k);
-    const ns = compare(`pick, ${len}-byte ${utf8 ? "UTF-8" : "ASCII"} keys`, contenders, keys);
-    summary.push({ keys: `${len} B ${utf8 ? "UTF-8" : "ASCII"}`, ...ns });
+    compare(`pick, ${len}-byte ${utf8 ? "UTF-8" : "ASCII"} keys`, contenders, keys);
   }
 }
 compare("pickN(key, 3), 32-byte ASCII keys", Object.fromEntries(Object.entries(built).map(([n, p]) => [n, p.pickN])), makeKeys(32, false));
 
-console.log("\nconstruction (ms, median of 5)");
+console.log("\nconstruction (ms, median of 9)");
 for (const n of [10, 100, 1000]) {
   const ns = Array.from({ length: n }, (_, i) => `node-${i}`);
   const build = {
@@ -103,7 +138,7 @@ for (const n of [10, 100, 1000]) {
   const line = Object.entries(build).map(([name, f]) => {
     f();
     const t = [];
-    for (let r = 0; r < 5; r++) {
+    for (let r = 0; r < 9; r++) {
       const s = performance.now();
       f();
       t.push(performance.now() - s);

@@ -167,52 +167,40 @@ class Scratch {
     return this.#encoder.encodeInto(s, this.bytes).written;
   }
   /**
-   * Writes the keys back to back from the start, then (at `align4(bytes)`) their byte lengths as words; returns
-   * `bytes`. One encodeInto of the joined keys when they are all ASCII strings (the common case for paths
-   * and ids); otherwise each key by itself.
+   * Writes the string keys `keys[from..to]` (well-formed) back to back from the start, then at `align4(bytes)`
+   * their byte lengths as words; returns `bytes`. The keys are joined and encoded with one encodeInto; when that
+   * writes one byte per UTF-16 unit every key is ASCII and its length is its own, otherwise each key's UTF-8
+   * length is counted.
    */
-  writeMany(keys) {
-    const n = keys.length;
-    let units = 0;
-    let strings = true;
-    for (let i = 0; i < n; i++) {
-      const k = keys[i];
-      if (typeof k === "string") units += k.length;
-      else if (k instanceof Uint8Array) {
-        units += k.length;
-        strings = false;
-      } else throw withIndex(badKey(k), i);
-    }
-    if (strings) {
-      const joined = keys.join("");
-      this.reserve(align4(joined.length) + 4 * n);
-      const r = this.#encoder.encodeInto(joined, this.bytes);
-      if (r.written === joined.length) {
-        // Every unit took one byte, so every key is ASCII (and well-formed).
-        const at = align4(r.written) >> 2;
-        for (let i = 0; i < n; i++) this.words[at + i] = le32(keys[i].length);
-        return r.written;
-      }
-    }
+  writeMany(keys, from, to, units) {
+    const n = to - from;
     this.reserve(align4(3 * units) + 4 * n);
-    let off = 0;
-    const lens = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = keys[i];
-      if (typeof k === "string") {
-        if (!k.isWellFormed()) throw withIndex(badKey(k), i);
-        lens[i] = this.#encoder.encodeInto(k, this.bytes.subarray(off)).written;
-      } else {
-        this.bytes.set(k, off);
-        lens[i] = k.length;
-      }
-      off += lens[i];
-    }
-    const at = align4(off) >> 2;
-    for (let i = 0; i < n; i++) this.words[at + i] = le32(lens[i]);
-    return off;
+    const joined = keys.slice(from, to).join("");
+    const written = this.#encoder.encodeInto(joined, this.bytes).written;
+    const at = align4(written) >> 2;
+    const ascii = written === joined.length;
+    for (let i = 0; i < n; i++) this.words[at + i] = le32(ascii ? keys[from + i].length : utf8Length(keys[from + i]));
+    return written;
   }
 }
+
+/** UTF-8 length of a well-formed string: 1 byte below U+0080, 2 below U+0800, 3 above, 4 per surrogate pair. */
+function utf8Length(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}
+
+/**
+ * pickMany joins runs of string keys of at most SHORT_KEY UTF-16 units, up to WINDOW_UNITS per wasm call (so the
+ * joined string stays a small young object). Longer keys and byte keys go one at a time, as `pick` sends them:
+ * for them the encode call's fixed cost is small next to copying the key twice.
+ */
+const SHORT_KEY = 32;
+const WINDOW_UNITS = 8192;
 
 /** The node ids in index order, sliced out of one string (decoding one string per id costs more). */
 function idsOf(w) {
@@ -344,8 +332,8 @@ function bindRouter(getGlue) {
     }
 
     /**
-     * `pick` of each key in order, in one wasm call: the same answers (and counts) as `keys.map(k =>
-     * router.pick(k))`, for less time per key.
+     * `pick` of each key in order, a window of keys per wasm call: the same answers (and counts) as
+     * `keys.map(k => router.pick(k))`, for less time per key.
      */
     pickMany(keys) {
       const w = this.#live();
@@ -353,24 +341,47 @@ function bindRouter(getGlue) {
         throw fail("ERR_INVALID_KEY", `pickMany(keys): keys must be an array of strings or Uint8Arrays, got ${describe(keys)}`);
       }
       const n = keys.length;
-      const out = new Array(n);
-      if (n === 0) return out;
-      const s = scratch ?? scratchOf();
-      let at;
-      try {
-        const bytes = s.writeMany(keys);
-        at = align4(bytes) >> 2;
-        const code = w.pick_many_scratch(bytes, n);
-        if (code === -2) throw w.take_error();
-      } catch (e) {
-        throw this.#fail(e);
-      }
-      s.reserve(0);
-      const ids = this.#ids;
-      const words = s.words;
+      // Every key is checked before any is picked, so a bad key leaves the Router as it was.
       for (let i = 0; i < n; i++) {
-        const idx = le32(words[at + i]) | 0;
-        out[i] = idx < 0 ? undefined : ids[idx];
+        const k = keys[i];
+        if (typeof k === "string" ? !k.isWellFormed() : !(k instanceof Uint8Array)) throw withIndex(badKey(k), i);
+      }
+      const out = new Array(n);
+      const s = scratch ?? scratchOf();
+      const ids = this.#ids;
+      for (let from = 0; from < n; ) {
+        const first = keys[from];
+        if (typeof first !== "string" || first.length > SHORT_KEY) {
+          let i;
+          try {
+            i = typeof first === "string" ? w.pick_scratch(s.write(first)) : w.pick_bytes(first);
+            if (i === -2) throw w.take_error();
+          } catch (e) {
+            throw this.#fail(e);
+          }
+          out[from++] = i < 0 ? undefined : ids[i];
+          continue;
+        }
+        let to = from;
+        let units = 0;
+        for (let k = keys[to]; to < n && typeof k === "string" && k.length <= SHORT_KEY && units + k.length <= WINDOW_UNITS; k = keys[++to]) {
+          units += k.length;
+        }
+        let at;
+        try {
+          const bytes = s.writeMany(keys, from, to, units);
+          at = align4(bytes) >> 2;
+          if (w.pick_many_scratch(bytes, to - from) === -2) throw w.take_error();
+        } catch (e) {
+          throw this.#fail(e);
+        }
+        s.reserve(0);
+        const words = s.words;
+        for (let i = from; i < to; i++) {
+          const idx = le32(words[at + i - from]) | 0;
+          out[i] = idx < 0 ? undefined : ids[idx];
+        }
+        from = to;
       }
       return out;
     }

@@ -376,8 +376,8 @@ export function strategyChecks(Router) {
   const big = new Router({ strategy: "maglev", nodes: NODES, tableSize: 1000003 }); // grows wasm memory
   agree("after memory growth");
   big.free();
-  // pickMany answers as pick does, key by key, for ASCII, UTF-8, byte and mixed batches, across the scratch
-  // buffer's growth, and counts each pick once.
+  // pickMany answers as pick does, key by key, for ASCII, UTF-8, byte and mixed batches, short keys (joined)
+  // and long ones (sent singly), across the scratch buffer's growth, and counts each pick once.
   for (const strategy of ["ring", "maglev", "rendezvous", "jump", "hash", "round-robin", "weighted-round-robin"]) {
     const opts = { strategy, nodes: NODES.concat([{ id: "d", weight: 2 }]) };
     const one = new Router(opts);
@@ -386,6 +386,7 @@ export function strategyChecks(Router) {
       [],
       ["only"],
       keys.slice(0, 500),
+      keys.concat(keys.map((k) => k.padEnd(32, "-"))), // many windows of joined keys (js/router.js WINDOW_UNITS)
       keys.slice(0, 300).map((k, i) => (i % 3 === 0 ? k + "\u00E9\u6771" : i % 3 === 1 ? enc.encode(k) : k)),
       [..."\uD83C\uDF89x\u00E9"].concat(["", "", "a".repeat(70000), "\u6771".repeat(30000)]),
     ];
