@@ -286,10 +286,6 @@ impl WasmRouter {
         js_error(e)
     }
 
-    pub fn pick_str(&mut self, key: &str) -> i32 {
-        self.pick_key(Some(key.as_bytes()), false)
-    }
-
     /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
     pub fn pick_scratch(&mut self, len: usize) -> i32 {
         self.pick_scratch_key(len, false)
@@ -380,10 +376,6 @@ impl WasmRouter {
         self.pick_key(None, false)
     }
 
-    pub fn acquire_str(&mut self, key: &str) -> i32 {
-        self.pick_key(Some(key.as_bytes()), true)
-    }
-
     pub fn acquire_bytes(&mut self, key: &[u8]) -> i32 {
         self.pick_key(Some(key), true)
     }
@@ -418,10 +410,6 @@ impl WasmRouter {
             arr.set_index(i as u32, v as u32);
         }
         Ok(arr)
-    }
-
-    pub fn pick_n_str(&mut self, key: &str, n: JsValue) -> JsResult<Uint32Array> {
-        self.pick_n_key(Some(key.as_bytes()), &n)
     }
 
     pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Uint32Array> {

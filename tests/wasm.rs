@@ -23,7 +23,7 @@ fn code(e: JsValue) -> String {
 
 fn pick(r: &mut WasmRouter, ids: &[String], key: &Json) -> String {
     let i = match key {
-        Json::String(s) => r.pick_str(s),
+        Json::String(s) => r.pick_bytes(s.as_bytes()),
         Json::Object(o) => {
             let hex = o["hex"].as_str().unwrap();
             let bytes: Vec<u8> = (0..hex.len())
@@ -75,7 +75,7 @@ fn golden_ring_vectors() {
         }
         for p in case["pickN"].as_array().unwrap() {
             let got = r
-                .pick_n_str(p[0].as_str().unwrap(), JsValue::from(p[1].as_f64().unwrap()))
+                .pick_n_bytes(p[0].as_str().unwrap().as_bytes(), JsValue::from(p[1].as_f64().unwrap()))
                 .unwrap()
                 .to_vec();
             let got: Vec<&str> = got.iter().map(|&i| ids[i as usize].as_str()).collect();
@@ -90,7 +90,7 @@ fn golden_ring_vectors() {
 fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     let opts = serde_json::json!({ "strategy": "ring", "nodes": [{ "id": "a" }, { "id": "b" }] });
     let mut r = WasmRouter::new(js(&opts)).unwrap();
-    let before = r.pick_str("k");
+    let before = r.pick_bytes(b"k");
     assert_eq!(
         code(WasmRouter::new(JsValue::from(3)).err().unwrap()),
         "ERR_INVALID_OPTIONS"
@@ -126,11 +126,11 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     assert_eq!(r.pick_none(), -2);
     assert_eq!(code(r.take_error()), "ERR_INVALID_KEY");
     assert_eq!(
-        code(r.pick_n_str("k", JsValue::from(0)).unwrap_err()),
+        code(r.pick_n_bytes(b"k", JsValue::from(0)).unwrap_err()),
         "ERR_INVALID_COUNT"
     );
     assert_eq!(
-        code(r.pick_n_str("k", JsValue::from("2")).unwrap_err()),
+        code(r.pick_n_bytes(b"k", JsValue::from("2")).unwrap_err()),
         "ERR_INVALID_COUNT"
     );
     assert_eq!(
@@ -154,7 +154,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
         ),
         "ERR_INVALID_REPORT"
     );
-    assert_eq!(r.pick_str("k"), before);
+    assert_eq!(r.pick_bytes(b"k"), before);
 }
 
 #[wasm_bindgen_test]
