@@ -401,22 +401,19 @@ impl WasmRouter {
         self.inner.end(&id, o, js_sys::Date::now()).map_err(js_error)
     }
 
-    fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Uint32Array> {
+    /// `pickN` of a byte key or of none; the indices come back as one `Uint32Array` copy.
+    fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Vec<u32>> {
         let n = count_arg(n).map_err(js_error)?;
         let now = self.now();
         self.inner.pick_n(key, n, now, &mut self.out).map_err(js_error)?;
-        let arr = Uint32Array::new_with_length(self.out.len() as u32);
-        for (i, &v) in self.out.iter().enumerate() {
-            arr.set_index(i as u32, v as u32);
-        }
-        Ok(arr)
+        Ok(self.out.iter().map(|&i| i as u32).collect())
     }
 
-    pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Uint32Array> {
+    pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Vec<u32>> {
         self.pick_n_key(Some(key), &n)
     }
 
-    pub fn pick_n_none(&mut self, n: JsValue) -> JsResult<Uint32Array> {
+    pub fn pick_n_none(&mut self, n: JsValue) -> JsResult<Vec<u32>> {
         self.pick_n_key(None, &n)
     }
 

@@ -6,15 +6,30 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+/** Ports this process has handed out: freePort never returns one twice. */
+const handedOut = new Set();
+
+/**
+ * A loopback port that was free a moment ago and that this process has not handed out before. Callers that
+ * bind later (a daemon's config lists many ports) would otherwise get the same port twice now and then, and
+ * HAProxy binds with SO_REUSEPORT, so two of its frontends then share one port without an error and the
+ * kernel splits the connections between them (a CI run saw 725 of 1,800 keys answered by the wrong backend).
+ */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 async function waitFor(check, what, ms = 10_000) {
