@@ -18,6 +18,10 @@ pub const MAX_ID_BYTES: usize = 256;
 pub const MAX_NODES: usize = 65_536;
 /// Largest weight. Weights are relative; this bound keeps ring sizes and sums well inside f64 precision.
 pub const MAX_WEIGHT: f64 = 1_000_000.0;
+/// Smallest weight. Weights are relative, so their ratio is at most 1e12 and every share computation (rendezvous
+/// scores `w / -ln u`, random's prefix sums, maglev's credits) stays far from subnormal numbers, where division
+/// loses precision and shares drift (5e-324 vs 1e-323 gave 31/25/44 % instead of 25/25/50).
+pub const MIN_WEIGHT: f64 = 1e-6;
 /// Ring points per unit of weight when `vnodes` is not given (the ketama tradition).
 pub const DEFAULT_VNODES: u32 = 160;
 /// Largest `vnodes`.
@@ -28,6 +32,11 @@ pub const MAX_RING_POINTS: u64 = 1 << 24;
 pub const DEFAULT_DECAY_MS: f64 = 10_000.0;
 /// Largest `decayMs` and `latencyMs` accepted (about 11.6 days); beyond that the number is surely a unit mistake.
 pub const MAX_MS: f64 = 1e9;
+/// Default memory limit of one Router (`maxMemoryBytes`): half of a Workers isolate's 128 MB.
+pub const DEFAULT_MAX_MEMORY: u64 = 64 << 20;
+/// Range of `maxMemoryBytes`: 1 MiB to 4 GiB (all a wasm32 memory can hold).
+pub const MIN_MAX_MEMORY: u64 = 1 << 20;
+pub const MAX_MAX_MEMORY: u64 = 1 << 32;
 /// Largest `seed`: JS's `Number.MAX_SAFE_INTEGER`, so every seed survives a round-trip through a JS number.
 pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
 /// Default maglev lookup table size: the prime the Maglev paper uses in its evaluation (NSDI 2016, section
@@ -191,6 +200,8 @@ pub struct Config {
     pub hash: Option<Hash32>,
     /// HAProxy's `avalanche` modifier; `None` = HAProxy's default.
     pub avalanche: Option<bool>,
+    /// The most memory this Router's tables and node table may take at their peak (`maxMemoryBytes`).
+    pub max_memory_bytes: u64,
 }
 
 impl Config {
@@ -208,11 +219,22 @@ impl Config {
             compat: None,
             hash: None,
             avalanche: None,
+            max_memory_bytes: DEFAULT_MAX_MEMORY,
         }
     }
 
     /// Validates an options object.
     pub fn from_value(v: &Value) -> Result<Config> {
+        Config::parse(v, false)
+    }
+
+    /// As [`Config::from_value`], but `nodes` may be empty: the options of a snapshot of a Router whose nodes
+    /// were all removed.
+    pub fn from_snapshot_value(v: &Value) -> Result<Config> {
+        Config::parse(v, true)
+    }
+
+    fn parse(v: &Value, allow_empty: bool) -> Result<Config> {
         let entries = match v {
             Value::Obj(e) => e,
             other => {
@@ -231,7 +253,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, compat, and hash and avalanche (with compat)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, and hash and avalanche (with compat)"
                     ),
                 ));
             }
@@ -280,7 +302,7 @@ impl Config {
                 ))
             }
         };
-        if nodes.is_empty() {
+        if nodes.is_empty() && !allow_empty {
             return Err(Error::new(
                 Code::NoNodes,
                 "options.nodes is empty; give at least one node (nodes can be removed later, and pick then returns undefined)",
@@ -379,6 +401,9 @@ impl Config {
         if let Some(v) = get(entries, "health") {
             cfg.health = HealthConfig::from_value(v)?;
         }
+        if let Some(v) = get(entries, "maxMemoryBytes") {
+            cfg.max_memory_bytes = parse_int(v, "options.maxMemoryBytes", MIN_MAX_MEMORY, MAX_MAX_MEMORY)?;
+        }
         if let Some(v) = get(entries, "compat") {
             cfg.compat = Some(parse_compat(v, &cfg)?);
         }
@@ -429,6 +454,9 @@ impl Config {
         }
         if let Some(a) = self.avalanche {
             o.push(("avalanche", Value::Bool(a)));
+        }
+        if self.max_memory_bytes != DEFAULT_MAX_MEMORY {
+            o.push(("maxMemoryBytes", (self.max_memory_bytes as f64).into()));
         }
         let h = &self.health;
         o.push((
@@ -493,7 +521,7 @@ impl NodeSpec {
         }
         let weight = match get(entries, "weight") {
             None => 1.0,
-            Some(&Value::Num(w)) if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT => w,
+            Some(&Value::Num(w)) if (MIN_WEIGHT..=MAX_WEIGHT).contains(&w) => w,
             Some(w) => parse_weight(w, &format!("{path}.weight"))?,
         };
         let name = match get(entries, "name") {
@@ -619,7 +647,7 @@ pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
         other => Err(Error::new(
             Code::InvalidWeight,
             format!(
-                "{what} must be a number > 0 and <= {}, got {}",
+                "{what} must be a number from 0.000001 to {}, got {}",
                 fmt_num(MAX_WEIGHT),
                 other.kind()
             ),
@@ -627,15 +655,15 @@ pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
     }
 }
 
-/// Checks a weight: finite, > 0 and <= [`MAX_WEIGHT`].
+/// Checks a weight: from [`MIN_WEIGHT`] to [`MAX_WEIGHT`] (NaN fails both bounds).
 pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
-    if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT {
+    if (MIN_WEIGHT..=MAX_WEIGHT).contains(&w) {
         Ok(w)
     } else {
         Err(Error::new(
             Code::InvalidWeight,
             format!(
-                "{what} must be a finite number > 0 and <= {}, got {}; to stop sending traffic to a node, remove it",
+                "{what} must be a finite number from 0.000001 to {} (weights are relative), got {}; to stop sending traffic to a node, remove it",
                 fmt_num(MAX_WEIGHT),
                 fmt_num(w)
             ),
@@ -708,7 +736,8 @@ fn fmt_finite(n: f64) -> String {
     format!("{sign}{first}{dot}{rest}e{plus}{e}")
 }
 
-const OPTIONS: [&str; 12] = [
+const OPTIONS: [&str; 13] = [
+    "maxMemoryBytes",
     "compat",
     "hash",
     "avalanche",
@@ -792,11 +821,7 @@ fn strategy_list() -> String {
 }
 
 fn get<'a>(entries: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
-    entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-        .filter(|v| !matches!(v, Value::Null))
+    entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 fn check_no_duplicates(entries: &[(String, Value)], what: &dyn fmt::Display, code: Code) -> Result<()> {

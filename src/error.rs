@@ -25,7 +25,7 @@ pub enum Code {
     InvalidId,
     /// Two nodes with the same id.
     DuplicateId,
-    /// A weight that is not a finite number in (0, MAX_WEIGHT].
+    /// A weight that is not a number in [MIN_WEIGHT, MAX_WEIGHT].
     InvalidWeight,
     /// A node id that the Router does not hold (for calls other than `remove`).
     UnknownNode,
@@ -37,11 +37,13 @@ pub enum Code {
     InvalidReport,
     /// The configuration would exceed a size limit (nodes, ring points).
     TooLarge,
+    /// A bug: an internal invariant did not hold (a trap becomes this code in JS too).
+    Internal,
 }
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::InvalidOptions,
         Code::UnknownOption,
         Code::UnknownField,
@@ -56,6 +58,7 @@ impl Code {
         Code::InvalidCount,
         Code::InvalidReport,
         Code::TooLarge,
+        Code::Internal,
     ];
 
     /// The stable string form, as seen by JS in `err.code`.
@@ -75,6 +78,7 @@ impl Code {
             Code::InvalidCount => "ERR_INVALID_COUNT",
             Code::InvalidReport => "ERR_INVALID_REPORT",
             Code::TooLarge => "ERR_TOO_LARGE",
+            Code::Internal => "ERR_INTERNAL",
         }
     }
 }

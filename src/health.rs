@@ -84,9 +84,6 @@ impl HealthConfig {
             }
         };
         for (k, v) in entries {
-            if matches!(v, Value::Null) {
-                continue;
-            }
             if !FIELDS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownOption,

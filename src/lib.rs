@@ -12,6 +12,7 @@
 //! assert!(["a", "b"].contains(&r.id(i)));
 //! ```
 
+pub mod alloc;
 pub mod compat;
 pub mod config;
 pub mod detmath;

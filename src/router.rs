@@ -12,7 +12,10 @@ use crate::compat::haproxy::HaproxyMap;
 use crate::compat::nginx::NginxHash;
 use crate::compat::twemproxy::Modula;
 use crate::compat::Compat;
-use crate::config::{validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_NODES, MAX_WEIGHT};
+use crate::config::{
+    fmt_num, validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_MS, MAX_NODES, MAX_WEIGHT,
+    MIN_WEIGHT,
+};
 use crate::error::{Code, Error, Result};
 use crate::hash::{KeyHasher, DEFAULT_SEED};
 use crate::health::{Health, HealthConfig, State};
@@ -160,6 +163,11 @@ impl Router {
         if cfg.nodes.is_empty() {
             return Err(Error::new(Code::NoNodes, "a Router needs at least one node"));
         }
+        Router::build(cfg, entropy)
+    }
+
+    /// [`Router::new`] without the at-least-one-node rule: a snapshot of an emptied Router restores empty.
+    fn build(cfg: Config, entropy: Entropy) -> Result<Router> {
         if cfg.nodes.len() > MAX_NODES {
             return Err(Error::new(
                 Code::TooLarge,
@@ -236,6 +244,7 @@ impl Router {
             r.nodes.push(NodeState::from_spec(spec));
         }
         r.by_id = index;
+        r.check_memory(&r.nodes)?;
         r.strategy.build(&r.nodes)?;
         Ok(r)
     }
@@ -485,14 +494,53 @@ impl Router {
             ));
         }
         self.nodes.push(NodeState::from_spec(&spec));
-        self.dirty = true;
         let idx = self.nodes.len() - 1;
-        if let Err(e) = self.strategy.add(&self.nodes, idx) {
+        if let Err(e) = self
+            .check_memory(&self.nodes)
+            .and_then(|_| self.strategy.add(&self.nodes, idx))
+        {
             self.nodes.pop();
             return Err(e);
         }
         self.by_id.0.insert(at, idx as u32);
+        self.dirty = true;
         Ok(())
+    }
+
+    /// The cost model's figure for this Router: the bytes its tables and node table take at their peak (while
+    /// built or changed), which `maxMemoryBytes` bounds.
+    pub fn memory_cost(&self) -> u64 {
+        self.cost(&self.nodes).0
+    }
+
+    fn cost(&self, nodes: &[NodeState]) -> (u64, crate::strategy::Footprint, u64) {
+        let f = self.strategy.footprint(nodes);
+        let table: u64 = nodes.iter().map(|n| NODE_BYTES + 2 * n.id.len() as u64).sum();
+        (f.bytes().saturating_add(table), f, table)
+    }
+
+    /// Refuses a node table whose peak memory (the strategy's [`crate::strategy::Footprint`] plus the table
+    /// itself) passes `maxMemoryBytes`, before the strategy allocates any of it.
+    fn check_memory(&self, nodes: &[NodeState]) -> Result<()> {
+        let (total, f, table) = self.cost(nodes);
+        let limit = self.cfg.max_memory_bytes;
+        if total <= limit {
+            return Ok(());
+        }
+        let tables = if f.items > 0 {
+            format!("{} {} × {} bytes, plus ", f.items, f.item, f.bytes_each)
+        } else {
+            String::new()
+        };
+        Err(Error::new(
+            Code::TooLarge,
+            format!(
+                "this Router would need about {} of memory at its peak ({tables}{table} bytes for {} nodes), over its limit of {}; lower vnodes, the weights or the number of nodes, or raise options.maxMemoryBytes (docs/reliability.md has the cost model)",
+                mib(total),
+                nodes.len(),
+                mib(limit)
+            ),
+        ))
     }
 
     /// Removes a node; `false` when no node has this id.
@@ -520,7 +568,10 @@ impl Router {
         let idx = self.index_of(id)?;
         let weight = validate_weight(weight, &format!("weight of node {id:?}"))?;
         let old = core::mem::replace(&mut self.nodes[idx].weight, weight);
-        if let Err(e) = self.strategy.reweight(&self.nodes, idx, old) {
+        if let Err(e) = self
+            .check_memory(&self.nodes)
+            .and_then(|_| self.strategy.reweight(&self.nodes, idx, old))
+        {
             self.nodes[idx].weight = old;
             return Err(e);
         }
@@ -653,8 +704,13 @@ impl Router {
         ])
     }
 
-    /// Rebuilds a Router from [`Router::snapshot`]'s value (`Router.fromJSON`).
-    pub fn from_snapshot(v: &Value, entropy: Entropy) -> Result<Router> {
+    /// Rebuilds a Router from [`Router::snapshot`]'s value (`Router.fromJSON`) at time `now_ms`. A Router
+    /// emptied by `remove` round-trips (empty). Restored times are bounded from `now_ms`: an ejection ends
+    /// within `maxEjectionMs`, a timed mark within the longest `markDown` (1e9 ms), whatever the snapshot says,
+    /// so a corrupt or hostile snapshot cannot take a node out for ever (`down: true`, a mark until `markUp`,
+    /// is the one unbounded state, as it is live).
+    pub fn from_snapshot(v: &Value, entropy: Entropy, now_ms: f64) -> Result<Router> {
+        let now_ms = clock(now_ms);
         let bad = |msg: String| Error::new(Code::InvalidOptions, msg);
         let Value::Obj(top) = v else {
             return Err(bad(format!(
@@ -676,10 +732,8 @@ impl Router {
                 "snapshot.format must be {SNAPSHOT_FORMAT:?} (made by toJSON() of this version)"
             )));
         }
-        let mut r = Router::from_value(
-            field("options").ok_or_else(|| bad("snapshot.options is missing".into()))?,
-            entropy,
-        )?;
+        let options = field("options").ok_or_else(|| bad("snapshot.options is missing".into()))?;
+        let mut r = Router::build(Config::from_snapshot_value(options)?, entropy)?;
         let entries = match field("health") {
             None | Some(Value::Null) => return Ok(r),
             Some(Value::Arr(a)) => a,
@@ -694,6 +748,7 @@ impl Router {
                 return Err(bad("snapshot.health entry without an id".into()));
             };
             let idx = r.index_of(id)?;
+            let max_ejection = r.health.max_ejection_ms;
             let h = &mut r.nodes[idx].health;
             for (k, v) in e {
                 let num = || match v {
@@ -703,8 +758,8 @@ impl Router {
                 match k.as_str() {
                     "id" => {}
                     "ejections" => h.ejections = num()?.min(u32::MAX as f64) as u32,
-                    "ejectedUntil" => h.ejected_until = num()?,
-                    "downUntil" => h.down_until = num()?,
+                    "ejectedUntil" => h.ejected_until = num()?.min(now_ms + max_ejection),
+                    "downUntil" => h.down_until = num()?.min(now_ms + MAX_MS),
                     "consecutiveFailures" => h.consecutive = num()?.min(u32::MAX as f64) as u32,
                     "down" if *v == Value::Bool(true) => h.down_until = f64::INFINITY,
                     "down" => return Err(bad(format!("snapshot.health[{id:?}].down must be true"))),
@@ -730,10 +785,20 @@ fn clock(now_ms: f64) -> f64 {
     now_ms.max(1.0)
 }
 
+/// Bytes of one node besides its id (counted twice, as the id is while a Router is built from its config): its
+/// state, its spec while parsed and built (with growth slack), its place in the id index and per-node strategy
+/// state (a hash, a weight).
+const NODE_BYTES: u64 = (core::mem::size_of::<NodeState>() + core::mem::size_of::<NodeSpec>()) as u64 + 128;
+
+/// Bytes in MiB for messages, to a tenth.
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", fmt_num((bytes as f64 / 1_048_576.0 * 10.0).round() / 10.0))
+}
+
 fn check_spec(spec: &NodeSpec, compat: Option<Compat>) -> Result<()> {
     validate_id(&spec.id, "node id")?;
     crate::config::check_node_fields(spec, compat, &format_args!("node {:?}", spec.id))?;
-    if !(spec.weight.is_finite() && spec.weight > 0.0 && spec.weight <= MAX_WEIGHT) {
+    if !(MIN_WEIGHT..=MAX_WEIGHT).contains(&spec.weight) {
         validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
     }
     Ok(())

@@ -259,7 +259,7 @@ fn snapshot_round_trips_mapping_and_health() {
     let snap = r.snapshot();
     let json = serde_json::to_string(&snap).unwrap();
     let back: edgeroute::Value = serde_json::from_str(&json).unwrap();
-    let mut r2 = Router::from_snapshot(&back, || 1).unwrap();
+    let mut r2 = Router::from_snapshot(&back, || 1, 0.0).unwrap();
     let keys: Vec<String> = (0..3000).map(|i| format!("s{i}")).collect();
     assert_eq!(owners(&mut r, &keys, 6000.0), owners(&mut r2, &keys, 6000.0));
     let states = |r: &Router| {
@@ -279,7 +279,7 @@ fn snapshot_round_trips_mapping_and_health() {
         r#"{"format":"edgeroute/1","options":{"strategy":"ring","nodes":[{"id":"a"}]},"extra":1}"#,
     ] {
         let v: edgeroute::Value = serde_json::from_str(bad).unwrap();
-        assert!(Router::from_snapshot(&v, || 1).is_err(), "{bad}");
+        assert!(Router::from_snapshot(&v, || 1, 0.0).is_err(), "{bad}");
     }
 }
 
@@ -294,6 +294,116 @@ fn odd_clocks_never_empty_a_healthy_pool() {
             let mut out = Vec::new();
             r.pick_n(Some(b"k"), 2, now, &mut out).unwrap();
             assert_eq!(out.len(), 2, "{kind:?} pickN at {now}");
+        }
+    }
+}
+
+/// Every strategy: a Router whose nodes were all removed round-trips through its snapshot (empty), and takes
+/// nodes again afterwards.
+#[test]
+fn an_emptied_router_round_trips() {
+    for kind in StrategyKind::ALL {
+        let mut r = build(kind, 3, |_| {});
+        for id in ["n0", "n1", "n2"] {
+            assert!(r.remove(id));
+        }
+        let back: edgeroute::Value = serde_json::from_str(&serde_json::to_string(&r.snapshot()).unwrap()).unwrap();
+        let mut r2 = Router::from_snapshot(&back, || 1, 1000.0).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+        assert!(r2.is_empty());
+        let key = kind.needs_key().then_some(&b"k"[..]);
+        assert_eq!(r2.pick(key, 1000.0).unwrap(), None, "{kind:?}");
+        r2.add(NodeSpec::new("x", 1.0)).unwrap();
+        assert_eq!(
+            r2.pick(key, 1000.0).unwrap().map(|i| r2.id(i).to_owned()).as_deref(),
+            Some("x")
+        );
+    }
+    // A snapshot is no way around the rule for new Routers: options with no nodes still fail there.
+    let v: edgeroute::Value = serde_json::from_str(r#"{"strategy":"ring","nodes":[]}"#).unwrap();
+    assert_eq!(Router::from_value(&v, || 1).unwrap_err().code, edgeroute::Code::NoNodes);
+}
+
+/// A snapshot cannot take a node out for longer than the live Router could: a restored ejection ends within
+/// maxEjectionMs of now, a restored timed mark within the longest markDown.
+#[test]
+fn restored_ejections_and_marks_are_bounded_from_now() {
+    let now = 1_000_000.0;
+    let snap = |field: &str, v: f64| -> edgeroute::Value {
+        serde_json::from_str(&format!(
+            r#"{{"format":"edgeroute/1","options":{{"strategy":"ring","nodes":[{{"id":"a"}},{{"id":"b"}},{{"id":"c"}}],"health":{{"maxEjectionMs":60000}}}},"health":[{{"id":"a","{field}":{v:e}}}]}}"#
+        ))
+        .unwrap()
+    };
+    let r = Router::from_snapshot(&snap("ejectedUntil", 1e308), || 1, now).unwrap();
+    let a = r.stats(now).into_iter().find(|s| s.id == "a").unwrap();
+    assert_eq!(a.state, "ejected");
+    assert_eq!(a.ejected_until, Some(now + 60_000.0));
+    assert_eq!(state(&r, "a", now + 60_001.0), "probing");
+    let r = Router::from_snapshot(&snap("downUntil", 1e308), || 1, now).unwrap();
+    assert_eq!(state(&r, "a", now + 1e9 - 1.0), "down");
+    assert_eq!(state(&r, "a", now + 1e9 + 1.0), "healthy");
+    // Times within the bounds restore as they were.
+    let r = Router::from_snapshot(&snap("ejectedUntil", now + 5000.0), || 1, now).unwrap();
+    let a = r.stats(now).into_iter().find(|s| s.id == "a").unwrap();
+    assert_eq!(a.ejected_until, Some(now + 5000.0));
+}
+
+/// `null` is not a value any option or node field takes (it used to read as absent: `weight: null` became 1),
+/// and weights below MIN_WEIGHT (subnormal ones above all, whose shares drift) are refused.
+#[test]
+fn null_fields_and_tiny_weights_are_refused() {
+    let code = |json: &str| {
+        let v: edgeroute::Value = serde_json::from_str(json).unwrap();
+        Router::from_value(&v, || 1).unwrap_err().code
+    };
+    use edgeroute::Code;
+    assert_eq!(
+        code(r#"{"strategy":"ring","nodes":[{"id":"a","weight":null}]}"#),
+        Code::InvalidWeight
+    );
+    assert_eq!(code(r#"{"strategy":"ring","nodes":[{"id":null}]}"#), Code::InvalidId);
+    assert_eq!(
+        code(r#"{"strategy":"ring","nodes":[{"id":"a"}],"seed":null}"#),
+        Code::InvalidOption
+    );
+    assert_eq!(
+        code(r#"{"strategy":"ring","nodes":[{"id":"a"}],"health":{"windowMs":null}}"#),
+        Code::InvalidOption
+    );
+    assert_eq!(code(r#"{"strategy":null,"nodes":[{"id":"a"}]}"#), Code::InvalidOption);
+    for w in ["5e-324", "1e-323", "2.2250738585072014e-308", "9.99e-7"] {
+        let json = format!(r#"{{"strategy":"rendezvous","nodes":[{{"id":"a","weight":{w}}}]}}"#);
+        assert_eq!(code(&json), Code::InvalidWeight, "{w}");
+    }
+    let ok: edgeroute::Value =
+        serde_json::from_str(r#"{"strategy":"rendezvous","nodes":[{"id":"a","weight":1e-6},{"id":"b","weight":1e6}]}"#)
+            .unwrap();
+    let mut r = Router::from_value(&ok, || 1).unwrap();
+    assert_eq!(r.set_weight("a", 5e-324).unwrap_err().code, Code::InvalidWeight);
+    r.set_weight("a", 1e-6).unwrap();
+}
+
+/// At the smallest weights shares still follow the weights (with subnormal weights they drifted to 31/25/44 %).
+#[test]
+fn smallest_weights_keep_their_shares() {
+    for kind in [StrategyKind::Rendezvous, StrategyKind::Random, StrategyKind::Maglev] {
+        let nodes = vec![
+            NodeSpec::new("a", 1e-6),
+            NodeSpec::new("b", 1e-6),
+            NodeSpec::new("c", 2e-6),
+        ];
+        let mut cfg = Config::new(kind, nodes);
+        cfg.seed = Some(3);
+        let mut r = Router::new(cfg, || 1).unwrap();
+        let mut n = [0u32; 3];
+        let total = 40_000;
+        for i in 0..total {
+            let i = r.pick(Some(format!("key-{i}").as_bytes()), 1.0).unwrap().unwrap();
+            n[i] += 1;
+        }
+        for (got, want) in n.iter().zip([0.25, 0.25, 0.5]) {
+            let share = *got as f64 / total as f64;
+            assert!((share - want).abs() < 0.02, "{kind:?}: shares {n:?}");
         }
     }
 }

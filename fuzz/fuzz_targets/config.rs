@@ -89,7 +89,7 @@ fn check(v: &Value) {
             }
             let Ok(mut r) = Router::new(cfg, || 42) else { return };
             let snap = r.snapshot();
-            let mut copy = Router::from_snapshot(&snap, || 42).expect("a snapshot restores");
+            let mut copy = Router::from_snapshot(&snap, || 42, 1.0).expect("a snapshot restores");
             if r.strategy().needs_key() {
                 for k in 0..16u32 {
                     let key = k.to_le_bytes();

@@ -16,7 +16,7 @@ use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::node::NodeState;
 use crate::sort::sort_by;
-use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 
 /// Whose ring this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,29 @@ impl RingProfile {
         match self {
             RingProfile::Haproxy => Lookup::Nearest,
             _ => Lookup::Successor,
+        }
+    }
+
+    /// How many points `points` generates for these nodes (whole weights assumed; `points` checks them).
+    fn point_count(self, nodes: &[NodeState]) -> u64 {
+        match self {
+            RingProfile::Nginx => nodes.iter().map(|n| n.weight as u64 * nginx::POINTS_PER_WEIGHT).sum(),
+            RingProfile::Haproxy => nodes
+                .iter()
+                .map(|n| n.weight as u64 * haproxy::POINTS_PER_WEIGHT as u64)
+                .sum(),
+            RingProfile::Twemproxy | RingProfile::Libketama => {
+                let flavor = if self == RingProfile::Twemproxy {
+                    ketama::Flavor::Twemproxy
+                } else {
+                    ketama::Flavor::Libketama
+                };
+                let total = nodes.iter().map(|n| n.weight as u64).sum();
+                nodes
+                    .iter()
+                    .map(|n| flavor.points(n.weight as u64, total, nodes.len()))
+                    .sum()
+            }
         }
     }
 
@@ -95,17 +118,21 @@ impl Continuum {
             .map(|(i, p)| ((p.0 as u64) << 32) | i as u64)
             .collect();
         sort_by(&mut order, &|a, b| a.cmp(b));
-        self.hashes.clear();
-        self.owners.clear();
+        // New arrays before the old ones go: a failed allocation leaves the ring as it was.
+        let (mut hashes, mut owners) = (Vec::new(), Vec::new());
+        crate::alloc::reserve(&mut hashes, pts.len(), "ring points")?;
+        crate::alloc::reserve(&mut owners, pts.len(), "ring points")?;
         for k in order {
             let (h, o) = pts[(k & 0xffff_ffff) as usize];
             // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`).
-            if self.profile == RingProfile::Nginx && self.hashes.last() == Some(&h) {
+            if self.profile == RingProfile::Nginx && hashes.last() == Some(&h) {
                 continue;
             }
-            self.hashes.push(h);
-            self.owners.push(o);
+            hashes.push(h);
+            owners.push(o);
         }
+        self.hashes = hashes;
+        self.owners = owners;
         self.seen.resize(nodes.len());
         Ok(())
     }
@@ -132,8 +159,21 @@ impl Continuum {
     }
 }
 
+/// Peak bytes per point of a compat ring: the generated (hash, owner) pairs (8, with growth slack 16), the sort
+/// keys (8) and the final arrays (8).
+pub const BYTES_PER_POINT: u64 = 32;
+
 impl Strategy for Continuum {
     crate::strategy::rebuild_on_every_change!();
+
+    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        Footprint {
+            items: self.profile.point_count(nodes),
+            item: "ring points",
+            bytes_each: BYTES_PER_POINT,
+            extra: 0,
+        }
+    }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if self.hashes.is_empty() {

@@ -21,10 +21,10 @@ use super::hashes::full_hash;
 use crate::config::{validate_whole_weight, MAX_BUCKETS};
 use crate::error::{Code, Error, Result};
 use crate::node::NodeState;
-use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 
 /// `BE_WEIGHT_SCALE`: ring points per unit of weight.
-const POINTS_PER_WEIGHT: u32 = 16;
+pub(super) const POINTS_PER_WEIGHT: u32 = 16;
 /// `SRV_EWGHT_RANGE` = `SRV_UWGHT_RANGE` (256) × `BE_WEIGHT_SCALE` (16): the id stride of ring point keys.
 const ID_STRIDE: u32 = 4096;
 /// `SRV_UWGHT_MAX`: the largest server weight.
@@ -92,7 +92,7 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
     }
     check_points(total, "haproxy")?;
     let ids = server_ids(nodes)?;
-    out.reserve(total as usize);
+    crate::alloc::reserve(out, total as usize, "ring points")?;
     for (idx, n) in nodes.iter().enumerate() {
         let base = ids[idx].wrapping_mul(ID_STRIDE);
         for j in 0..n.weight as u32 * POINTS_PER_WEIGHT {
@@ -163,6 +163,16 @@ impl HaproxyMap {
 
 impl Strategy for HaproxyMap {
     crate::strategy::rebuild_on_every_change!();
+
+    /// At most Σ weights slots (fewer when the weights share a divisor), each a `u32` in the old and new maps.
+    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        Footprint {
+            items: nodes.iter().map(|n| n.weight as u64).sum(),
+            item: "HAProxy map slots",
+            bytes_each: 8,
+            extra: 0,
+        }
+    }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if self.map.is_empty() {

@@ -67,6 +67,7 @@ pub(super) fn ring_points(nodes: &[NodeState], flavor: Flavor, out: &mut Vec<(u3
         .map(|n| flavor.points(n.weight as u64, total, nodes.len()))
         .collect();
     check_points(counts.iter().sum(), flavor.name())?;
+    crate::alloc::reserve(out, counts.iter().sum::<u64>() as usize, "ring points")?;
     // twemproxy generates points in its sorted server order (which decides only equal hashes' order).
     let order = match flavor {
         Flavor::Twemproxy => twemproxy::order(nodes)?,

@@ -22,7 +22,7 @@ use crate::strategy::modulo::Modulo;
 use crate::strategy::{Ctx, Seen, Strategy};
 
 /// Points per unit of weight (`ngx_http_upstream_init_chash`).
-const POINTS_PER_WEIGHT: u64 = 160;
+pub(super) const POINTS_PER_WEIGHT: u64 = 160;
 
 /// nginx's retry budget in `ngx_http_upstream_get_hash_peer` (`hp->tries > 20`).
 const MAX_TRIES: u32 = 20;
@@ -56,7 +56,7 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
         total += whole_weight(n, "ring with compat \"nginx\"")? * POINTS_PER_WEIGHT;
     }
     check_points(total, "nginx")?;
-    out.reserve(total as usize);
+    crate::alloc::reserve(out, total as usize, "ring points")?;
     for (idx, n) in nodes.iter().enumerate() {
         let (host, port) = split(&n.id);
         let base = crc32_update(crc32_update(crc32_update(!0, host), &[0]), port);

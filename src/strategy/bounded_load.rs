@@ -10,7 +10,7 @@
 //! In-flight counts come from the Router (`begin`/`end`, or `acquire` and its lease); a plain `pick` does not
 //! change them.
 
-use super::{Ctx, Preference, Strategy};
+use super::{Ctx, Footprint, Preference, Strategy};
 use crate::error::Result;
 use crate::node::NodeState;
 
@@ -36,6 +36,10 @@ fn capacity(nodes: &[NodeState], c: f64) -> impl Fn(&NodeState) -> bool {
 }
 
 impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
+    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        self.inner.footprint(nodes)
+    }
+
     fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
         self.inner.build(nodes)
     }

@@ -14,7 +14,8 @@
 //! top bits of the hash narrows the search to about two points), `pickN` walks the ring clockwise until it has
 //! met n distinct nodes.
 
-use super::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
+use crate::alloc;
 use crate::config::MAX_RING_POINTS;
 use crate::error::{Code, Error, Result};
 use crate::hash::PointHasher;
@@ -104,12 +105,19 @@ impl KetamaRing {
             .then_with(|| nodes[a.1 as usize].id.as_bytes().cmp(nodes[b.1 as usize].id.as_bytes()))
     }
 
-    /// Merges sorted `new` points into the ring.
-    fn merge(&mut self, nodes: &[NodeState], new: Vec<(u64, u32)>) {
-        let old_h = core::mem::take(&mut self.hashes);
-        let old_o = core::mem::take(&mut self.owners);
-        self.hashes.reserve(old_h.len() + new.len());
-        self.owners.reserve(old_h.len() + new.len());
+    /// Empty arrays with room for a ring of `len` points, allocated before a change touches the ring, so a
+    /// failed allocation leaves it as it was.
+    fn arrays(len: usize) -> Result<(Vec<u64>, Vec<u32>)> {
+        let (mut hashes, mut owners) = (Vec::new(), Vec::new());
+        alloc::reserve(&mut hashes, len, "ring points")?;
+        alloc::reserve(&mut owners, len, "ring points")?;
+        Ok((hashes, owners))
+    }
+
+    /// Merges sorted `new` points into the ring, writing the result into `arrays` (from [`Self::arrays`]).
+    fn merge(&mut self, nodes: &[NodeState], new: Vec<(u64, u32)>, (hashes, owners): (Vec<u64>, Vec<u32>)) {
+        let old_h = core::mem::replace(&mut self.hashes, hashes);
+        let old_o = core::mem::replace(&mut self.owners, owners);
         let (mut i, mut j) = (0, 0);
         while i < old_h.len() || j < new.len() {
             let take_old = j == new.len()
@@ -172,7 +180,21 @@ impl KetamaRing {
     }
 }
 
+/// Peak bytes per ring point: a build holds the radix sort's runs (8 + 4) and the final arrays (8 + 4) at once,
+/// and a change holds the old and the merged arrays; the directory adds at most 4 more (one `u32` per two
+/// points). A built ring keeps 12 bytes per point plus its directory.
+pub const BYTES_PER_POINT: u64 = 32;
+
 impl Strategy for KetamaRing {
+    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        Footprint {
+            items: nodes.iter().map(|n| self.points_for(n.weight) as u64).sum(),
+            item: "ring points",
+            bytes_each: BYTES_PER_POINT,
+            extra: 0,
+        }
+    }
+
     /// A two-pass radix sort on the directory's bits, then insertion sort: point hashes are uniform, so each
     /// directory bucket gets about two points, and the bucket starts are the directory itself. O(P) expected, no
     /// comparison sort. Two passes rather than one because a single scatter into 2^17 buckets (a 1000-node
@@ -183,7 +205,8 @@ impl Strategy for KetamaRing {
         let total: u64 = counts.iter().map(|&c| c as u64).sum();
         self.check_size(total)?;
         let n = total as usize;
-        let mut raw: Vec<u64> = Vec::with_capacity(n);
+        let mut raw: Vec<u64> = Vec::new();
+        alloc::reserve(&mut raw, n, "ring points")?;
         for (node, &c) in nodes.iter().zip(&counts) {
             let mut h = PointHasher::new(node.id.as_bytes(), self.seed);
             raw.extend((0..c).map(|i| h.hash(i)));
@@ -199,8 +222,8 @@ impl Strategy for KetamaRing {
             runs[k] += runs[k - 1];
         }
         let mut next = runs.clone();
-        let mut run_h = vec![0u64; n];
-        let mut run_o = vec![0u32; n];
+        let mut run_h = alloc::filled(n, 0u64, "ring points")?;
+        let mut run_o = alloc::filled(n, 0u32, "ring points")?;
         let mut at = 0;
         for (idx, &c) in counts.iter().enumerate() {
             for &h in &raw[at..at + c as usize] {
@@ -217,8 +240,8 @@ impl Strategy for KetamaRing {
         let sub = 1usize << (bits - top);
         let mask = sub - 1;
         let mut dir = vec![0u32; (1 << bits) + 1];
-        let mut hashes = vec![0u64; n];
-        let mut owners = vec![0u32; n];
+        let mut hashes = alloc::filled(n, 0u64, "ring points")?;
+        let mut owners = alloc::filled(n, 0u32, "ring points")?;
         let mut fill = vec![0u32; sub];
         for r in 0..1usize << top {
             let (a, b) = (runs[r] as usize, runs[r + 1] as usize);
@@ -268,7 +291,8 @@ impl Strategy for KetamaRing {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
         self.check_size(self.points_for(nodes[idx].weight) as u64)?;
         let pts = self.node_points(&nodes[idx], idx);
-        self.merge(nodes, pts);
+        let arrays = Self::arrays(self.hashes.len() + pts.len())?;
+        self.merge(nodes, pts, arrays);
         self.seen.resize(nodes.len());
         Ok(())
     }
@@ -284,9 +308,10 @@ impl Strategy for KetamaRing {
             return Ok(());
         }
         self.check_size((new as u64).saturating_sub(old as u64))?;
-        self.drop_owner(idx as u32, false);
         let pts = self.node_points(&nodes[idx], idx);
-        self.merge(nodes, pts);
+        let arrays = Self::arrays(self.hashes.len() - old as usize + pts.len())?;
+        self.drop_owner(idx as u32, false);
+        self.merge(nodes, pts, arrays);
         Ok(())
     }
 
@@ -336,8 +361,8 @@ mod tests {
         // Node "b" is inserted before "a"; both claim hash 100 (forced: real hashes never collide).
         let nodes = vec![NodeState::new("b", 1.0), NodeState::new("a", 1.0)];
         let mut r = KetamaRing::new(1, 0);
-        r.merge(&nodes[..1], vec![(100, 0), (300, 0)]);
-        r.merge(&nodes, vec![(100, 1), (200, 1)]);
+        r.merge(&nodes[..1], vec![(100, 0), (300, 0)], KetamaRing::arrays(2).unwrap());
+        r.merge(&nodes, vec![(100, 1), (200, 1)], KetamaRing::arrays(4).unwrap());
         let want = vec![
             (100, "a".to_string()),
             (100, "b".to_string()),
@@ -362,8 +387,8 @@ mod tests {
         // Merging in the other order gives the same ring.
         let nodes2 = vec![NodeState::new("a", 1.0), NodeState::new("b", 1.0)];
         let mut r2 = KetamaRing::new(1, 0);
-        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)]);
-        r2.merge(&nodes2, vec![(100, 1), (300, 1)]);
+        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)], KetamaRing::arrays(2).unwrap());
+        r2.merge(&nodes2, vec![(100, 1), (300, 1)], KetamaRing::arrays(4).unwrap());
         assert_eq!(ids(&r2, &nodes2), want);
     }
 
@@ -371,7 +396,7 @@ mod tests {
     fn wraps_past_the_top_and_removes_cleanly() {
         let nodes = vec![NodeState::new("x", 1.0), NodeState::new("y", 1.0)];
         let mut r = KetamaRing::new(1, 0);
-        r.merge(&nodes, vec![(10, 0), (20, 1)]);
+        r.merge(&nodes, vec![(10, 0), (20, 1)], KetamaRing::arrays(2).unwrap());
         r.seen.resize(2);
         let mut rng = Rng::new(0);
         let mut cx = Ctx {

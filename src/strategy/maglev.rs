@@ -17,7 +17,7 @@
 //! key-dependent stride (coprime with M, so it visits every slot once) and takes owners as first met.
 //! Costs: build O(M log M) expected; every membership change rebuilds; lookup O(1).
 
-use super::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 use crate::config::maglev_too_small;
 use crate::error::Result;
 use crate::hash::{mix64, point_hash};
@@ -37,10 +37,10 @@ pub struct Maglev {
 
 /// Fills a table of `m` slots from each node's `(offset, skip)` and weight, nodes taking turns in the order
 /// given. Returns the owner index of every slot (into `perms`).
-pub fn populate(m: u32, perms: &[(u32, u32)], weights: &[f64]) -> Vec<u32> {
-    let mut table = vec![EMPTY; m as usize];
+pub fn populate(m: u32, perms: &[(u32, u32)], weights: &[f64]) -> Result<Vec<u32>> {
+    let mut table = crate::alloc::filled(m as usize, EMPTY, "the maglev table")?;
     if perms.is_empty() {
-        return table;
+        return Ok(table);
     }
     let wmax = weights.iter().cloned().fold(0.0, f64::max);
     // Each node's position in its permutation, stepped by `skip` (mod m) without a division per probe.
@@ -68,7 +68,7 @@ pub fn populate(m: u32, perms: &[(u32, u32)], weights: &[f64]) -> Vec<u32> {
             }
         }
     }
-    table
+    Ok(table)
 }
 
 impl Maglev {
@@ -103,7 +103,7 @@ impl Maglev {
             })
             .collect();
         let weights: Vec<f64> = order.iter().map(|&i| nodes[i].weight).collect();
-        self.table = populate(self.m, &perms, &weights)
+        self.table = populate(self.m, &perms, &weights)?
             .into_iter()
             .map(|o| if o == EMPTY { EMPTY } else { order[o as usize] as u32 })
             .collect();
@@ -112,8 +112,22 @@ impl Maglev {
     }
 }
 
+/// Peak bytes per table slot: a rebuild fills a new `u32` table while the old one still routes.
+pub const BYTES_PER_SLOT: u64 = 8;
+/// Peak bytes per node during a rebuild: its permutation, position, credit, order and weight.
+const BYTES_PER_NODE: u64 = 40;
+
 impl Strategy for Maglev {
     super::rebuild_on_every_change!();
+
+    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        Footprint {
+            items: self.m as u64,
+            item: "maglev table slots",
+            bytes_each: BYTES_PER_SLOT,
+            extra: BYTES_PER_NODE * nodes.len() as u64,
+        }
+    }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if nodes.is_empty() {
@@ -169,15 +183,15 @@ mod tests {
     /// without B1 it gives B0 B0 B0 B0 B2 B2 B2.
     #[test]
     fn paper_table_1_worked_by_hand() {
-        let before = populate(7, &[(3, 4), (0, 2), (3, 1)], &[1.0, 1.0, 1.0]);
+        let before = populate(7, &[(3, 4), (0, 2), (3, 1)], &[1.0, 1.0, 1.0]).unwrap();
         assert_eq!(before, [1, 0, 1, 0, 2, 2, 0]);
-        let after = populate(7, &[(3, 4), (3, 1)], &[1.0, 1.0]);
+        let after = populate(7, &[(3, 4), (3, 1)], &[1.0, 1.0]).unwrap();
         assert_eq!(after, [0, 0, 0, 0, 1, 1, 1]);
     }
 
     #[test]
     fn weighted_turns_follow_weights() {
-        let t = populate(10007, &[(1, 3), (5, 7), (11, 13)], &[1.0, 2.0, 3.0]);
+        let t = populate(10007, &[(1, 3), (5, 7), (11, 13)], &[1.0, 2.0, 3.0]).unwrap();
         let count = |i: u32| t.iter().filter(|&&o| o == i).count() as f64;
         let total = 10007.0;
         for (i, w) in [(0, 1.0), (1, 2.0), (2, 3.0)] {
@@ -190,7 +204,7 @@ mod tests {
         let perms: Vec<(u32, u32)> = (0..13)
             .map(|i| ((i * 7919) % 65537, (i * 104_729) % 65536 + 1))
             .collect();
-        let t = populate(65537, &perms, &[1.0; 13]);
+        let t = populate(65537, &perms, &[1.0; 13]).unwrap();
         let counts: Vec<usize> = (0..13).map(|i| t.iter().filter(|&&o| o == i).count()).collect();
         assert!(
             counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1,

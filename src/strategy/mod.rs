@@ -36,7 +36,37 @@ pub struct Ctx<'a> {
     pub all_usable: bool,
 }
 
+/// What a strategy's tables cost in memory at their peak (while they are built or changed): `items` of one kind
+/// (ring points, table slots, buckets) at `bytes_each`, plus `extra` bytes. The Router adds the node table and
+/// refuses a config or change whose total passes its limit (`maxMemoryBytes`) before allocating any of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    pub items: u64,
+    pub item: &'static str,
+    pub bytes_each: u64,
+    pub extra: u64,
+}
+
+impl Footprint {
+    /// A strategy whose state is a few words per node at most (counted with the node table).
+    pub const NONE: Footprint = Footprint {
+        items: 0,
+        item: "",
+        bytes_each: 0,
+        extra: 0,
+    };
+
+    pub fn bytes(&self) -> u64 {
+        self.items.saturating_mul(self.bytes_each).saturating_add(self.extra)
+    }
+}
+
 pub trait Strategy {
+    /// The peak memory of this strategy's state for the node table `nodes` (see [`Footprint`]); computed from
+    /// the table without building anything, in O(N).
+    fn footprint(&self, _nodes: &[NodeState]) -> Footprint {
+        Footprint::NONE
+    }
     /// Builds state for a whole node table (construction). The default adds the nodes one by one.
     fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
         for i in 0..nodes.len() {
