@@ -135,11 +135,24 @@ fn spec_keys() -> [JsValue; 2] {
 
 fn entropy() -> u64 {
     let mut b = [0u8; 8];
-    match getrandom::fill(&mut b) {
-        Ok(()) => u64::from_le_bytes(b),
-        // No crypto source (should not happen in any supported runtime): fall back to Math.random.
-        Err(_) => (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ js_sys::Date::now().to_bits(),
+    if getrandom::fill(&mut b).is_ok() {
+        return u64::from_le_bytes(b);
     }
+    // No usable crypto source (should not happen in any supported runtime; getrandom catches what a replaced
+    // `crypto.getRandomValues` throws). Fall back without calling JS: a counter and an address, mixed, so
+    // Routers still differ from each other. No JS runs here, so no caller code can run inside a wasm call.
+    static COUNTER: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    crate::hash::fmix64(n ^ ((&b as *const _ as usize as u64) << 32))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Date.now()`, caught: a replaced `Date.now` that throws (or calls back into a Router, which the JS
+    /// wrapper refuses with ERR_REENTRANT) gives an error here instead of unwinding through wasm frames, which
+    /// would leave the Router borrowed for good.
+    #[wasm_bindgen(catch, js_namespace = Date, js_name = now)]
+    fn date_now() -> Result<f64, JsValue>;
 }
 
 fn count_arg(n: &JsValue) -> Result<usize, Error> {
@@ -187,7 +200,7 @@ pub struct WasmRouter {
     inner: Router,
     out: Vec<usize>,
     /// The error behind the last `FAILED` from a pick export, until `take_error`.
-    error: Option<Error>,
+    error: Option<JsValue>,
 }
 
 /// What a pick export returns for "no node" and for "an error is waiting in `take_error`".
@@ -240,24 +253,29 @@ impl WasmRouter {
         self.inner.ids().map(|id| id.encode_utf16().count() as u32).collect()
     }
 
-    fn now(&self) -> f64 {
+    /// The clock for a pick: read only if the strategy or the pool's health needs one.
+    fn now(&self) -> JsResult<f64> {
         if self.inner.needs_clock() {
-            js_sys::Date::now()
+            date_now()
         } else {
-            0.0
+            Ok(0.0)
         }
     }
 
     /// The pick protocol of every `pick_*`/`acquire_*` export: a node index, -1 for none, or -2 for an error
     /// that `take_error` returns. A plain `i32` crosses the boundary as a number; a `Result` would come back as
-    /// an array allocated per call.
+    /// an array allocated per call. Keys always come through the scratch buffer (see [`scratch`]), never as a
+    /// caller's typed array: wasm-bindgen would size its copy by the array's `length`, which a subclass can fake.
     fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> i32 {
         // Debug builds only: a way for the tests to reach a panic through the public API.
         #[cfg(debug_assertions)]
         if key == Some(DEBUG_PANIC_KEY) {
             panic!("a test asked for a panic with the debug key");
         }
-        let now = self.now();
+        let now = match self.now() {
+            Ok(now) => now,
+            Err(e) => return self.fail(e),
+        };
         let got = if acquire {
             self.inner.acquire(key, now)
         } else {
@@ -270,20 +288,22 @@ impl WasmRouter {
         match got {
             Ok(Some(i)) => i as i32,
             Ok(None) => NONE,
-            Err(e) => {
-                self.error = Some(e);
-                FAILED
-            }
+            Err(e) => self.fail(js_error(e)),
         }
     }
 
-    /// The error behind the last -2 from a pick export, as a JS `EdgerouteError`.
+    /// Keeps `e` for `take_error` and returns the error sentinel.
+    fn fail(&mut self, e: JsValue) -> i32 {
+        self.error = Some(e);
+        FAILED
+    }
+
+    /// The error behind the last -2 from a pick export: an `EdgerouteError`, or what a replaced `Date.now`
+    /// threw.
     pub fn take_error(&mut self) -> JsValue {
-        let e = self
-            .error
+        self.error
             .take()
-            .unwrap_or_else(|| Error::new(Code::InvalidKey, "internal: no pick error is pending"));
-        js_error(e)
+            .unwrap_or_else(|| js_error(Error::new(Code::Internal, "internal: no pick error is pending")))
     }
 
     /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
@@ -305,23 +325,36 @@ impl WasmRouter {
         }
     }
 
-    /// `pickN` of the key in the scratch buffer: the node indices are written as `u32`s into the scratch at
-    /// byte offset `align4(len)` (JS made room for `n` of them) and their count is returned; -2 is an error.
-    pub fn pick_n_scratch(&mut self, len: usize, n: JsValue) -> i32 {
+    pub fn pick_none(&mut self) -> i32 {
+        self.pick_key(None, false)
+    }
+
+    pub fn acquire_none(&mut self) -> i32 {
+        self.pick_key(None, true)
+    }
+
+    /// `pickN` of the key in the scratch buffer (`len` bytes), or of no key when `len` is -1: the node indices
+    /// are written as `u32`s into the scratch at byte offset `align4(len)` (JS made room for `n` of them) and
+    /// their count is returned; -2 is an error.
+    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue) -> i32 {
         let n = match count_arg(&n) {
             Ok(n) => n,
             Err(e) => return self.code(Err(e)),
         };
+        let (keyed, len) = (len >= 0, len.max(0) as usize);
         let at = align4(len);
         let room = match scratch_bytes(at) {
             Ok(()) => SCRATCH.with(|s| (s.borrow().len() * 4 - at) / 4),
             Err(e) => return self.code(Err(e)),
         };
-        let now = self.now();
+        let now = match self.now() {
+            Ok(now) => now,
+            Err(e) => return self.fail(e),
+        };
         let got = SCRATCH.with(|s| {
             let s = s.borrow();
-            self.inner
-                .pick_n(Some(&bytes_of(&s)[..len]), n.min(room), now, &mut self.out)
+            let key = keyed.then(|| &bytes_of(&s)[..len]);
+            self.inner.pick_n(key, n.min(room), now, &mut self.out)
         });
         if let Err(e) = got {
             return self.code(Err(e));
@@ -344,7 +377,10 @@ impl WasmRouter {
         if let Err(e) = scratch_bytes(at + 4 * n) {
             return self.code(Err(e));
         }
-        let now = self.now();
+        let now = match self.now() {
+            Ok(now) => now,
+            Err(e) => return self.fail(e),
+        };
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let (keys, lens) = s.split_at_mut(at / 4);
@@ -354,7 +390,7 @@ impl WasmRouter {
                 let len = u32::from_le(*slot) as usize;
                 let Some(key) = keys.get(off..off + len) else {
                     return self.code(Err(Error::new(
-                        Code::InvalidKey,
+                        Code::Internal,
                         "internal: pickMany key lengths overrun",
                     )));
                 };
@@ -366,22 +402,6 @@ impl WasmRouter {
             }
             0
         })
-    }
-
-    pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
-        self.pick_key(Some(key), false)
-    }
-
-    pub fn pick_none(&mut self) -> i32 {
-        self.pick_key(None, false)
-    }
-
-    pub fn acquire_bytes(&mut self, key: &[u8]) -> i32 {
-        self.pick_key(Some(key), true)
-    }
-
-    pub fn acquire_none(&mut self) -> i32 {
-        self.pick_key(None, true)
     }
 
     pub fn begin(&mut self, id: JsValue) -> JsResult<()> {
@@ -398,23 +418,7 @@ impl WasmRouter {
             let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
             Some(Outcome::from_value(&v).map_err(js_error)?)
         };
-        self.inner.end(&id, o, js_sys::Date::now()).map_err(js_error)
-    }
-
-    /// `pickN` of a byte key or of none; the indices come back as one `Uint32Array` copy.
-    fn pick_n_key(&mut self, key: Option<&[u8]>, n: &JsValue) -> JsResult<Vec<u32>> {
-        let n = count_arg(n).map_err(js_error)?;
-        let now = self.now();
-        self.inner.pick_n(key, n, now, &mut self.out).map_err(js_error)?;
-        Ok(self.out.iter().map(|&i| i as u32).collect())
-    }
-
-    pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Vec<u32>> {
-        self.pick_n_key(Some(key), &n)
-    }
-
-    pub fn pick_n_none(&mut self, n: JsValue) -> JsResult<Vec<u32>> {
-        self.pick_n_key(None, &n)
+        self.inner.end(&id, o, date_now()?).map_err(js_error)
     }
 
     pub fn add(&mut self, spec: JsValue) -> JsResult<()> {
@@ -447,7 +451,7 @@ impl WasmRouter {
         let id = string_arg(&id, Code::InvalidId, "report(id, outcome): id")?;
         let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
         let o = Outcome::from_value(&v).map_err(js_error)?;
-        self.inner.report(&id, o, js_sys::Date::now()).map_err(js_error)
+        self.inner.report(&id, o, date_now()?).map_err(js_error)
     }
 
     /// `markDown(id, forMs?)`: `for_ms` undefined means until `markUp`.
@@ -466,12 +470,12 @@ impl WasmRouter {
                 }
             }
         };
-        self.inner.mark_down(&id, ms, js_sys::Date::now()).map_err(js_error)
+        self.inner.mark_down(&id, ms, date_now()?).map_err(js_error)
     }
 
     pub fn mark_up(&mut self, id: JsValue) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "markUp(id): id")?;
-        self.inner.mark_up(&id, js_sys::Date::now()).map_err(js_error)
+        self.inner.mark_up(&id, date_now()?).map_err(js_error)
     }
 
     /// The snapshot of `toJSON()`.
@@ -482,7 +486,7 @@ impl WasmRouter {
     /// `Router.fromJSON(snapshot)`.
     pub fn from_snapshot(snapshot: JsValue) -> JsResult<WasmRouter> {
         let v = to_value(&snapshot, Code::InvalidOptions, "the snapshot")?;
-        let inner = Router::from_snapshot(&v, entropy).map_err(js_error)?;
+        let inner = Router::from_snapshot(&v, entropy, date_now()?).map_err(js_error)?;
         Ok(WasmRouter {
             inner,
             out: Vec::new(),
@@ -505,22 +509,36 @@ impl WasmRouter {
         Array::of2(&Float64Array::from(&pos[..]), &Uint32Array::from(&owners[..])).into()
     }
 
-    pub fn key_position_str(&self, key: &str) -> f64 {
-        unit_position(self.inner.key_hash(key.as_bytes()))
+    /// `keyPosition` of the key in the scratch buffer (`len` bytes); NaN if JS did not write it there.
+    pub fn key_position_scratch(&self, len: usize) -> f64 {
+        if scratch_bytes(len).is_err() {
+            return f64::NAN;
+        }
+        SCRATCH.with(|s| unit_position(self.inner.key_hash(&bytes_of(&s.borrow())[..len])))
     }
 
-    pub fn key_position_bytes(&self, key: &[u8]) -> f64 {
-        unit_position(self.inner.key_hash(key))
+    pub fn stats(&self) -> JsResult<JsValue> {
+        let now = date_now()?;
+        Ok(to_js(&Value::Arr(
+            self.inner.stats(now).iter().map(|s| s.to_value()).collect(),
+        )))
+    }
+}
+
+/// For the wasm-bindgen tests, which call the facade from Rust: a byte key through the same path as JS's keys.
+/// Not exported to JS (JS keys always go through the scratch buffer).
+impl WasmRouter {
+    #[doc(hidden)]
+    pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
+        self.pick_key(Some(key), false)
     }
 
-    pub fn stats(&self) -> JsValue {
-        to_js(&Value::Arr(
-            self.inner
-                .stats(js_sys::Date::now())
-                .iter()
-                .map(|s| s.to_value())
-                .collect(),
-        ))
+    #[doc(hidden)]
+    pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Vec<u32>> {
+        let n = count_arg(&n).map_err(js_error)?;
+        let now = self.now()?;
+        self.inner.pick_n(Some(key), n, now, &mut self.out).map_err(js_error)?;
+        Ok(self.out.iter().map(|&i| i as u32).collect())
     }
 }
 
@@ -552,7 +570,7 @@ fn scratch_bytes(len: usize) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::new(
-            Code::InvalidKey,
+            Code::Internal,
             "internal: the key was not written to the scratch buffer",
         ))
     }
