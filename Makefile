@@ -3,13 +3,14 @@
 # make pkg    build the npm package into pkg/
 # make bench  run the benchmarks
 # make quality  measure balance, disruption and cost of the hashing strategies into docs/quality.md
-# make fuzz   the long fuzzing run (FUZZ_SECONDS per target, default 600)
+# make fuzz   the long fuzzing run (FUZZ_SECONDS per target, default 600; HOSTILE_SEEDS x 20k boundary ops)
 # make soak   the full leak and soak run (1M routers freed, 100k dropped, 100M picks)
 SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: setup pkg test demo bench quality fuzz soak clean
 FUZZ_SECONDS ?= 600
+HOSTILE_SEEDS ?= 200
 
 setup:
 	bash scripts/setup.sh build
@@ -36,6 +37,8 @@ quality: pkg
 fuzz:
 	bash scripts/setup.sh test
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	node scripts/build-pkg.mjs
+	node scripts/hostile.mjs $(HOSTILE_SEEDS)
 
 soak: pkg
 	rm -rf test-js/.work/soak && mkdir -p test-js/.work/soak/node_modules

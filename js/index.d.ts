@@ -17,7 +17,7 @@ export type Strategy =
 /** One origin. `id` is what `pick` returns; 1 to 256 bytes of UTF-8, unique within a Router. */
 export interface NodeSpec {
   id: string;
-  /** Relative weight, a finite number > 0 and <= 1e6. Default 1. */
+  /** Relative weight, a number from 1e-6 to 1e6 (a BigInt is read as its number). Default 1. `null` is not a weight. */
   weight?: number;
   /** twemproxy's server name (`- host:port:weight name`), hashed instead of the address. Only with compat "twemproxy". */
   name?: string;
@@ -60,6 +60,12 @@ interface CommonOptions {
   nodes: readonly NodeSpec[];
   /** Passive health: `false` turns ejection off (markDown still works), `true` or an object tunes it. */
   health?: boolean | HealthOptions;
+  /**
+   * The most memory this Router's tables may take at their peak, in bytes: a whole number from 1 MiB to 4 GiB.
+   * Default 64 MiB (a Workers isolate has 128 MB). A config, `add` or `setWeight` that would need more throws
+   * ERR_TOO_LARGE before allocating; docs/reliability.md has the cost per ring point, table slot and bucket.
+   */
+  maxMemoryBytes?: number;
   /**
    * A whole number from 0 to 2^53-1. For "ring" it seeds the xxh3 hashes of keys and points (default 0): every
    * isolate with the same nodes and seed maps keys identically. For "random" and "least-latency" it seeds the
@@ -129,6 +135,12 @@ interface CompatOptions {
   /** At least one node; ids unique. Weights are whole numbers, as in the system. */
   nodes: readonly NodeSpec[];
   health?: boolean | HealthOptions;
+  /**
+   * The most memory this Router's tables may take at their peak, in bytes: a whole number from 1 MiB to 4 GiB.
+   * Default 64 MiB (a Workers isolate has 128 MB). A config, `add` or `setWeight` that would need more throws
+   * ERR_TOO_LARGE before allocating; docs/reliability.md has the cost per ring point, table slot and bucket.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** twemproxy's `hash:` functions. */
@@ -269,6 +281,7 @@ export type ErrorCode =
   | "ERR_FREED"
   | "ERR_NOT_INITIALIZED"
   | "ERR_INTERNAL"
+  | "ERR_REENTRANT"
   | "ERR_ALL_ATTEMPTS_FAILED"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"

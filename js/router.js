@@ -45,17 +45,22 @@ function adopt(e, glue) {
 }
 
 const MAX_DEPTH = 32;
+/** Longest array `plain` copies: more than any valid option holds (65,536 nodes), so a lying `length` can't hang. */
+const MAX_ARRAY = 1 << 20;
 
 /**
  * A plain-data copy of an options-like value: own enumerable string keys of objects, elements of arrays, and
- * primitives as they are. Getters, proxies and toJSON-free objects are read here, in JS, before anything
- * enters wasm: code of the caller's that runs inside a wasm call (a getter that throws, or calls back into the
- * Router) would unwind through wasm frames and leave the instance borrowed for good.
+ * primitives as they are (a BigInt as the number it holds). Getters and Proxy traps run here, once each, in JS,
+ * before anything enters wasm: code of the caller's that ran inside a wasm call (a getter that throws, or calls
+ * back into the Router) would unwind through wasm frames and leave the instance borrowed for good. A property
+ * whose value is `undefined` is absent, as in JSON; `null` is a value (and no option accepts it). Objects are
+ * copied without a prototype, so nothing inherited can be read later.
  */
 function plain(v, path, depth = 0) {
   if (typeof v === "function" || typeof v === "symbol") {
     throw fail("ERR_INVALID_OPTIONS", `${path} is a ${typeof v}; pass plain data: numbers, strings, booleans, null, arrays and objects`);
   }
+  if (typeof v === "bigint") return Number(v);
   if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
   if (depth >= MAX_DEPTH) {
     throw fail("ERR_INVALID_OPTIONS", `${path} nests deeper than ${MAX_DEPTH} levels (a cycle?); pass plain data`);
@@ -69,21 +74,55 @@ function plain(v, path, depth = 0) {
     throw err;
   }
   if (keys === null) {
-    const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = plain(v[i], `${path}[${i}]`, depth + 1);
+    const n = v.length;
+    if (!(Number.isSafeInteger(n) && n >= 0 && n <= MAX_ARRAY)) {
+      throw fail("ERR_INVALID_OPTIONS", `${path} is an array of length ${String(n)}; at most ${MAX_ARRAY} elements are read`);
+    }
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = plain(v[i], `${path}[${i}]`, depth + 1);
     return out;
   }
-  const out = {};
+  const out = Object.create(null);
   for (const k of keys) {
-    Object.defineProperty(out, k, { value: plain(v[k], `${path}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
+    const x = plain(v[k], `${path}.${k}`, depth + 1);
+    if (x !== undefined) out[k] = x;
   }
   return out;
 }
 
+// Engine intrinsics, taken once at load. A key's type, real byte length and bytes are read through them, never
+// through properties a subclass or Proxy can fake (`class K extends Uint8Array { get length() { return 1 } }`).
+const TypedArray = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArray, Symbol.toStringTag).get;
+const typedArrayByteLength = Object.getOwnPropertyDescriptor(TypedArray, "byteLength").get;
+const typedArraySet = TypedArray.set;
+const NO_BYTES = new Uint8Array(0);
+
+/** The kind of typed array `v` really is ("Uint8Array", ...), or undefined for anything else (a Proxy too). */
+const typedArrayKind = (v) => typedArrayTag.call(v);
+
+/** Whether `v` is a real Uint8Array (a subclass or Node Buffer too) whose bytes can be read. */
+function isBytesKey(v) {
+  if (typedArrayKind(v) !== "Uint8Array") return false;
+  if (typedArrayByteLength.call(v) !== 0) return true;
+  // Length 0: empty, or on a detached (transferred) or shrunk buffer, which set() refuses.
+  try {
+    typedArraySet.call(NO_BYTES, v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `key` can be routed: a well-formed string or a readable Uint8Array. */
+const isKey = (key) => (typeof key === "string" ? key.isWellFormed() : isBytesKey(key));
+
 function describe(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  const kind = typedArrayKind(v);
+  if (kind !== undefined) return `a ${kind}`;
+  if (ArrayBuffer.isView(v)) return "a DataView";
   return typeof v;
 }
 
@@ -94,7 +133,20 @@ function badKey(key) {
       "the key contains a lone UTF-16 surrogate, which has no UTF-8 form; fix the string or pass its bytes as a Uint8Array",
     );
   }
+  if (typedArrayKind(key) === "Uint8Array") {
+    return fail(
+      "ERR_INVALID_KEY",
+      "the key is a Uint8Array whose ArrayBuffer was detached (transferred) or shrunk out of bounds; pass a key whose bytes can be read",
+    );
+  }
   return fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
+}
+
+function reentrant() {
+  return fail(
+    "ERR_REENTRANT",
+    "a Router method was called while another Router call was still running (from code that runs inside it: a replaced Date.now or crypto.getRandomValues, or a setter on Object.prototype); make the call after the first one returns",
+  );
 }
 
 /** One request in flight, from `router.acquire(key)`. `end()` finishes it once; later calls do nothing. */
@@ -109,14 +161,17 @@ class Lease {
   /** Ends the request, reporting `outcome` if given. Returns false if it had ended or its node was removed. */
   end(outcome) {
     if (!this.#open) return false;
-    try {
-      this.#router.end(this.id, outcome);
-    } catch (e) {
-      if (e.code !== "ERR_UNKNOWN_NODE") throw e;
-      this.#open = false;
-      return false;
-    }
+    // Read the outcome (its getters run here) before closing: a getter that ends this lease wins, once.
+    const o = outcome === undefined ? undefined : plain(outcome, "the outcome");
+    if (!this.#open) return false;
     this.#open = false;
+    try {
+      this.#router.end(this.id, o);
+    } catch (e) {
+      if (e.code === "ERR_UNKNOWN_NODE") return false;
+      this.#open = true; // a bad outcome or a freed Router: the request is still in flight
+      throw e;
+    }
     return true;
   }
 }
@@ -165,6 +220,13 @@ class Scratch {
     if (r.read === s.length) return r.written;
     this.reserve(3 * s.length);
     return this.#encoder.encodeInto(s, this.bytes).written;
+  }
+  /** Copies a Uint8Array key's bytes (its real length, from the engine) to the start; returns their count. */
+  writeBytes(key) {
+    const n = typedArrayByteLength.call(key);
+    if (this.bytes.byteLength === 0 || n > this.cap) this.reserve(n);
+    typedArraySet.call(this.bytes, key);
+    return n;
   }
   /**
    * Writes the string keys `keys[from..to]` (well-formed) back to back from the start, then at `align4(bytes)`
@@ -220,6 +282,12 @@ function withIndex(err, i) {
 function bindRouter(getGlue) {
   let scratch;
   const scratchOf = () => (scratch ??= new Scratch(getGlue()));
+  /**
+   * True while any Router of this module is inside a wasm call. All Routers share one wasm instance and one
+   * scratch buffer, so a call that starts while another runs (only possible from code that runs inside wasm:
+   * a replaced Date.now, a prototype setter) is refused with ERR_REENTRANT instead of corrupting either.
+   */
+  let busy = false;
   class Router {
     #w;
     #ids;
@@ -229,14 +297,18 @@ function bindRouter(getGlue) {
 
     constructor(options, snapshot) {
       const glue = getGlue();
+      const data = options === FROM_SNAPSHOT ? plain(snapshot, "the snapshot") : plain(options, "options");
+      if (busy) throw reentrant();
+      busy = true;
       try {
-        this.#w =
-          options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(plain(snapshot, "the snapshot")) : new glue.WasmRouter(plain(options, "options"));
+        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(data) : new glue.WasmRouter(data);
+        this.#ids = idsOf(this.#w);
+        this.#strategy = this.#w.strategy();
       } catch (e) {
         throw adopt(e, glue);
+      } finally {
+        busy = false;
       }
-      this.#ids = idsOf(this.#w);
-      this.#strategy = this.#w.strategy();
     }
 
     /** Bytes of WebAssembly memory the module holds (it grows, never shrinks): watch it for leaks. */
@@ -285,16 +357,23 @@ function bindRouter(getGlue) {
       if (this.#w === undefined) {
         throw fail("ERR_FREED", "this Router was freed; create a new Router to keep routing");
       }
+      if (busy) throw reentrant();
       return this.#w;
     }
 
-    /** Runs `f` on the live WasmRouter, turning what it throws into EdgerouteErrors (pick paths inline this). */
+    /**
+     * Runs `f` on the live WasmRouter, marked busy, turning what it throws into EdgerouteErrors. Callers read
+     * and copy every argument of the caller's before this, so no caller code runs inside.
+     */
     #call(f) {
       const w = this.#live();
+      busy = true;
       try {
         return f(w);
       } catch (e) {
         throw this.#fail(e);
+      } finally {
+        busy = false;
       }
     }
 
@@ -305,24 +384,24 @@ function bindRouter(getGlue) {
 
     /** A pick export's result (src/wasm.rs `pick_key`): an index, -1 for none, -2 for an error to take. */
     #pickIndex(key, acquire) {
+      if (key !== undefined && !isKey(key)) throw badKey(key);
       const w = this.#live();
+      busy = true;
       let i;
       try {
-        if (typeof key === "string") {
-          if (!key.isWellFormed()) throw badKey(key);
-          const len = (scratch ?? scratchOf()).write(key);
-          i = acquire ? w.acquire_scratch(len) : w.pick_scratch(len);
-        } else if (key instanceof Uint8Array) {
-          i = acquire ? w.acquire_bytes(key) : w.pick_bytes(key);
-        } else if (key === undefined) {
+        if (key === undefined) {
           i = acquire ? w.acquire_none() : w.pick_none();
         } else {
-          throw badKey(key);
+          const s = scratch ?? scratchOf();
+          const len = typeof key === "string" ? s.write(key) : s.writeBytes(key);
+          i = acquire ? w.acquire_scratch(len) : w.pick_scratch(len);
         }
+        if (i === -2) throw w.take_error();
       } catch (e) {
         throw this.#fail(e);
+      } finally {
+        busy = false;
       }
-      if (i === -2) throw this.#fail(w.take_error());
       return i;
     }
 
@@ -336,29 +415,43 @@ function bindRouter(getGlue) {
      * `keys.map(k => router.pick(k))`, for less time per key.
      */
     pickMany(keys) {
-      const w = this.#live();
+      this.#live();
       if (!Array.isArray(keys)) {
         throw fail("ERR_INVALID_KEY", `pickMany(keys): keys must be an array of strings or Uint8Arrays, got ${describe(keys)}`);
       }
+      // Read the length and every element exactly once, and check each, before anything is picked: a getter or
+      // Proxy trap runs here, never between picks, and a bad key leaves the Router as it was.
       const n = keys.length;
-      // Every key is checked before any is picked, so a bad key leaves the Router as it was.
+      if (!(Number.isSafeInteger(n) && n >= 0)) {
+        throw fail("ERR_INVALID_KEY", `pickMany(keys): keys.length must be a whole number >= 0, got ${String(n)}`);
+      }
+      const ks = [];
       for (let i = 0; i < n; i++) {
         const k = keys[i];
-        if (typeof k === "string" ? !k.isWellFormed() : !(k instanceof Uint8Array)) throw withIndex(badKey(k), i);
+        if (!isKey(k)) throw withIndex(badKey(k), i);
+        ks.push(k);
       }
+      const w = this.#live();
+      busy = true;
+      try {
+        return this.#pickMany(w, ks);
+      } catch (e) {
+        throw this.#fail(e);
+      } finally {
+        busy = false;
+      }
+    }
+
+    #pickMany(w, keys) {
+      const n = keys.length;
       const out = new Array(n);
       const s = scratch ?? scratchOf();
       const ids = this.#ids;
       for (let from = 0; from < n; ) {
         const first = keys[from];
         if (typeof first !== "string" || first.length > SHORT_KEY) {
-          let i;
-          try {
-            i = typeof first === "string" ? w.pick_scratch(s.write(first)) : w.pick_bytes(first);
-            if (i === -2) throw w.take_error();
-          } catch (e) {
-            throw this.#fail(e);
-          }
+          const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first));
+          if (i === -2) throw w.take_error();
           out[from++] = i < 0 ? undefined : ids[i];
           continue;
         }
@@ -367,14 +460,9 @@ function bindRouter(getGlue) {
         for (let k = keys[to]; to < n && typeof k === "string" && k.length <= SHORT_KEY && units + k.length <= WINDOW_UNITS; k = keys[++to]) {
           units += k.length;
         }
-        let at;
-        try {
-          const bytes = s.writeMany(keys, from, to, units);
-          at = align4(bytes) >> 2;
-          if (w.pick_many_scratch(bytes, to - from) === -2) throw w.take_error();
-        } catch (e) {
-          throw this.#fail(e);
-        }
+        const bytes = s.writeMany(keys, from, to, units);
+        const at = align4(bytes) >> 2;
+        if (w.pick_many_scratch(bytes, to - from) === -2) throw w.take_error();
         s.reserve(0);
         const words = s.words;
         for (let i = from; i < to; i++) {
@@ -402,54 +490,48 @@ function bindRouter(getGlue) {
     }
 
     pickN(key, n) {
+      if (key !== undefined && !isKey(key)) throw badKey(key);
       const w = this.#live();
-      let idx;
+      busy = true;
       try {
-        if (typeof key === "string") {
-          if (!key.isWellFormed()) throw badKey(key);
-          // The indices come back in the scratch after the key: one wasm call, no array made in wasm.
-          const s = scratch ?? scratchOf();
-          const len = s.write(key);
-          const at = align4(len);
-          s.reserve(at + 4 * (typeof n === "number" && n >= 1 ? Math.min(n, this.#ids.length) : 0));
-          const c = w.pick_n_scratch(len, n);
-          if (c === -2) throw w.take_error();
-          s.reserve(0);
-          const ids = this.#ids;
-          const words = s.words;
-          const out = new Array(c);
-          for (let k = 0; k < c; k++) out[k] = ids[le32(words[(at >> 2) + k])];
-          return out;
-        } else if (key instanceof Uint8Array) {
-          idx = w.pick_n_bytes(key, n);
-        } else if (key === undefined) {
-          idx = w.pick_n_none(n);
-        } else {
-          throw badKey(key);
-        }
+        // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
+        const s = scratch ?? scratchOf();
+        const len = key === undefined ? -1 : typeof key === "string" ? s.write(key) : s.writeBytes(key);
+        const at = align4(Math.max(len, 0));
+        s.reserve(at + 4 * (typeof n === "number" && n >= 1 ? Math.min(n, this.#ids.length) : 0));
+        const c = w.pick_n_scratch(len, n);
+        if (c === -2) throw w.take_error();
+        s.reserve(0);
+        const ids = this.#ids;
+        const words = s.words;
+        const out = new Array(c);
+        for (let k = 0; k < c; k++) out[k] = ids[le32(words[(at >> 2) + k])];
+        return out;
       } catch (e) {
         throw this.#fail(e);
+      } finally {
+        busy = false;
       }
-      const ids = this.#ids;
-      const out = new Array(idx.length);
-      for (let k = 0; k < idx.length; k++) out[k] = ids[idx[k]];
-      return out;
     }
 
     add(node) {
       const n = plain(node, "node");
-      this.#call((w) => w.add(n));
-      this.#ids = idsOf(this.#w);
+      this.#call((w) => {
+        w.add(n);
+        this.#ids = idsOf(w);
+      });
     }
 
     remove(id) {
-      const removed = this.#call((w) => w.remove(id));
-      if (removed) this.#ids = idsOf(this.#w);
-      return removed;
+      return this.#call((w) => {
+        const removed = w.remove(id);
+        if (removed) this.#ids = idsOf(w);
+        return removed;
+      });
     }
 
     setWeight(id, weight) {
-      this.#call((w) => w.set_weight(id, weight));
+      this.#call((w) => w.set_weight(id, typeof weight === "bigint" ? Number(weight) : weight));
     }
 
     report(id, outcome) {
@@ -474,13 +556,14 @@ function bindRouter(getGlue) {
 
     /** Inspection: the key's hash as a position in [0, 1); on a ring the key goes to the first point at or after it. */
     keyPosition(key) {
-      if (typeof key === "string") {
-        if (!key.isWellFormed()) throw badKey(key);
-        return this.#call((w) => w.key_position_str(key));
+      if (!isKey(key)) {
+        this.#live();
+        throw badKey(key);
       }
-      if (key instanceof Uint8Array) return this.#call((w) => w.key_position_bytes(key));
-      this.#live();
-      throw badKey(key);
+      return this.#call((w) => {
+        const s = scratch ?? scratchOf();
+        return w.key_position_scratch(typeof key === "string" ? s.write(key) : s.writeBytes(key));
+      });
     }
 
     stats() {
@@ -490,6 +573,7 @@ function bindRouter(getGlue) {
     /** Releases the wasm memory now. Calling it twice is harmless; any other call afterwards throws ERR_FREED. */
     free() {
       if (this.#w !== undefined) {
+        if (busy) throw reentrant();
         this.#w.free();
         this.#w = undefined;
       }

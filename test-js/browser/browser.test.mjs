@@ -45,6 +45,9 @@ test("the package works in a page in headless Chromium", async () => {
     assert.ok(r.golden.passed >= 200);
     assert.deepEqual(r.errors.failures, []);
     assert.deepEqual(r.strategies.failures, []);
+    assert.deepEqual(r.reentrance.failures, []);
+    assert.equal(r.hostile.length, 3);
+    for (const h of r.hostile) assert.deepEqual(h.failures, []);
     assert.deepEqual(r.bundlerGolden.failures, []);
     assert.match(r.userAgent, /Chrome/);
   } finally {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Router, EdgerouteError, version } from "edgeroute";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
+import { hostileChecks, reentranceChecks } from "../shared/hostile.js";
 
 const golden = JSON.parse(readFileSync(new URL("../golden/vectors.json", import.meta.url), "utf8"));
 const messages = JSON.parse(readFileSync(new URL("../shared/error-messages.json", import.meta.url), "utf8"));
@@ -24,6 +25,24 @@ test("every bad input gives its code and the message of docs/errors.md, and the 
   assert.deepEqual(r.failures, []);
   assert.ok(r.cases >= 140, `${r.cases} cases`);
   assert.ok(Object.values(messages).filter((m) => typeof m === "string").length >= 125);
+});
+
+test("re-entrance: a lease ended from its own outcome, pickMany getters that free or flip a key", () => {
+  assert.deepEqual(reentranceChecks(Router, EdgerouteError).failures, []);
+});
+
+test("hostile values at the boundary: lying typed arrays, Proxies, re-entrant hooks, detached buffers", () => {
+  // HOSTILE_SEEDS / HOSTILE_OPS make the long run of `make fuzz`.
+  const seeds = Number(process.env.HOSTILE_SEEDS ?? 8);
+  const ops = Number(process.env.HOSTILE_OPS ?? 3000);
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = hostileChecks(Router, EdgerouteError, { seed, ops });
+    assert.deepEqual(r.failures, []);
+    assert.ok(r.thrown > ops / 10 && r.thrown < ops, `seed ${seed}: ${r.thrown} of ${ops} operations threw`);
+    total += r.passed;
+  }
+  assert.ok(total >= seeds * ops, `${total} checks`);
 });
 
 test("strategies route for real", () => {

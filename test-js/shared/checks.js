@@ -47,6 +47,40 @@ export function goldenChecks(Router, golden) {
 const NODES = [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }];
 const lone = "\uD800";
 
+/** A Uint8Array subclass whose `length` (and `byteLength`) lie: wasm-bindgen sized its copy by `length`. */
+class LyingBytes extends Uint8Array {
+  get length() {
+    return 1;
+  }
+  get byteLength() {
+    return 1;
+  }
+}
+
+/** Detaches `buf` (as a transfer to a worker does) with what the runtime has, and checks that it did. */
+export function detach(buf) {
+  if (typeof buf.transfer === "function") buf.transfer();
+  else structuredClone(buf, { transfer: [buf] });
+  if (buf.byteLength !== 0) throw new Error("could not detach an ArrayBuffer in this runtime");
+  return buf;
+}
+const detachedKey = () => {
+  const key = new Uint8Array(new ArrayBuffer(16), 4, 8);
+  detach(key.buffer);
+  return key;
+};
+
+/** Runs `f` with `Date.now` replaced by `now`, then puts it back. */
+function withDateNow(now, f) {
+  const orig = Date.now;
+  Date.now = now;
+  try {
+    return f();
+  } finally {
+    Date.now = orig;
+  }
+}
+
 /**
  * Bad inputs: [name, action(Router, r), code]. Each must throw an EdgerouteError with that code, and the shared
  * Router r must keep working afterwards.
@@ -200,6 +234,45 @@ export const BAD_INPUTS = [
   ["revoked proxy options", (R) => { const p = Proxy.revocable({}, {}); p.revoke(); return new R(p.proxy); }, "ERR_INVALID_OPTIONS", "varies"],
   ["cyclic options", (R) => { const o = { strategy: "ring", nodes: NODES }; o.self = o; return new R(o); }, "ERR_INVALID_OPTIONS"],
   ["cyclic node", (R, r) => { const n = { id: "z" }; n.weight = [n]; return r.add(n); }, "ERR_INVALID_OPTIONS"],
+  // Keys that lie, and buffers that are gone (issue 15: a lying length corrupted every Router's memory).
+  ["pick a key on a detached buffer", (R, r) => r.pick(detachedKey()), "ERR_INVALID_KEY"],
+  ["pickN a key on a detached buffer", (R, r) => r.pickN(detachedKey(), 2), "ERR_INVALID_KEY"],
+  ["acquire a key on a detached buffer", (R, r) => r.acquire(detachedKey()), "ERR_INVALID_KEY"],
+  ["keyPosition of a key on a detached buffer", (R, r) => r.keyPosition(detachedKey()), "ERR_INVALID_KEY"],
+  ["pickMany with a key on a detached buffer", (R, r) => r.pickMany(["k", detachedKey()]), "ERR_INVALID_KEY"],
+  ["pick a Proxy over a Uint8Array", (R, r) => r.pick(new Proxy(new Uint8Array(4), {})), "ERR_INVALID_KEY"],
+  ["pick a Uint8ClampedArray", (R, r) => r.pick(new Uint8ClampedArray(4)), "ERR_INVALID_KEY"],
+  ["pickMany whose length lies", (R, r) => r.pickMany(new Proxy(["k"], { get: (t, k) => (k === "length" ? -1 : t[k]) })), "ERR_INVALID_KEY"],
+  ["nodes array whose length lies", (R) => new R({ strategy: "ring", nodes: new Proxy([{ id: "a" }], { get: (t, k) => (k === "length" ? 2 ** 40 : t[k]) }) }), "ERR_INVALID_OPTIONS"],
+  // null is a value, not an absent field; weights have a floor (subnormal weights skewed the shares).
+  ["weight null", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: null }] }), "ERR_INVALID_WEIGHT"],
+  ["id null", (R) => new R({ strategy: "ring", nodes: [{ id: null }] }), "ERR_INVALID_ID"],
+  ["seed null", (R) => new R({ strategy: "ring", nodes: NODES, seed: null }), "ERR_INVALID_OPTION"],
+  ["health field null", (R) => new R({ strategy: "ring", nodes: NODES, health: { windowMs: null } }), "ERR_INVALID_OPTION"],
+  ["outcome latencyMs null", (R, r) => r.report("a", { ok: true, latencyMs: null }), "ERR_INVALID_REPORT"],
+  ["a subnormal weight", (R) => new R({ strategy: "rendezvous", nodes: [{ id: "a", weight: 5e-324 }, { id: "b", weight: 1e-323 }] }), "ERR_INVALID_WEIGHT"],
+  ["a weight below a millionth", (R) => new R({ strategy: "random", nodes: [{ id: "a", weight: 9.99e-7 }] }), "ERR_INVALID_WEIGHT"],
+  ["setWeight below a millionth", (R, r) => r.setWeight("a", 1e-7), "ERR_INVALID_WEIGHT"],
+  ["a BigInt weight above 1e6", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 10n ** 7n }] }), "ERR_INVALID_WEIGHT"],
+  // Memory: each config has a cost, refused over maxMemoryBytes before anything is allocated.
+  ["a ring over the memory limit", (R) => new R({ strategy: "ring", vnodes: 10000, nodes: Array.from({ length: 1677 }, (_, i) => ({ id: `n${i}` })) }), "ERR_TOO_LARGE"],
+  ["a maglev table over a lowered limit", (R) => new R({ strategy: "maglev", tableSize: 1000003, maxMemoryBytes: 1 << 20, nodes: NODES }), "ERR_TOO_LARGE"],
+  ["add past the memory limit", (R) => {
+    const q = new R({ strategy: "ring", vnodes: 10000, maxMemoryBytes: 1 << 20, nodes: [{ id: "a" }] });
+    q.add({ id: "b", weight: 3 });
+  }, "ERR_TOO_LARGE"],
+  ["setWeight past the memory limit", (R) => new R({ strategy: "ring", vnodes: 10000, maxMemoryBytes: 1 << 20, nodes: [{ id: "a" }] }).setWeight("a", 5), "ERR_TOO_LARGE"],
+  ["maxMemoryBytes below 1 MiB", (R) => new R({ strategy: "ring", nodes: NODES, maxMemoryBytes: 1000 }), "ERR_INVALID_OPTION"],
+  ["maxMemoryBytes above 4 GiB", (R) => new R({ strategy: "ring", nodes: NODES, maxMemoryBytes: 2 ** 33 }), "ERR_INVALID_OPTION"],
+  // Re-entrance from code that runs inside a call (all Routers share one wasm instance).
+  ["a Router call from inside Date.now", (R) => {
+    const q = new R({ strategy: "least-latency", nodes: NODES, seed: 1 });
+    return withDateNow(() => q.pick() && 1, () => q.pick());
+  }, "ERR_REENTRANT"],
+  ["another Router's call from inside Date.now", (R, r) => {
+    const q = new R({ strategy: "least-latency", nodes: NODES, seed: 1 });
+    return withDateNow(() => r.pick("k") && 1, () => q.stats());
+  }, "ERR_REENTRANT"],
   // Every method after free().
   ...["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"].map((m) => [
     `${m} after free()`,
@@ -240,6 +313,41 @@ export const EDGE_INPUTS = [
     return r.pick("k");
   }],
   ["pickN n far above the pool", (R, r) => r.pickN("k", 2 ** 40)],
+  ["a Uint8Array subclass whose length lies", (R, r) => {
+    const key = new LyingBytes(200000).fill(7);
+    const got = r.pick(key);
+    return got === r.pick(new Uint8Array(200000).fill(7)) && got === r.pickMany([key])[0] ? got : "mismatch";
+  }],
+  ["a lying key through pickN, acquire and keyPosition", (R, r) => {
+    const key = new LyingBytes(5000).fill(1);
+    const real = new Uint8Array(5000).fill(1);
+    const lease = r.acquire(key);
+    lease.end();
+    const same = lease.id === r.pick(real) && r.keyPosition(key) === r.keyPosition(real) && r.pickN(key, 3).join() === r.pickN(real, 3).join();
+    return same ? r.pickN(key, 3) : ["mismatch"];
+  }],
+  ["a Uint8Array from another view of the same buffer", (R, r) => r.pick(new Uint8Array(new Uint8Array([9, 8, 7, 6, 5]).buffer, 1, 3))],
+  ["a BigInt weight", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 3n }, { id: "b" }] }).pick("k")],
+  ["a BigInt in setWeight", (R) => {
+    const q = new R({ strategy: "ring", nodes: NODES });
+    q.setWeight("b", 5n);
+    return q.nodes()[1].weight === 5 ? q.pick("k") : "not 5";
+  }],
+  ["an undefined weight is absent", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: undefined }, { id: "b" }] }).pick("k")],
+  ["the smallest and largest weights", (R) => new R({ strategy: "rendezvous", nodes: [{ id: "a", weight: 1e-6 }, { id: "b", weight: 1e6 }] }).pick("k")],
+  ["a raised memory limit", (R) => new R({ strategy: "maglev", tableSize: 1000003, maxMemoryBytes: 2 ** 32, nodes: NODES }).pick("k")],
+  ["pickMany whose element getter removes a node", (R) => {
+    const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
+    const keys = new Proxy(["k1", "k2", "k3"], { get: (t, k) => (k === "1" && q.remove("a"), t[k]) });
+    const got = q.pickMany(keys);
+    return got.every((id) => id !== "a" && q.pick("k1") === got[0]) ? got : ["a removed node was named"];
+  }],
+  ["pickMany whose element getter adds nodes", (R) => {
+    const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
+    const keys = new Proxy(["k1", "k2"], { get: (t, k) => (k === "0" && Array.from({ length: 20 }, (_, i) => q.add({ id: `x${i}` })), t[k]) });
+    const got = q.pickMany(keys);
+    return got.every((id) => typeof id === "string") && got[1] === q.pick("k2") ? got : ["an answer was lost"];
+  }],
 ];
 
 /**

@@ -49,6 +49,9 @@ test("golden vectors, bad input and strategies inside workerd", async () => {
     assert.ok(r.golden.passed >= 200);
     assert.deepEqual(r.errors.failures, []);
     assert.deepEqual(r.strategies.failures, []);
+    assert.deepEqual(r.reentrance.failures, []);
+    assert.equal(r.hostile.length, 3);
+    for (const h of r.hostile) assert.deepEqual(h.failures, []);
     assert.ok(["a", "b"].includes(r.globalScopePick));
   } finally {
     await mf.dispose();

@@ -1,0 +1,264 @@
+// The boundary under attack: random hostile values thrown at a Router through every method, run unchanged in
+// Node, Deno, workerd and a page (a short run in `make test`, a long one in `make fuzz`). Values are typed-array
+// subclasses that lie about their size, Proxies, getters and `toString`/`valueOf` hooks that call back into the
+// Router (picking, adding, removing, ending leases), detached buffers, odd numbers and BigInts. Invariants after
+// every operation:
+//   - what is thrown is an EdgerouteError with a known code, or the caller's own error unchanged; never
+//     ERR_INTERNAL, a RangeError or a TypeError of the engine's;
+//   - the victim still maps every key as a Router rebuilt from its own nodes does (no state corrupted);
+//   - a bystander Router no hostile value touches maps every key as it did at the start (one Router's bad input
+//     never reaches another's memory);
+//   - the victim's in-flight total equals the leases opened minus the `end()`s that returned true;
+//   - wasm memory stays bounded.
+// Returns { passed, failures, ops, thrown }.
+
+import { recorder, detach } from "./checks.js";
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CODES = new Set([
+  "ERR_INVALID_OPTIONS", "ERR_UNKNOWN_OPTION", "ERR_UNKNOWN_FIELD", "ERR_INVALID_OPTION", "ERR_UNKNOWN_STRATEGY",
+  "ERR_NO_NODES", "ERR_INVALID_ID", "ERR_DUPLICATE_ID", "ERR_INVALID_WEIGHT", "ERR_UNKNOWN_NODE", "ERR_INVALID_KEY",
+  "ERR_INVALID_COUNT", "ERR_INVALID_REPORT", "ERR_TOO_LARGE", "ERR_FREED", "ERR_REENTRANT",
+]);
+
+/** What the caller's own hooks throw: it must come out unchanged. */
+class Mine extends Error {}
+
+export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } = {}) {
+  const { check, result } = recorder();
+  const rand = prng(seed);
+  const int = (n) => Math.floor(rand() * n);
+  const pick = (xs) => xs[int(xs.length)];
+  const START = [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d", weight: 3 }];
+  const KEYS = Array.from({ length: 64 }, (_, i) => `probe-${i}`);
+  const bystander = new Router({ strategy: "maglev", nodes: START, seed: 9, tableSize: 1009 });
+  const bystanderMap = KEYS.map((k) => bystander.pick(k));
+  const victim = new Router({ strategy: "ring", nodes: START, seed: 5, vnodes: 40, health: false });
+  // The leases we hold that the Router counts in flight: acquired, not yet ended with true, node not removed.
+  const open = new Set();
+  let leases = [];
+  const endLease = (l, o) => {
+    if (l.end(o)) open.delete(l);
+  };
+  let thrown = 0;
+  let memory = Router.wasmMemoryBytes();
+  // Added ids are never reused, so a lease never outlives its node into a new node of the same id.
+  let serial = 0;
+
+  // A side effect a hook may run mid-call: it must either work or be refused with a code.
+  const sideEffects = [
+    () => victim.pick(`side-${int(100)}`),
+    () => victim.add({ id: `s${serial++}`, weight: 1 + int(3) }),
+    () => victim.remove(pick(victim.nodes())?.id ?? "none"),
+    () => victim.setWeight(pick(victim.nodes())?.id ?? "a", 1 + int(4)),
+    () => leases.length && endLease(leases.pop(), { ok: rand() < 0.5 }),
+    () => victim.pickMany(["x", "y"]),
+    () => bystander.stats(),
+    () => {
+      throw new Mine("a hook of the caller's threw");
+    },
+  ];
+  const effect = () => {
+    try {
+      pick(sideEffects)();
+    } catch (e) {
+      if (e instanceof Mine) throw e;
+      if (!(e instanceof EdgerouteError)) throw e;
+    }
+  };
+
+  const bytes = (n) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = int(256);
+    return b;
+  };
+  class Liar extends Uint8Array {
+    get length() {
+      return pick([0, 1, 2 ** 31, -1]);
+    }
+    get byteLength() {
+      return 1;
+    }
+    get byteOffset() {
+      return 12345;
+    }
+    get buffer() {
+      return new ArrayBuffer(1);
+    }
+    subarray() {
+      return new Uint8Array(0);
+    }
+  }
+  const keyLike = [
+    () => `k${int(1000)}`,
+    () => "\uD800x",
+    () => "é漢🙂".repeat(1 + int(40)),
+    () => bytes(int(300)),
+    () => new Liar(int(70000)).fill(int(256)),
+    () => bytes(64).subarray(int(8), 8 + int(40)),
+    () => {
+      const k = bytes(32);
+      detach(k.buffer);
+      return k;
+    },
+    () => new Proxy(bytes(8), {}),
+    () => new Proxy(bytes(8), { get: (t, p) => (effect(), Reflect.get(t, p)) }),
+    () => ({ toString: () => (effect(), "k") }),
+    () => new Uint16Array(4),
+    () => new DataView(new ArrayBuffer(4)),
+    () => pick([undefined, null, 7, -0, NaN, 10n, true, Symbol("k"), () => "k", [], {}]),
+  ];
+  const value = () =>
+    pick([
+      () => pick([1, 2, 0, -1, 1e-7, 1e-6, 1e6, 1e6 + 1, NaN, Infinity, -0, 5e-324, 3n, 10n ** 30n, null, undefined]),
+      () => `s${int(4)}`,
+      () => ({ valueOf: () => (effect(), 2) }),
+      () => new Proxy({}, { get: () => (effect(), 1), ownKeys: () => (effect(), []) }),
+      () => {
+        const o = {};
+        Object.defineProperty(o, "x", { enumerable: true, configurable: true, get: () => (effect(), 1) });
+        return o;
+      },
+    ])();
+  const hookObject = (fields) => {
+    const o = {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (rand() < 0.3) Object.defineProperty(o, k, { enumerable: true, configurable: true, get: () => (effect(), v) });
+      else o[k] = v;
+    }
+    if (rand() < 0.1) o[pick(["extra", "__proto__", "constructor"])] = value();
+    return rand() < 0.2 ? new Proxy(o, { get: (t, p) => (rand() < 0.5 && effect(), Reflect.get(t, p)) }) : o;
+  };
+  const idLike = () => pick([() => pick(victim.nodes())?.id ?? "a", () => `n${int(serial + 1)}`, value])();
+  const keyArray = () => {
+    const ks = Array.from({ length: int(12) }, () => (rand() < 0.7 ? `m${int(50)}` : pick(keyLike)()));
+    if (rand() < 0.3) return new Proxy(ks, { get: (t, p) => (rand() < 0.3 && effect(), Reflect.get(t, p)) });
+    return ks;
+  };
+
+  const opsList = [
+    () => victim.pick(pick(keyLike)()),
+    () => victim.pickN(pick(keyLike)(), pick([1, 2, 5, 0, -1, 2.5, NaN, 3n, "2", 2 ** 40, value()])),
+    () => victim.pickMany(keyArray()),
+    () => victim.keyPosition(pick(keyLike)()),
+    () => {
+      const l = victim.acquire(pick(keyLike)());
+      if (l) {
+        open.add(l);
+        leases.push(l);
+      }
+    },
+    () => {
+      const l = pick(leases);
+      if (!l) return;
+      const o = rand() < 0.5 ? undefined : hookObject({ ok: rand() < 0.7, latencyMs: pick([1, 10, -1, NaN]) });
+      if (rand() < 0.3 && o) Object.defineProperty(o, "ok", { enumerable: true, get: () => (endLease(l), true) });
+      endLease(l, o);
+      leases = leases.filter((x) => x !== l);
+    },
+    () => victim.add(hookObject({ id: pick([`n${serial++}`, "", "x".repeat(300), "\uDC00"]), weight: value() })),
+    () => victim.remove(idLike()),
+    () => victim.setWeight(idLike(), value()),
+    () => victim.report(idLike(), hookObject({ ok: rand() < 0.5, latencyMs: value() })),
+    () => victim.markDown(idLike(), pick([undefined, 10, -1, NaN, value()])),
+    () => victim.markUp(idLike()),
+    () => new Router(hookObject({ strategy: pick(["ring", "maglev", "random", "nope"]), nodes: [hookObject({ id: "z", weight: value() })], seed: value() })).free(),
+    () => Router.fromJSON(hookObject({ format: "edgeroute/1", options: hookObject({ strategy: "ring", nodes: [{ id: "q" }] }), health: [hookObject({ id: "q", ejectedUntil: value() })] })).free(),
+  ];
+
+  // A Router rebuilt from the victim's options, nodes and marks (its snapshot); an emptied victim restores empty.
+  const fresh = () => Router.fromJSON(JSON.stringify(victim));
+  for (let i = 0; i < ops; i++) {
+    const op = int(opsList.length);
+    try {
+      opsList[op]();
+    } catch (e) {
+      thrown++;
+      const ok = e instanceof Mine || (e instanceof EdgerouteError && CODES.has(e.code));
+      if (!ok) {
+        check(false, `seed ${seed} op ${i} (#${op}): threw ${e?.name} ${e?.code ?? ""} ${e?.message}`);
+        break;
+      }
+    }
+    // A removed node's in-flight count goes with it (its leases then end with false).
+    const ids = new Set(victim.nodes().map((n) => n.id));
+    for (const l of open) if (!ids.has(l.id)) open.delete(l);
+    const inflight = victim.stats().reduce((s, n) => s + n.inflight, 0);
+    check(inflight === open.size, `seed ${seed} op ${i} (#${op}): ${inflight} in flight, but ${open.size} leases are open`);
+    if (inflight !== open.size) break;
+    if (i % 16 === 0 || i === ops - 1) {
+      const ref = fresh();
+      const same = KEYS.every((k) => victim.pick(k) === ref.pick(k));
+      ref.free();
+      check(same, `seed ${seed} op ${i} (#${op}): the victim no longer maps keys as a rebuild of its nodes does`);
+      const still = KEYS.every((k, j) => bystander.pick(k) === bystanderMap[j]);
+      check(still, `seed ${seed} op ${i} (#${op}): the bystander Router's mapping changed`);
+      if (!same || !still) break;
+      memory = Math.max(memory, Router.wasmMemoryBytes());
+    }
+  }
+  check(memory < 256 * 1024 * 1024, `wasm memory grew to ${memory} bytes`);
+  victim.free();
+  bystander.free();
+  return result({ ops, thrown });
+}
+
+/**
+ * The re-entrance findings, one by one: a lease ended from its own outcome's getter, and pickMany with an
+ * element getter that frees the Router or changes a key's type between reads.
+ */
+export function reentranceChecks(Router, EdgerouteError) {
+  const { check, result } = recorder();
+  const nodes = [{ id: "a" }, { id: "b" }, { id: "c" }];
+  const r = new Router({ strategy: "least-outstanding", nodes, seed: 1 });
+  const lease = r.acquire();
+  let inner;
+  const first = lease.end({
+    get ok() {
+      inner = lease.end();
+      return true;
+    },
+  });
+  const total = r.stats().reduce((s, n) => s + n.inflight, 0);
+  check(total === 0, `a lease ended from its outcome's getter: ${total} in flight (the count went below zero or stayed)`);
+  check(inner === true && first === false, `the inner end() counts once (inner ${inner}, outer ${first})`);
+  check(lease.end() === false, "a third end() is a no-op");
+  const l2 = r.acquire();
+  let threw;
+  try {
+    l2.end({ ok: "yes" });
+  } catch (e) {
+    threw = e;
+  }
+  check(threw instanceof EdgerouteError && threw.code === "ERR_INVALID_REPORT", "a bad outcome throws");
+  check(l2.end({ ok: true }) === true, "and leaves the lease open to end properly");
+  check(r.stats().reduce((s, n) => s + n.inflight, 0) === 0, "every lease released");
+
+  const q = new Router({ strategy: "ring", nodes, seed: 3 });
+  let err;
+  try {
+    q.pickMany(new Proxy(["k1", "k2"], { get: (t, k) => (k === "1" && q.free(), t[k]) }));
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof EdgerouteError && err.code === "ERR_FREED", `pickMany after a getter freed the Router: ${err?.code} ${err?.message}`);
+  const s = new Router({ strategy: "ring", nodes, seed: 3 });
+  let reads = 0;
+  const flip = new Proxy(["k1"], { get: (t, k) => (k === "0" ? (reads++ ? 42 : "k1") : t[k]) });
+  const got = s.pickMany(flip);
+  check(reads === 1 && got[0] === s.pick("k1"), `each element is read once (${reads} reads) and routed as read (${got[0]})`);
+  r.free();
+  s.free();
+  return result();
+}
