@@ -9,6 +9,10 @@ import { registryScripts } from "./scripts.js";
 const OPTIONS = ["name", "prefix", "seed"];
 const META_FIELDS = ["url", "zone"];
 const MAX_SEED = 4294967295;
+// The weight range of the Router (src/config.rs MIN_WEIGHT, MAX_WEIGHT) and of lua/lib.lua.
+const MIN_WEIGHT = 1e-6;
+const MAX_WEIGHT = 1e6;
+const WEIGHT_RANGE = "from 1e-6 to 1e6";
 // Redis appends where a script failed: " script: <sha>, on @user_script:<line>." (7.0) or "(call to f_<sha>)".
 const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call to f_[0-9a-f]{40}\)[^]*)\s*$/;
 
@@ -32,9 +36,11 @@ function checkId(id, what = "id") {
   return id;
 }
 
+const isWeight = (w) => w >= MIN_WEIGHT && w <= MAX_WEIGHT;
+
 function checkWeight(w) {
-  if (typeof w !== "number" || !(w > 0 && w <= 1e6)) {
-    throw fail("ERR_INVALID_WEIGHT", `a weight must be a number > 0 and <= 1000000, got ${typeof w === "number" ? w : describe(w)}`);
+  if (typeof w !== "number" || !isWeight(w)) {
+    throw fail("ERR_INVALID_WEIGHT", `a weight must be a number ${WEIGHT_RANGE}, got ${typeof w === "number" ? w : describe(w)}`);
   }
   return w;
 }
@@ -193,8 +199,8 @@ function bindRegistry(Router) {
         if (!Array.isArray(row) || row.length !== 4) throw badReply("read", row);
         const id = text(row[0], "read");
         const weight = Number(text(row[1], "read"));
-        if (!(weight > 0 && weight <= 1e6)) {
-          throw fail("ERR_REGISTRY_BAD_WEIGHT", `${this.#keys.nodes} gives node ${JSON.stringify(id)} the weight ${JSON.stringify(row[1])}; weights must be numbers > 0 and <= 1000000`);
+        if (!isWeight(weight)) {
+          throw fail("ERR_REGISTRY_BAD_WEIGHT", `${this.#keys.nodes} gives node ${JSON.stringify(id)} the weight ${JSON.stringify(row[1])}; weights must be numbers ${WEIGHT_RANGE}`);
         }
         const node = { id, weight };
         if (row[2] !== null && row[2] !== undefined) {

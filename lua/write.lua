@@ -37,14 +37,17 @@ local function need_prefix()
 end
 if op == 'add' or op == 'weight' then
   local w = tonumber(arg)
-  if not (w and w > 0 and w <= MAX_WEIGHT) then
-    fail('ERR_INVALID_WEIGHT', 'the weight of ' .. string.format('%q', id) .. ' must be a number > 0 and <= ' .. MAX_WEIGHT ..
-      ', got ' .. tostring(arg))
+  if not is_weight(w) then
+    fail('ERR_INVALID_WEIGHT', 'the weight of ' .. string.format('%q', id) .. ' must be a number ' .. WEIGHT_RANGE .. ', got ' ..
+      tostring(arg))
   end
   if op == 'add' then
     if exists then
       fail('ERR_DUPLICATE_ID', 'node ' .. string.format('%q', id) .. ' is already in registry ' .. KEYS[1] ..
         '; use the weight op to change its weight')
+    end
+    if redis.call('ZCARD', KEYS[1]) >= MAX_NODES then
+      fail('ERR_TOO_LARGE', 'registry ' .. KEYS[1] .. ' holds ' .. MAX_NODES .. ' nodes, the most supported; remove one first')
     end
     if meta ~= '' then
       local ok, v = pcall(cjson.decode, meta)

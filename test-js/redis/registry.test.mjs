@@ -240,7 +240,7 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
   // Negative, zero, infinite and over-large weights.
   for (const [name, score] of [["neg", -1], ["zero", 0], ["inf", "+inf"], ["huge", 2e6]]) {
     await redis.zadd(k(name, "nodes"), 1, "ok", score, "bad");
-    await expectAll(reg(name), "ERR_REGISTRY_BAD_WEIGHT", /"bad" the weight .*weights must be numbers > 0/);
+    await expectAll(reg(name), "ERR_REGISTRY_BAD_WEIGHT", /"bad" the weight .*weights must be numbers from 1e-6 to 1e6/);
   }
   // A score that is not a number cannot even be stored: Redis refuses it.
   await assert.rejects(redis.zadd(k("nan", "nodes"), "abc", "x"), /not a valid float/);
@@ -296,6 +296,99 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
     await assert.rejects(async () => f(), (e) => e instanceof EdgerouteError && e.code === code && e.message.startsWith("Registry: "), String(f));
   }
   console.log(`bad registry contents: 11 kinds refused; ${cases.length} bad arguments refused`);
+});
+
+/** MAX_NODES of lua/lib.lua, as every shipped script carries it. */
+const MAX_NODES = Number(/^local MAX_NODES = (\d+)$/m.exec(registryScripts.pick.source)?.[1]);
+
+/** Writes `n` nodes into a registry's sorted set by hand (a pool written without the scripts). */
+async function fillByHand(client, key, n, prefix = "node-") {
+  for (let i = 0; i < n; i += 8192) {
+    const args = [];
+    for (let j = i; j < Math.min(n, i + 8192); j++) args.push(1 + (j % 7), `${prefix}${j}`);
+    await client.zadd(key, ...args);
+  }
+}
+
+/** Resolves to the rejection of `p` (or fails the test if it resolves). */
+async function rejection(p, what) {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  assert.fail(`${what} resolved; it should have been refused`);
+}
+
+test("one node cap: MAX_NODES of lua/lib.lua is what the Router refuses, and the scripts refuse it before any work", async () => {
+  assert.equal(MAX_NODES, 65536);
+  const nodes = Array.from({ length: MAX_NODES }, (_, i) => ({ id: `node-${i}` }));
+  new Router({ strategy: "rendezvous", compat: "redis", nodes }).free();
+  assert.throws(() => new Router({ strategy: "rendezvous", compat: "redis", nodes: [...nodes, { id: "one-more" }] }), { code: "ERR_TOO_LARGE" });
+  const reg = new Registry(commandOf(redis), { name: "cap" });
+  await fillByHand(redis, reg.keys.nodes, MAX_NODES - 1);
+  assert.equal(await reg.add({ id: "last" }), 1, "the registry takes nodes up to the cap");
+  await assert.rejects(reg.add({ id: "one-more" }), { code: "ERR_TOO_LARGE", message: /holds 65536 nodes, the most supported/ });
+  // At the cap, the registry and its Router agree.
+  const router = await reg.router();
+  assert.equal(router.nodes().length, MAX_NODES);
+  for (const k of ["", "/user/42", "東京"]) assert.equal(await reg.pick(k), router.pick(k));
+  // One more node, written by hand (bumping the version, as hand writes must): every reader refuses, as the
+  // Router does, and at once.
+  await redis.zadd(reg.keys.nodes, 1, "one-more");
+  await redis.incr(reg.keys.version);
+  const uses = {
+    pick: () => reg.pick("k"),
+    pickN: () => reg.pickN("k", 3),
+    pickRandom: () => reg.pickRandom(0.5),
+    load: () => reg.load(),
+    "router()": () => reg.router(),
+    refresh: () => reg.refresh(router),
+  };
+  for (const [what, use] of Object.entries(uses)) {
+    const started = performance.now();
+    const e = await rejection(use(), `${what} over the cap`);
+    const ms = performance.now() - started;
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_TOO_LARGE", `${what}: ${e}`);
+    assert.match(e.message, /has 65537 nodes; at most 65536 are supported/);
+    if (what === "pick") console.log(`node cap: pick over ${MAX_NODES} nodes refused in ${ms.toFixed(1)} ms`);
+  }
+  router.free();
+});
+
+test("weights below 1e-6 are refused as the Router refuses them (subnormal weights would skew the shares)", async () => {
+  const reg = new Registry(commandOf(redis), { name: "tiny" });
+  for (const w of [5e-324, 1e-323, 1e-300, 1e-7, 9.99e-7]) {
+    for (const use of [() => reg.add({ id: "a", weight: w }), () => reg.setWeight("a", w)]) {
+      await assert.rejects(use(), (e) => e instanceof EdgerouteError && e.code === "ERR_INVALID_WEIGHT" && /a number from 1e-6 to 1e6, got /.test(e.message), String(w));
+    }
+  }
+  // The scripts hold the same line for callers that skip the JS checks.
+  const { sha1 } = registryScripts.write;
+  const keys3 = [reg.keys.nodes, reg.keys.meta, reg.keys.version];
+  for (const w of ["5e-324", "1e-323", "9.99e-7"]) {
+    await assert.rejects(redis.evalsha(sha1, 3, ...keys3, "add", "a", w, "", "", reg.keys.downPrefix), { message: /^ERR_INVALID_WEIGHT the weight of "a" must be a number from 1e-6 to 1e6/ });
+  }
+  // ... and refuse such weights stored by hand: the shares of [5e-324, 5e-324, 1e-323] came out 31/25/44 %.
+  await redis.zadd(reg.keys.nodes, 5e-324, "a", 5e-324, "b", 1e-323, "c");
+  for (const use of [() => reg.load(), () => reg.pick("k"), () => reg.pickRandom(0.5), () => reg.router()]) {
+    await assert.rejects(use(), (e) => e instanceof EdgerouteError && e.code === "ERR_REGISTRY_BAD_WEIGHT" && /weights must be numbers from 1e-6 to 1e6/.test(e.message));
+  }
+  // The bounds themselves are weights; their shares follow them.
+  const edge = new Registry(commandOf(redis), { name: "edges" });
+  await edge.add({ id: "light", weight: 1e-6 });
+  await edge.add({ id: "heavy", weight: 1e6 });
+  assert.deepEqual((await edge.load()).nodes, [{ id: "light", weight: 1e-6 }, { id: "heavy", weight: 1e6 }]);
+  const router = await edge.router();
+  assert.equal(await agreement(edge, router, keys(300, "edges"), 2), 0);
+  // A reply weight below the range (a command function that rewrites replies) is caught in JS too.
+  const lying = new Registry(async (...a) => {
+    const reply = await redis.call(...a);
+    if (Array.isArray(reply) && Array.isArray(reply[1])) reply[1] = reply[1].map((row) => [row[0], "1e-7", row[2], row[3]]);
+    return reply;
+  }, { name: "edges" });
+  await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT", message: /weights must be numbers from 1e-6 to 1e6/ });
+  router.free();
 });
 
 test("EVALSHA falls back to EVAL after SCRIPT FLUSH; the shipped files are the exported strings", async () => {
