@@ -277,7 +277,8 @@ export type ErrorCode =
   | "ERR_REGISTRY_BAD_META"
   | "ERR_REGISTRY_BAD_VERSION"
   | "ERR_REGISTRY_BAD_REPLY"
-  | "ERR_REGISTRY_CONFLICT";
+  | "ERR_REGISTRY_CONFLICT"
+  | "ERR_REGISTRY_REDIS";
 
 /** Every error edgeroute throws. */
 export declare class EdgerouteError extends Error {

@@ -13,8 +13,12 @@ const MAX_SEED = 4294967295;
 const MIN_WEIGHT = 1e-6;
 const MAX_WEIGHT = 1e6;
 const WEIGHT_RANGE = "from 1e-6 to 1e6";
+// The one version syntax, as lua/lib.lua parse_version reads it: a canonical decimal integer from 0 to 2^53 - 1.
+const VERSION = /^(?:0|[1-9][0-9]{0,15})$/;
 // Redis appends where a script failed: " script: <sha>, on @user_script:<line>." (7.0) or "(call to f_<sha>)".
 const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call to f_[0-9a-f]{40}\)[^]*)\s*$/;
+// A Redis error reply starts with an upper-case error code: ERR, WRONGTYPE, BUSY, OOM, READONLY, NOSCRIPT...
+const REDIS_ERROR = /^[A-Z][A-Z_]*(?:\s|$)/;
 
 function fail(code, message) {
   return new EdgerouteError(code, `Registry: ${message}`);
@@ -79,13 +83,33 @@ function writeOptions(o) {
   return String(o.ifVersion);
 }
 
-/** Turns a Redis error reply raised by our scripts (`ERR_<CODE> message`) into an EdgerouteError. */
-function adoptReply(e) {
-  const m = e instanceof Error && /^(ERR_[A-Z_]+) ([^]*)$/.exec(e.message);
-  if (!m) return e;
-  const err = new EdgerouteError(m[1], m[2].replace(SCRIPT_SUFFIX, ""));
+/**
+ * Turns a rejection of the command function into an EdgerouteError: an error raised by our scripts
+ * (`ERR_<CODE> message`) keeps its code; any other Redis error reply (a script killed by SCRIPT KILL, BUSY,
+ * OOM, READONLY, a Lua runtime error...) becomes ERR_REGISTRY_REDIS, or ERR_REGISTRY_WRONG_TYPE for WRONGTYPE.
+ * The original error is the cause. Anything else (the connection failed, a bug in the command function) is not
+ * a Redis reply and propagates unchanged.
+ */
+function adoptReply(e, what) {
+  const message = e instanceof Error && typeof e.message === "string" ? e.message : "";
+  const coded = /^(ERR_[A-Z_]+) ([^]*)$/.exec(message);
+  let err;
+  if (coded) err = new EdgerouteError(coded[1], coded[2].replace(SCRIPT_SUFFIX, ""));
+  else if (/^WRONGTYPE\b/.test(message)) err = fail("ERR_REGISTRY_WRONG_TYPE", `${what}: a registry key holds another Redis type (${message})`);
+  else if (REDIS_ERROR.test(message)) err = fail("ERR_REGISTRY_REDIS", `Redis failed ${what}: ${message}`);
+  else return e;
   err.cause = e;
   return err;
+}
+
+/** A version from a reply (null: absent, 0), read with the one version syntax. */
+function parseVersion(v, key) {
+  if (v === null || v === undefined) return 0;
+  const s = text(v, key);
+  if (!VERSION.test(s) || Number(s) > Number.MAX_SAFE_INTEGER) {
+    throw fail("ERR_REGISTRY_BAD_VERSION", `${key} holds ${JSON.stringify(s.slice(0, 100))}, not a version (a decimal integer from 0 to 2^53-1 without sign, spaces, fraction or exponent); DEL it or SET it to one`);
+  }
+  return Number(s);
 }
 
 function badReply(what, reply) {
@@ -147,6 +171,15 @@ function bindRegistry(Router) {
       return this.#seed;
     }
 
+    /** Sends one command; Redis error replies become EdgerouteErrors (see adoptReply). */
+    async #send(what, args) {
+      try {
+        return await this.#command(...args);
+      } catch (e) {
+        throw adoptReply(e, what);
+      }
+    }
+
     async #run(name, keys, args) {
       const { source, sha1 } = registryScripts[name];
       // Byte keys go as they are; everything else as text.
@@ -154,13 +187,9 @@ function bindRegistry(Router) {
       try {
         return await this.#command("EVALSHA", sha1, ...argv);
       } catch (e) {
-        if (!(e instanceof Error && /^NOSCRIPT/.test(e.message))) throw adoptReply(e);
+        if (!(e instanceof Error && /^NOSCRIPT/.test(e.message))) throw adoptReply(e, `${name}.lua`);
       }
-      try {
-        return await this.#command("EVAL", source, ...argv);
-      } catch (e) {
-        throw adoptReply(e);
-      }
+      return this.#send(`${name}.lua`, ["EVAL", source, ...argv]);
     }
 
     #selectKeys() {
@@ -181,18 +210,14 @@ function bindRegistry(Router) {
 
     /** The version counter (0 before the first change). One GET: cheap enough to poll. */
     async version() {
-      const v = await this.#command("GET", this.#keys.version);
-      if (v === null || v === undefined) return 0;
-      const n = Number(text(v, "GET version"));
-      if (!Number.isSafeInteger(n)) throw fail("ERR_REGISTRY_BAD_VERSION", `${this.#keys.version} holds ${JSON.stringify(v)}, not an integer`);
-      return n;
+      return parseVersion(await this.#send("GET version", ["GET", this.#keys.version]), this.#keys.version);
     }
 
     /** One consistent snapshot: `{ version, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
     async load() {
       const reply = await this.#run("read", this.#allKeys(), [this.#keys.downPrefix]);
       if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply("read", reply);
-      const version = Number(text(reply[0], "read"));
+      const version = parseVersion(reply[0], this.#keys.version);
       const nodes = [];
       const down = [];
       for (const row of reply[1]) {

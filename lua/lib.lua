@@ -18,6 +18,8 @@ local MAX_ID_BYTES = 256 -- src/config.rs MAX_ID_BYTES
 -- src/config.rs MAX_NODES: the Router refuses larger pools (ERR_TOO_LARGE), and the scripts do too, which also
 -- bounds how long one script blocks Redis (every call is O(N)). A test checks the two agree.
 local MAX_NODES = 65536
+-- Versions are INCR counters, kept where a double (Lua) and a JS number hold them exactly: at most 2^53 - 1.
+local MAX_VERSION = 9007199254740991
 local TWO32 = 4294967296
 local band, bor, bxor, lshift, rshift = bit.band, bit.bor, bit.bxor, bit.lshift, bit.rshift
 local byte, sub = string.byte, string.sub
@@ -173,6 +175,42 @@ local function check_weight(key, id, w)
     fail('ERR_REGISTRY_BAD_WEIGHT', 'registry ' .. key .. ' gives node ' .. string.format('%q', id) .. ' the weight ' ..
       tostring(w) .. '; weights must be numbers ' .. WEIGHT_RANGE .. '; fix it with ZADD')
   end
+end
+
+-- The one version syntax, as js/registry.js parses it: a canonical decimal integer from 0 to 2^53 - 1 (no sign,
+-- spaces, leading zeros, fraction or exponent). Returns the number, or nil.
+local function parse_version(s)
+  if type(s) ~= 'string' or #s > 16 or not (s == '0' or string.find(s, '^[1-9][0-9]*$')) then
+    return nil
+  end
+  local n = tonumber(s)
+  if n > MAX_VERSION then
+    return nil
+  end
+  return n
+end
+
+-- GET of a registry string key, with a coded error when it holds another type.
+local function get_string(key, what)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' and v.err then
+    fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. key .. ' must be a string (' .. what .. '), not another type (' .. v.err .. ')')
+  end
+  return v
+end
+
+-- The version counter (0 when absent) and its text ('0' when absent).
+local function read_version(key)
+  local v = get_string(key, 'the version counter')
+  if not v then
+    return 0, '0'
+  end
+  local n = parse_version(v)
+  if not n then
+    fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. key .. ' holds ' .. string.format('%q', sub(v, 1, 100)) ..
+      ', not a version (a decimal integer from 0 to 2^53-1 without sign, spaces, fraction or exponent); DEL it or SET it to one')
+  end
+  return n, v
 end
 
 -- Every node of the registry in ZRANGE order, validated: ids, weights (and their text as Redis sent it, which

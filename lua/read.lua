@@ -3,6 +3,7 @@
 --   ARGV[1] the health key prefix ('' or absent: report no health)
 -- Returns { version, { id, weight, meta JSON or false, down TTL in ms (-1: down with no end, -2: up) } ... }.
 local down_prefix = ARGV[1] or ''
+local _, version = read_version(KEYS[3])
 local ids, _, _, texts = read_nodes(KEYS[1], KEYS[3], '')
 local metas = redis.pcall('HGETALL', KEYS[2])
 if type(metas) == 'table' and metas.err then
@@ -12,13 +13,6 @@ local meta = {}
 for i = 1, #metas, 2 do
   meta[metas[i]] = metas[i + 1]
 end
-local version = redis.pcall('GET', KEYS[3])
-if type(version) == 'table' and version.err then
-  fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. KEYS[3] .. ' must be a string counter (' .. version.err .. ')')
-end
-if version and not tonumber(version) then
-  fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. KEYS[3] .. ' holds ' .. string.format('%q', version) .. ', not an integer')
-end
 local out = {}
 for i = 1, #ids do
   local ttl = -2
@@ -27,4 +21,4 @@ for i = 1, #ids do
   end
   out[i] = { ids[i], texts[i], meta[ids[i]] or false, ttl }
 end
-return { version or '0', out }
+return { version, out }

@@ -13,13 +13,20 @@ if id == nil then
   fail('ERR_INVALID_ID', 'write.lua needs a node id as ARGV[2]')
 end
 check_id(KEYS[1], id)
-local current = redis.pcall('GET', KEYS[3])
-if type(current) == 'table' and current.err then
-  fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. KEYS[3] .. ' must be a string counter (' .. current.err .. ')')
+local current, current_text = read_version(KEYS[3])
+if expect ~= '' then
+  local want = parse_version(expect)
+  if not want then
+    fail('ERR_INVALID_OPTION', 'ARGV[5] (the expected version) must be a decimal integer from 0 to 2^53-1 or empty, got ' ..
+      string.format('%q', expect))
+  end
+  if want ~= current then
+    fail('ERR_REGISTRY_CONFLICT', 'the registry is at version ' .. current_text .. ', not ' .. expect ..
+      ': another writer changed it; read it again and retry')
+  end
 end
-if expect ~= '' and tostring(tonumber(current or '0')) ~= tostring(tonumber(expect)) then
-  fail('ERR_REGISTRY_CONFLICT', 'the registry is at version ' .. (current or '0') .. ', not ' .. expect ..
-    ': another writer changed it; read it again and retry')
+if current >= MAX_VERSION then
+  fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. KEYS[3] .. ' is at 2^53-1, the last version; DEL it to start again at 0')
 end
 local exists = redis.pcall('ZSCORE', KEYS[1], id)
 if type(exists) == 'table' and exists.err then

@@ -298,6 +298,8 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
   console.log(`bad registry contents: 11 kinds refused; ${cases.length} bad arguments refused`);
 });
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 /** MAX_NODES of lua/lib.lua, as every shipped script carries it. */
 const MAX_NODES = Number(/^local MAX_NODES = (\d+)$/m.exec(registryScripts.pick.source)?.[1]);
 
@@ -319,6 +321,109 @@ async function rejection(p, what) {
   }
   assert.fail(`${what} resolved; it should have been refused`);
 }
+
+test("one version syntax in JS and Lua; every Redis error reaches the caller as a coded EdgerouteError", async () => {
+  const reg = new Registry(commandOf(redis), { name: "ver" });
+  await reg.add({ id: "a" });
+  const router = await reg.router();
+  const uses = {
+    load: () => reg.load(),
+    version: () => reg.version(),
+    refresh: () => reg.refresh(router),
+    add: () => reg.add({ id: "b" }),
+    markDown: () => reg.markDown("a", 1000),
+    "router()": () => reg.router(),
+  };
+  // Not canonical decimal integers from 0 to 2^53 - 1: refused by every reader and writer alike (INCR itself
+  // would take "-3", and Lua's tonumber " 7", "1.5" and "1e3").
+  for (const bad of [" 7", "1.5", "1e3", "-3", "7 ", "+7", "007", "0x10", "", "abc", "9007199254740992", "1".repeat(30)]) {
+    await redis.set(reg.keys.version, bad);
+    for (const [what, use] of Object.entries(uses)) {
+      const e = await rejection(use(), `${what} with the version ${JSON.stringify(bad)}`);
+      assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_BAD_VERSION", `${what} with the version ${JSON.stringify(bad)}: ${e}`);
+      assert.match(e.message, /not a version \(a decimal integer from 0 to 2\^53-1/, `${what}: ${e.message}`);
+    }
+  }
+  // The largest version reads fine, and no write can pass it.
+  await redis.set(reg.keys.version, "9007199254740991");
+  assert.equal(await reg.version(), 9007199254740991);
+  assert.equal((await reg.load()).version, 9007199254740991);
+  await assert.rejects(reg.add({ id: "b" }), { code: "ERR_REGISTRY_BAD_VERSION", message: /2\^53-1, the last version/ });
+  await redis.set(reg.keys.version, "0");
+  assert.equal(await reg.add({ id: "b" }), 1);
+  // write.lua called by hand checks its arguments the same way.
+  const { sha1 } = registryScripts.write;
+  const keys3 = [reg.keys.nodes, reg.keys.meta, reg.keys.version];
+  const byHand = (expect) => redis.evalsha(sha1, 3, ...keys3, "add", "h", "1", "", expect, reg.keys.downPrefix);
+  await assert.rejects(byHand("1e0"), { message: /^ERR_INVALID_OPTION ARGV\[5\] \(the expected version\) must be a decimal integer/ });
+  assert.equal(await byHand("1"), 2);
+  // WRONGTYPE from a plain command, and from inside a script.
+  await redis.del(reg.keys.version);
+  await redis.hset(reg.keys.version, "v", "1");
+  for (const [what, use] of Object.entries({ version: uses.version, load: uses.load, add: uses.add })) {
+    const e = await rejection(use(), what);
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_WRONG_TYPE" && /WRONGTYPE|another type/.test(e.message), `${what}: ${e}`);
+  }
+  await redis.del(reg.keys.version);
+  // A Redis-side refusal: writes over maxmemory are refused with OOM.
+  const [, maxmemory] = await redis.config("GET", "maxmemory");
+  await redis.config("SET", "maxmemory", "1");
+  try {
+    const e = await rejection(reg.add({ id: "oom" }), "add over maxmemory");
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_REDIS", String(e));
+    assert.match(e.message, /^Registry: Redis failed write\.lua: .*OOM/);
+    assert.match(e.cause.message, /OOM/);
+  } finally {
+    await redis.config("SET", "maxmemory", maxmemory);
+  }
+  // A failure that is not a Redis reply (the connection, a bug in the command function) propagates unchanged.
+  const lost = new Error("connect ECONNREFUSED 127.0.0.1:1");
+  const down = new Registry(async () => { throw lost; }, { name: "ver" });
+  for (const use of [() => down.version(), () => down.load(), () => down.pick("k"), () => down.add({ id: "z" })]) {
+    assert.equal(await rejection(use(), "a command function that fails"), lost);
+  }
+  router.free();
+});
+
+test("SCRIPT KILL of a long pick, and BUSY while it runs, are ERR_REGISTRY_REDIS with the Redis error as cause", async () => {
+  const reg = new Registry(commandOf(redis), { name: "busy" });
+  await fillByHand(redis, reg.keys.nodes, MAX_NODES);
+  const other = connect();
+  await other.ping(); // connected and ready before Redis gets busy
+  const reg2 = new Registry(commandOf(other), { name: "busy" });
+  const [, threshold] = await redis.config("GET", "busy-reply-threshold");
+  // Redis serves other clients (BUSY, or SCRIPT KILL) once a script has run past this threshold.
+  await redis.config("SET", "busy-reply-threshold", "5");
+  try {
+    // pickN of every node of the largest registry allowed: 65,536 hashes and logarithms and a sort, far more
+    // than 5 ms (about a second here).
+    let settled = false;
+    const long = reg.pickN("k", MAX_NODES).then(
+      () => { settled = true; },
+      (e) => { settled = true; return e; },
+    );
+    let probe;
+    while (!settled) {
+      probe = await other.ping().then(() => undefined, (e) => e);
+      if (probe) break;
+      await sleep(1);
+    }
+    assert.ok(probe && /^BUSY/.test(probe.message), "Redis answered BUSY while the script ran");
+    const busy = await rejection(reg2.pick("k"), "pick while another script runs");
+    assert.ok(busy instanceof EdgerouteError && busy.code === "ERR_REGISTRY_REDIS", String(busy));
+    assert.match(busy.message, /^Registry: Redis failed pick\.lua: BUSY /);
+    assert.match(busy.cause.message, /^BUSY /);
+    assert.equal(await other.call("SCRIPT", "KILL"), "OK");
+    const killed = await long;
+    assert.ok(killed instanceof EdgerouteError && killed.code === "ERR_REGISTRY_REDIS", String(killed));
+    assert.match(killed.message, /^Registry: Redis failed pick\.lua: ERR .*killed by user with SCRIPT KILL/);
+    assert.match(killed.cause.message, /SCRIPT KILL/);
+    console.log(`SCRIPT KILL: ${killed.message}`);
+  } finally {
+    await redis.config("SET", "busy-reply-threshold", threshold);
+  }
+  assert.equal(typeof (await reg2.pick("k")), "string", "Redis serves the registry again");
+});
 
 test("one node cap: MAX_NODES of lua/lib.lua is what the Router refuses, and the scripts refuse it before any work", async () => {
   assert.equal(MAX_NODES, 65536);
