@@ -15,6 +15,8 @@ const MAX_WEIGHT = 1e6;
 const WEIGHT_RANGE = "from 1e-6 to 1e6";
 // The one version syntax, as lua/lib.lua parse_version reads it: a canonical decimal integer from 0 to 2^53 - 1.
 const VERSION = /^(?:0|[1-9][0-9]{0,15})$/;
+// A stamp, as lua/lib.lua is_stamp reads it; the Registry writes 32 random hex digits.
+const STAMP = /^[0-9A-Za-z_-]{8,64}$/;
 // Redis appends where a script failed: " script: <sha>, on @user_script:<line>." (7.0) or "(call to f_<sha>)".
 const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call to f_[0-9a-f]{40}\)[^]*)\s*$/;
 // A Redis error reply starts with an upper-case error code: ERR, WRONGTYPE, BUSY, OOM, READONLY, NOSCRIPT...
@@ -69,18 +71,29 @@ function checkMeta(meta, where) {
   return meta;
 }
 
-/** Checks `{ ifVersion? }`, the options of every write. */
+/** Checks `{ ifVersion?, ifStamp? }`, the options of every write; resolves to the script's two arguments. */
 function writeOptions(o) {
-  if (o === undefined) return "";
-  if (o === null || typeof o !== "object") throw fail("ERR_INVALID_OPTION", `write options must be an object like { ifVersion: 7 }, got ${describe(o)}`);
+  if (o === undefined) return ["", ""];
+  if (o === null || typeof o !== "object") {
+    throw fail("ERR_INVALID_OPTION", `write options must be an object like { ifVersion: 7, ifStamp: "..." }, got ${describe(o)}`);
+  }
   for (const k of Object.keys(o)) {
-    if (k !== "ifVersion") throw fail("ERR_UNKNOWN_OPTION", `unknown write option ${JSON.stringify(k)}; the only one is ifVersion`);
+    if (k !== "ifVersion" && k !== "ifStamp") throw fail("ERR_UNKNOWN_OPTION", `unknown write option ${JSON.stringify(k)}; the options are ifVersion and ifStamp`);
   }
-  if (o.ifVersion === undefined) return "";
-  if (!Number.isSafeInteger(o.ifVersion) || o.ifVersion < 0) {
-    throw fail("ERR_INVALID_OPTION", `ifVersion must be a whole number >= 0 (a version from load() or a write), got ${String(o.ifVersion)}`);
+  const { ifVersion, ifStamp } = o;
+  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion >= 0)) {
+    throw fail("ERR_INVALID_OPTION", `ifVersion must be a whole number >= 0 (a version from load() or a write), got ${String(ifVersion)}`);
   }
-  return String(o.ifVersion);
+  // "" is the stamp of a registry no write has stamped yet: it matches any, as the script reads it.
+  if (ifStamp !== undefined && !(typeof ifStamp === "string" && (ifStamp === "" || STAMP.test(ifStamp)))) {
+    throw fail("ERR_INVALID_OPTION", `ifStamp must be the stamp of a load() or revision(), got ${typeof ifStamp === "string" ? JSON.stringify(ifStamp) : describe(ifStamp)}`);
+  }
+  return [ifVersion === undefined ? "" : String(ifVersion), ifStamp ?? ""];
+}
+
+/** A fresh stamp: 128 random bits as 32 hex digits. */
+function newStamp() {
+  return Array.from(crypto.getRandomValues(new Uint32Array(4)), (u) => u.toString(16).padStart(8, "0")).join("");
 }
 
 /**
@@ -112,6 +125,14 @@ function parseVersion(v, key) {
   return Number(s);
 }
 
+/** A stamp from a reply (null: absent, ""). */
+function parseStamp(v, key) {
+  if (v === null || v === undefined) return "";
+  const s = text(v, key);
+  if (!STAMP.test(s)) throw fail("ERR_REGISTRY_BAD_VERSION", `${key} holds ${JSON.stringify(s.slice(0, 100))}, not a stamp (8 to 64 letters, digits, - or _); DEL it`);
+  return s;
+}
+
 function badReply(what, reply) {
   return fail("ERR_REGISTRY_BAD_REPLY", `${what}: unexpected reply ${JSON.stringify(reply)}; the command function must resolve to the Redis reply (arrays, strings, integers, null)`);
 }
@@ -129,7 +150,8 @@ function bindRegistry(Router) {
     #command;
     #keys;
     #seed;
-    #versions = new WeakMap();
+    /** The revision `{ version, stamp }` each Router from router() was last brought to. */
+    #revisions = new WeakMap();
     #marked = new WeakMap();
 
     /**
@@ -158,10 +180,10 @@ function bindRegistry(Router) {
       this.#command = command;
       this.#seed = seed;
       const base = `${prefix}:{${name}}:`;
-      this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, downPrefix: `${base}down:` });
+      this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, stamp: `${base}stamp`, downPrefix: `${base}down:` });
     }
 
-    /** The Redis keys of this registry: nodes, meta, version and the prefix of health keys. */
+    /** The Redis keys of this registry: nodes, meta, version, stamp and the prefix of health keys. */
     get keys() {
       return this.#keys;
     }
@@ -197,30 +219,46 @@ function bindRegistry(Router) {
     }
 
     #allKeys() {
-      return [this.#keys.nodes, this.#keys.meta, this.#keys.version];
+      return [this.#keys.nodes, this.#keys.meta, this.#keys.version, this.#keys.stamp];
     }
 
     async #write(op, id, arg, meta, options) {
-      const expect = writeOptions(options);
-      const v = await this.#run("write", this.#allKeys(), [op, checkId(id), arg, meta, expect, this.#keys.downPrefix]);
+      const [expect, expectStamp] = writeOptions(options);
+      const args = [op, checkId(id), arg, meta, expect, this.#keys.downPrefix, newStamp(), expectStamp];
+      const v = await this.#run("write", this.#allKeys(), args);
       const n = Number(v);
       if (!Number.isSafeInteger(n)) throw badReply("write", v);
       return n;
     }
 
-    /** The version counter (0 before the first change). One GET: cheap enough to poll. */
+    /**
+     * The version counter (0 before the first change). One GET. A version can repeat when Redis loses data (a
+     * restart without persistence, FLUSHALL, a failover that lost writes): to notice every change, compare
+     * `revision()`s instead.
+     */
     async version() {
       return parseVersion(await this.#send("GET version", ["GET", this.#keys.version]), this.#keys.version);
     }
 
-    /** One consistent snapshot: `{ version, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
+    /**
+     * `{ version, stamp }` in one MGET. Every write replaces the stamp with a fresh random one, so two reads with
+     * equal revisions saw the same registry, even across lost data; this is what `refresh` polls.
+     */
+    async revision() {
+      const reply = await this.#send("MGET version stamp", ["MGET", this.#keys.version, this.#keys.stamp]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw badReply("MGET", reply);
+      return { version: parseVersion(reply[0], this.#keys.version), stamp: parseStamp(reply[1], this.#keys.stamp) };
+    }
+
+    /** One consistent snapshot: `{ version, stamp, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
     async load() {
       const reply = await this.#run("read", this.#allKeys(), [this.#keys.downPrefix]);
-      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply("read", reply);
+      if (!Array.isArray(reply) || reply.length !== 3 || !Array.isArray(reply[2])) throw badReply("read", reply);
       const version = parseVersion(reply[0], this.#keys.version);
+      const stamp = parseStamp(reply[1], this.#keys.stamp);
       const nodes = [];
       const down = [];
-      for (const row of reply[1]) {
+      for (const row of reply[2]) {
         if (!Array.isArray(row) || row.length !== 4) throw badReply("read", row);
         const id = text(row[0], "read");
         const weight = Number(text(row[1], "read"));
@@ -242,7 +280,7 @@ function bindRegistry(Router) {
         if (ttl === -1) down.push({ id, forMs: null });
         else if (ttl > 0) down.push({ id, forMs: ttl });
       }
-      return { version, nodes, down };
+      return { version, stamp, nodes, down };
     }
 
     /** Adds a node; fails with ERR_DUPLICATE_ID if it is there. Resolves to the new version. */
@@ -321,7 +359,7 @@ function bindRegistry(Router) {
       const snap = await this.load();
       const base = options.strategy === undefined ? { strategy: "rendezvous", compat: "redis", seed: this.#seed } : {};
       const router = new Router({ ...base, ...options, nodes: snap.nodes.map(({ id, weight }) => ({ id, weight })) });
-      this.#versions.set(router, snap.version);
+      this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       this.#applyMarks(router, snap.down);
       return router;
     }
@@ -345,14 +383,15 @@ function bindRegistry(Router) {
     }
 
     /**
-     * Brings a Router from `router()` up to date: one GET when nothing changed; otherwise one read and only the
-     * differences (removed, added and reweighted nodes, marks), so unchanged keys stay where they are.
-     * Resolves to true when the Router changed.
+     * Brings a Router from `router()` up to date: one MGET when nothing changed (the revision: version and
+     * stamp); otherwise one read and only the differences (removed, added and reweighted nodes, marks), so
+     * unchanged keys stay where they are. Resolves to true when the registry changed.
      */
     async refresh(router) {
-      const known = this.#versions.get(router);
+      const known = this.#revisions.get(router);
       if (known === undefined) throw fail("ERR_INVALID_OPTION", "refresh() takes a Router made by this registry's router()");
-      if ((await this.version()) === known) return false;
+      const now = await this.revision();
+      if (now.version === known.version && now.stamp === known.stamp) return false;
       const snap = await this.load();
       const want = new Map(snap.nodes.map((n) => [n.id, n.weight]));
       for (const { id, weight } of router.nodes()) {
@@ -362,7 +401,7 @@ function bindRegistry(Router) {
       }
       for (const [id, weight] of want) router.add({ id, weight });
       this.#applyMarks(router, snap.down);
-      this.#versions.set(router, snap.version);
+      this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       return true;
     }
   }

@@ -5,6 +5,7 @@
 --   <prefix>:{<name>}:nodes      sorted set   member = node id, score = weight
 --   <prefix>:{<name>}:meta       hash         field = node id, value = JSON { "url": ..., "zone": ... }
 --   <prefix>:{<name>}:version    string       integer, INCR'd by every change (absent = 0)
+--   <prefix>:{<name>}:stamp      string       a random id, replaced by every change (absent = '')
 --   <prefix>:{<name>}:down:<id>  string       present = node marked down; PX TTL = until when
 --
 -- Numbers are doubles and `bit` works on 32 bits (Lua 5.1, as embedded in Redis). Everything below is
@@ -190,6 +191,11 @@ local function parse_version(s)
   return n
 end
 
+-- A stamp: 8 to 64 letters, digits, '-' or '_' (the Registry writes 32 random hex digits).
+local function is_stamp(s)
+  return type(s) == 'string' and #s >= 8 and #s <= 64 and string.find(s, '^[0-9A-Za-z_-]+$') ~= nil
+end
+
 -- GET of a registry string key, with a coded error when it holds another type.
 local function get_string(key, what)
   local v = redis.pcall('GET', key)
@@ -211,6 +217,19 @@ local function read_version(key)
       ', not a version (a decimal integer from 0 to 2^53-1 without sign, spaces, fraction or exponent); DEL it or SET it to one')
   end
   return n, v
+end
+
+-- The stamp ('' when absent).
+local function read_stamp(key)
+  local v = get_string(key, 'the stamp')
+  if not v then
+    return ''
+  end
+  if not is_stamp(v) then
+    fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. key .. ' holds ' .. string.format('%q', sub(v, 1, 100)) ..
+      ', not a stamp (8 to 64 letters, digits, - or _); DEL it')
+  end
+  return v
 end
 
 -- Every node of the registry in ZRANGE order, validated: ids, weights (and their text as Redis sent it, which

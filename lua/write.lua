@@ -1,5 +1,5 @@
--- Atomic registry changes; each bumps the version counter, so readers notice with one GET.
---   KEYS[1] nodes sorted set, KEYS[2] meta hash, KEYS[3] version counter
+-- Atomic registry changes; each bumps the version counter and replaces the stamp, so readers notice with one MGET.
+--   KEYS[1] nodes sorted set, KEYS[2] meta hash, KEYS[3] version counter, KEYS[4] stamp
 --   ARGV[1] op: 'add' | 'remove' | 'weight' | 'down' | 'up'
 --   ARGV[2] node id
 --   ARGV[3] weight ('add', 'weight'), or the mark's duration in ms for 'down' ('' = until 'up')
@@ -7,13 +7,25 @@
 --   ARGV[5] expected version ('' = any): the change is refused with ERR_REGISTRY_CONFLICT if another writer
 --           changed the registry since the caller read it
 --   ARGV[6] the health key prefix (needed by 'remove', 'down' and 'up')
+--   ARGV[7] the new stamp: a fresh random id (8 to 64 letters, digits, - or _; e.g. 32 random hex digits). It is
+--           what makes a change visible when the version repeats (data lost in a restart, FLUSHALL or failover)
+--   ARGV[8] expected stamp ('' or absent = any): as ARGV[5], and it also catches a registry re-created since
 -- Returns the new version.
 local op, id, arg, meta, expect, down_prefix = ARGV[1], ARGV[2], ARGV[3] or '', ARGV[4] or '', ARGV[5] or '', ARGV[6] or ''
+local stamp, expect_stamp = ARGV[7], ARGV[8] or ''
+if #KEYS ~= 4 then
+  fail('ERR_INVALID_OPTION', 'write.lua takes 4 keys (nodes, meta, version, stamp), got ' .. #KEYS)
+end
 if id == nil then
   fail('ERR_INVALID_ID', 'write.lua needs a node id as ARGV[2]')
 end
 check_id(KEYS[1], id)
 local current, current_text = read_version(KEYS[3])
+local current_stamp = read_stamp(KEYS[4])
+if not is_stamp(stamp) or stamp == current_stamp then
+  fail('ERR_INVALID_OPTION', 'write.lua needs a fresh random stamp as ARGV[7] (8 to 64 letters, digits, - or _, ' ..
+    'not the current one), got ' .. string.format('%q', tostring(stamp)))
+end
 if expect ~= '' then
   local want = parse_version(expect)
   if not want then
@@ -24,6 +36,11 @@ if expect ~= '' then
     fail('ERR_REGISTRY_CONFLICT', 'the registry is at version ' .. current_text .. ', not ' .. expect ..
       ': another writer changed it; read it again and retry')
   end
+end
+if expect_stamp ~= '' and expect_stamp ~= current_stamp then
+  fail('ERR_REGISTRY_CONFLICT', 'the registry has the stamp ' .. string.format('%q', current_stamp) .. ', not ' ..
+    string.format('%q', expect_stamp) .. ': it was changed, or re-created (after a restart without persistence, ' ..
+    'FLUSHALL or a failover that lost writes); read it again and retry')
 end
 if current >= MAX_VERSION then
   fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. KEYS[3] .. ' is at 2^53-1, the last version; DEL it to start again at 0')
@@ -88,4 +105,5 @@ elseif op == 'up' then
 else
   fail('ERR_INVALID_OPTION', 'unknown op ' .. tostring(op) .. '; use add, remove, weight, down or up')
 end
+redis.call('SET', KEYS[4], stamp)
 return redis.call('INCR', KEYS[3])

@@ -64,10 +64,12 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
     nodes: "test:{rt}:nodes",
     meta: "test:{rt}:meta",
     version: "test:{rt}:version",
+    stamp: "test:{rt}:stamp",
     downPrefix: "test:{rt}:down:",
   });
   await assert.rejects(reg.load(), { code: "ERR_REGISTRY_MISSING" });
   assert.equal(await reg.version(), 0);
+  assert.deepEqual(await reg.revision(), { version: 0, stamp: "" });
   assert.equal(await reg.add({ id: "a", weight: 2, meta: { url: "http://127.0.0.1:1", zone: "eu" } }), 1);
   assert.equal(await reg.add({ id: "b€", weight: 1 / 3 }), 2);
   assert.equal(await reg.add({ id: "c" }), 3);
@@ -76,9 +78,13 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
   assert.equal(Number(await redis.zscore("test:{rt}:nodes", "b€")), 1 / 3);
   assert.deepEqual(JSON.parse(await redis.hget("test:{rt}:meta", "a")), { url: "http://127.0.0.1:1", zone: "eu" });
   assert.equal(await redis.get("test:{rt}:version"), "3");
+  const stamp = await redis.get("test:{rt}:stamp");
+  assert.match(stamp, /^[0-9a-f]{32}$/, "every write leaves a fresh 128-bit stamp");
+  assert.deepEqual(await reg.revision(), { version: 3, stamp });
   let snap = await reg.load();
   assert.deepEqual(snap, {
     version: 3,
+    stamp,
     nodes: [
       { id: "b€", weight: 1 / 3 },
       { id: "c", weight: 1 },
@@ -87,6 +93,7 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
     down: [],
   });
   assert.equal(await reg.setWeight("c", 5), 4);
+  assert.notEqual(await redis.get("test:{rt}:stamp"), stamp, "each write replaces the stamp");
   assert.equal(await reg.markDown("a", 60_000), 5);
   assert.equal(await reg.markDown("c"), 6);
   snap = await reg.load();
@@ -99,17 +106,26 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
   assert.equal(await reg.remove("a"), 8);
   assert.equal(await redis.hget("test:{rt}:meta", "a"), null, "remove drops the metadata");
   assert.equal(await redis.exists("test:{rt}:down:a"), 0, "remove drops the health key");
-  // Conditional writes: the version read must still be current.
+  // Conditional writes: the version (and stamp) read must still be current.
   await assert.rejects(reg.setWeight("c", 2, { ifVersion: 7 }), { code: "ERR_REGISTRY_CONFLICT" });
-  assert.equal(await reg.setWeight("c", 2, { ifVersion: 8 }), 9);
+  const read = await reg.load();
+  await assert.rejects(reg.setWeight("c", 2, { ifStamp: stamp }), { code: "ERR_REGISTRY_CONFLICT" });
+  assert.equal(await reg.setWeight("c", 2, { ifVersion: 8, ifStamp: read.stamp }), 9);
   // Errors from the scripts keep their code and lose Redis's location suffix.
   await assert.rejects(reg.add({ id: "c" }), (e) => e instanceof EdgerouteError && e.code === "ERR_DUPLICATE_ID" && !/user_script/.test(e.message));
   await assert.rejects(reg.remove("zz"), { code: "ERR_UNKNOWN_NODE" });
   await assert.rejects(reg.setWeight("zz", 1), { code: "ERR_UNKNOWN_NODE" });
   assert.equal(await reg.version(), 9, "failed writes change nothing");
-  // A Router follows the registry with refresh(): one GET when nothing changed.
+  // A Router follows the registry with refresh(): one MGET (version and stamp) when nothing changed.
   const router = await reg.router();
   assert.deepEqual(router.nodes(), [{ id: "b€", weight: 1 / 3 }, { id: "c", weight: 2 }]);
+  const sent = [];
+  const counted = new Registry((...a) => (sent.push(a), redis.call(...a)), { name: "rt", prefix: "test" });
+  const mine = await counted.router();
+  sent.length = 0;
+  assert.equal(await counted.refresh(mine), false);
+  assert.deepEqual(sent, [["MGET", "test:{rt}:version", "test:{rt}:stamp"]], "one round trip when nothing changed");
+  mine.free();
   assert.equal(await reg.refresh(router), false);
   await reg.add({ id: "d", weight: 4 });
   await reg.markDown("b€", 30_000);
@@ -247,7 +263,7 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
   // A command function that hands back a non-numeric weight (a broken adapter) is caught in JS.
   const lying = new Registry(async (...a) => {
     const reply = await redis.call(...a);
-    if (Array.isArray(reply) && Array.isArray(reply[1])) reply[1] = reply[1].map((row) => [row[0], "heavy", row[2], row[3]]);
+    if (Array.isArray(reply) && Array.isArray(reply[2])) reply[2] = reply[2].map((row) => [row[0], "heavy", row[2], row[3]]);
     return reply;
   }, { name: "rt", prefix: "test" });
   await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT" });
@@ -299,7 +315,7 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
+const idsOf = (router) => router.nodes().map((n) => n.id).sort();
 /** MAX_NODES of lua/lib.lua, as every shipped script carries it. */
 const MAX_NODES = Number(/^local MAX_NODES = (\d+)$/m.exec(registryScripts.pick.source)?.[1]);
 
@@ -322,6 +338,99 @@ async function rejection(p, what) {
   assert.fail(`${what} resolved; it should have been refused`);
 }
 
+test("a registry re-created after lost data is never invisible: restart without persistence, FLUSHALL, deleted keys", async () => {
+  const own = await startRedis(); // --save "" --appendonly no: a restart loses everything
+  const open = () => new Redis({ port: own.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  let client = open();
+  try {
+    // The command function of an application whose client follows the server (here: a new connection).
+    const reg = new Registry((...a) => client.call(...a), { name: "lost" });
+    for (const id of ["a", "b", "c"]) await reg.add({ id });
+    const router = await reg.router();
+    const before = await reg.load();
+    assert.equal(before.version, 3);
+    client.disconnect();
+    await own.restart();
+    client = open();
+    assert.equal(await client.dbsize(), 0, "the restarted server kept nothing");
+    for (const id of ["x", "y", "z"]) await reg.add({ id });
+    assert.equal(await reg.version(), 3, "the version repeats");
+    assert.equal(await reg.refresh(router), true, "refresh sees the re-created registry");
+    assert.deepEqual(idsOf(router), ["x", "y", "z"]);
+    assert.equal(await agreement(reg, router, keys(300, "lost")), 0, "the Router picks what pick.lua picks");
+    assert.equal(await reg.refresh(router), false);
+    const after = await reg.revision();
+    assert.notEqual(after.stamp, before.stamp, "the stamp does not repeat");
+    // A read-modify-write based on the lost registry is refused: the stamp tells the new one apart.
+    const stale = { ifVersion: before.version, ifStamp: before.stamp };
+    await assert.rejects(reg.setWeight("x", 2, stale), { code: "ERR_REGISTRY_CONFLICT", message: /re-created/ });
+    assert.equal(await reg.setWeight("x", 2, { ifVersion: after.version, ifStamp: after.stamp }), 4);
+    // FLUSHALL: refresh fails as pick does (no registry) rather than keep serving the old pool in silence...
+    await client.flushall();
+    await assert.rejects(reg.refresh(router), { code: "ERR_REGISTRY_MISSING" });
+    await assert.rejects(reg.pick("k"), { code: "ERR_REGISTRY_MISSING" });
+    // ...and a registry written again from scratch, to the same version as before, is picked up.
+    for (const id of ["p", "q", "r", "s"]) await reg.add({ id });
+    assert.equal(await reg.refresh(router), true);
+    assert.deepEqual(idsOf(router), ["p", "q", "r", "s"]);
+    // Keys deleted by hand (the stamp left behind) and re-created: the same version 4 again, other weights.
+    await client.del(reg.keys.nodes, reg.keys.meta, reg.keys.version);
+    for (const id of ["p", "q", "r", "s"]) await reg.add({ id, weight: 3 });
+    assert.equal(await reg.version(), 4);
+    assert.equal(await reg.refresh(router), true);
+    assert.deepEqual(router.nodes().map((n) => n.weight), [3, 3, 3, 3]);
+    assert.equal(await agreement(reg, router, keys(300, "recreated")), 0);
+    router.free();
+  } finally {
+    client.disconnect();
+    await own.stop();
+  }
+});
+
+test("a failover to a replica that lost writes is noticed, though the version climbs back to the same number", async () => {
+  const primary = await startRedis();
+  const replica = await startRedis();
+  const p = new Redis({ port: primary.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  const r = new Redis({ port: replica.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  try {
+    await p.config("SET", "repl-diskless-sync-delay", "0");
+    await r.call("REPLICAOF", "127.0.0.1", String(primary.port));
+    for (let i = 0; !/master_link_status:up/.test(await r.info("replication")); i++) {
+      assert.ok(i < 400, "the replica did not sync within 20 s");
+      await sleep(50);
+    }
+    let current = p;
+    const reg = new Registry((...a) => current.call(...a), { name: "failover" });
+    for (const id of ["a", "b", "c"]) await reg.add({ id });
+    assert.equal(await p.call("WAIT", "1", "5000"), 1, "the replica has versions 1 to 3");
+    // The link breaks (as under replication lag at the moment the primary fails); two more writes land on the
+    // primary only, and a Router reads them.
+    await r.call("REPLICAOF", "NO", "ONE");
+    await reg.add({ id: "d" });
+    await reg.add({ id: "e" });
+    const router = await reg.router();
+    assert.equal((await reg.load()).version, 5);
+    // The primary dies; clients fail over to the replica, which never saw d and e, and a writer adds two other
+    // nodes there: version 5 again, with other contents.
+    p.disconnect();
+    await primary.stop();
+    current = r;
+    assert.equal(await reg.version(), 3);
+    await reg.add({ id: "f" });
+    await reg.add({ id: "g" });
+    assert.equal(await reg.version(), 5);
+    assert.equal(await reg.refresh(router), true, "refresh sees the registry changed under the same version");
+    assert.deepEqual(idsOf(router), ["a", "b", "c", "f", "g"]);
+    assert.equal(await agreement(reg, router, keys(300, "failover")), 0);
+    router.free();
+  } finally {
+    p.disconnect();
+    r.disconnect();
+    await primary.stop().catch(() => {});
+    await replica.stop();
+  }
+});
+
 test("one version syntax in JS and Lua; every Redis error reaches the caller as a coded EdgerouteError", async () => {
   const reg = new Registry(commandOf(redis), { name: "ver" });
   await reg.add({ id: "a" });
@@ -329,6 +438,7 @@ test("one version syntax in JS and Lua; every Redis error reaches the caller as 
   const uses = {
     load: () => reg.load(),
     version: () => reg.version(),
+    revision: () => reg.revision(),
     refresh: () => reg.refresh(router),
     add: () => reg.add({ id: "b" }),
     markDown: () => reg.markDown("a", 1000),
@@ -351,12 +461,20 @@ test("one version syntax in JS and Lua; every Redis error reaches the caller as 
   await assert.rejects(reg.add({ id: "b" }), { code: "ERR_REGISTRY_BAD_VERSION", message: /2\^53-1, the last version/ });
   await redis.set(reg.keys.version, "0");
   assert.equal(await reg.add({ id: "b" }), 1);
+  // A stamp that is not one.
+  await redis.set(reg.keys.stamp, "not a stamp");
+  await assert.rejects(reg.revision(), { code: "ERR_REGISTRY_BAD_VERSION", message: /not a stamp/ });
+  await assert.rejects(reg.load(), { code: "ERR_REGISTRY_BAD_VERSION", message: /not a stamp/ });
+  await redis.del(reg.keys.stamp);
   // write.lua called by hand checks its arguments the same way.
   const { sha1 } = registryScripts.write;
-  const keys3 = [reg.keys.nodes, reg.keys.meta, reg.keys.version];
-  const byHand = (expect) => redis.evalsha(sha1, 3, ...keys3, "add", "h", "1", "", expect, reg.keys.downPrefix);
-  await assert.rejects(byHand("1e0"), { message: /^ERR_INVALID_OPTION ARGV\[5\] \(the expected version\) must be a decimal integer/ });
-  assert.equal(await byHand("1"), 2);
+  const keys4 = [reg.keys.nodes, reg.keys.meta, reg.keys.version, reg.keys.stamp];
+  const byHand = (expect, stamp) => redis.evalsha(sha1, 4, ...keys4, "add", "h", "1", "", expect, reg.keys.downPrefix, ...stamp);
+  await assert.rejects(byHand("1e0", ["0123456789abcdef"]), { message: /^ERR_INVALID_OPTION ARGV\[5\] \(the expected version\) must be a decimal integer/ });
+  await assert.rejects(byHand("", []), { message: /^ERR_INVALID_OPTION write\.lua needs a fresh random stamp as ARGV\[7\]/ });
+  assert.equal(await byHand("1", ["0123456789abcdef"]), 2);
+  await assert.rejects(byHand("", ["0123456789abcdef"]), { message: /fresh random stamp/ }, "the current stamp again is not fresh");
+  await assert.rejects(redis.evalsha(sha1, 3, ...keys4.slice(0, 3), "add", "i", "1", "", "", reg.keys.downPrefix, "fedcba9876543210"), { message: /^ERR_INVALID_OPTION write\.lua takes 4 keys/ });
   // WRONGTYPE from a plain command, and from inside a script.
   await redis.del(reg.keys.version);
   await redis.hset(reg.keys.version, "v", "1");
@@ -470,9 +588,9 @@ test("weights below 1e-6 are refused as the Router refuses them (subnormal weigh
   }
   // The scripts hold the same line for callers that skip the JS checks.
   const { sha1 } = registryScripts.write;
-  const keys3 = [reg.keys.nodes, reg.keys.meta, reg.keys.version];
+  const keys4 = [reg.keys.nodes, reg.keys.meta, reg.keys.version, reg.keys.stamp];
   for (const w of ["5e-324", "1e-323", "9.99e-7"]) {
-    await assert.rejects(redis.evalsha(sha1, 3, ...keys3, "add", "a", w, "", "", reg.keys.downPrefix), { message: /^ERR_INVALID_WEIGHT the weight of "a" must be a number from 1e-6 to 1e6/ });
+    await assert.rejects(redis.evalsha(sha1, 4, ...keys4, "add", "a", w, "", "", reg.keys.downPrefix, "0123456789abcdef"), { message: /^ERR_INVALID_WEIGHT the weight of "a" must be a number from 1e-6 to 1e6/ });
   }
   // ... and refuse such weights stored by hand: the shares of [5e-324, 5e-324, 1e-323] came out 31/25/44 %.
   await redis.zadd(reg.keys.nodes, 5e-324, "a", 5e-324, "b", 1e-323, "c");
@@ -489,7 +607,7 @@ test("weights below 1e-6 are refused as the Router refuses them (subnormal weigh
   // A reply weight below the range (a command function that rewrites replies) is caught in JS too.
   const lying = new Registry(async (...a) => {
     const reply = await redis.call(...a);
-    if (Array.isArray(reply) && Array.isArray(reply[1])) reply[1] = reply[1].map((row) => [row[0], "1e-7", row[2], row[3]]);
+    if (Array.isArray(reply) && Array.isArray(reply[2])) reply[2] = reply[2].map((row) => [row[0], "1e-7", row[2], row[3]]);
     return reply;
   }, { name: "edges" });
   await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT", message: /weights must be numbers from 1e-6 to 1e6/ });
