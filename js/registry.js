@@ -9,6 +9,9 @@ import { registryScripts } from "./scripts.js";
 const OPTIONS = ["name", "prefix", "seed"];
 const META_FIELDS = ["url", "zone"];
 const MAX_SEED = 4294967295;
+// The id of the one node router() builds an empty Router with, and removes at once: shaped as a unix socket
+// path, which every compat profile accepts as an id (twemproxy wants "host:port" or "/path").
+const PLACEHOLDER = "/edgeroute-placeholder";
 // The weight range of the Router (src/config.rs MIN_WEIGHT, MAX_WEIGHT) and of lua/lib.lua.
 const MIN_WEIGHT = 1e-6;
 const MAX_WEIGHT = 1e6;
@@ -358,7 +361,11 @@ function bindRegistry(Router) {
       }
       const snap = await this.load();
       const base = options.strategy === undefined ? { strategy: "rendezvous", compat: "redis", seed: this.#seed } : {};
-      const router = new Router({ ...base, ...options, nodes: snap.nodes.map(({ id, weight }) => ({ id, weight })) });
+      const nodes = snap.nodes.map(({ id, weight }) => ({ id, weight }));
+      // new Router refuses an empty list (ERR_NO_NODES catches a forgotten one), but an emptied registry is a
+      // state refresh() and pick() handle: build such a Router the way refresh() would, by removing its nodes.
+      const router = new Router({ ...base, ...options, nodes: nodes.length > 0 ? nodes : [{ id: PLACEHOLDER }] });
+      if (nodes.length === 0) router.remove(PLACEHOLDER);
       this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       this.#applyMarks(router, snap.down);
       return router;

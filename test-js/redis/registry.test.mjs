@@ -614,6 +614,38 @@ test("weights below 1e-6 are refused as the Router refuses them (subnormal weigh
   router.free();
 });
 
+test("an emptied registry gives an empty Router, as refresh and pick see it", async () => {
+  const reg = new Registry(commandOf(redis), { name: "emptied", seed: 11 });
+  await reg.add({ id: "a" });
+  await reg.add({ id: "b", weight: 2 });
+  await reg.markDown("a", 60_000);
+  const old = await reg.router();
+  await reg.remove("a");
+  await reg.remove("b");
+  assert.deepEqual((await reg.load()).nodes, []);
+  assert.equal(await reg.pick("k"), undefined);
+  assert.equal(await reg.pickRandom(), undefined);
+  assert.equal(await reg.refresh(old), true, "refresh empties a Router");
+  const router = await reg.router();
+  assert.deepEqual(router.nodes(), []);
+  assert.equal(router.pick("k"), undefined);
+  assert.deepEqual(router.toJSON(), old.toJSON(), "the same Router as one emptied by refresh");
+  assert.equal(await reg.refresh(router), false);
+  const ring = await reg.router({ strategy: "ring", vnodes: 40 });
+  assert.deepEqual(ring.nodes(), []);
+  const twemproxy = await reg.router({ strategy: "ring", compat: "twemproxy" }); // ids must be host:port or /path
+  assert.deepEqual(twemproxy.nodes(), []);
+  twemproxy.free();
+  // Nodes come back through refresh, in agreement with pick.lua.
+  await reg.add({ id: "c", weight: 2 });
+  await reg.add({ id: "d" });
+  assert.equal(await reg.refresh(router), true);
+  assert.equal(await agreement(reg, router, keys(300, "emptied")), 0);
+  assert.equal(await reg.refresh(ring), true);
+  assert.deepEqual(idsOf(ring), ["c", "d"]);
+  for (const r of [old, router, ring]) r.free();
+});
+
 test("EVALSHA falls back to EVAL after SCRIPT FLUSH; the shipped files are the exported strings", async () => {
   const reg = new Registry(commandOf(redis), { name: "flush" });
   await reg.add({ id: "a" });
