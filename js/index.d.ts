@@ -290,7 +290,8 @@ export type ErrorCode =
   | "ERR_REGISTRY_BAD_META"
   | "ERR_REGISTRY_BAD_VERSION"
   | "ERR_REGISTRY_BAD_REPLY"
-  | "ERR_REGISTRY_CONFLICT";
+  | "ERR_REGISTRY_CONFLICT"
+  | "ERR_REGISTRY_REDIS";
 
 /** Every error edgeroute throws. */
 export declare class EdgerouteError extends Error {
@@ -423,6 +424,8 @@ export interface RegistryNode {
 
 export interface RegistrySnapshot {
   version: number;
+  /** The random id the last write left ("" before the first): with the version, it names this state. */
+  stamp: string;
   nodes: Array<{ id: string; weight: number; meta?: RegistryMeta }>;
   /** Nodes marked down; `forMs` is the time left, null when marked until markUp. */
   down: Array<{ id: string; forMs: number | null }>;
@@ -431,7 +434,7 @@ export interface RegistrySnapshot {
 export interface RegistryOptions {
   /** The registry's name; it is the Redis Cluster hash tag, so it must not contain { or }. */
   name: string;
-  /** Key prefix. Default "edgeroute": keys are `edgeroute:{name}:nodes`, `:meta`, `:version`, `:down:<id>`. */
+  /** Key prefix. Default "edgeroute": keys are `edgeroute:{name}:nodes`, `:meta`, `:version`, `:stamp`, `:down:<id>`. */
   prefix?: string;
   /** Seed of keyed selection, 0 to 2^32-1 (default 0), shared by `pick` in Redis and `router()`. */
   seed?: number;
@@ -441,14 +444,28 @@ export interface RegistryOptions {
 export interface WriteOptions {
   /** Refuse the change (ERR_REGISTRY_CONFLICT) unless the registry is still at this version. */
   ifVersion?: number;
+  /**
+   * Refuse the change (ERR_REGISTRY_CONFLICT) unless the registry still has this stamp (from the same load()):
+   * unlike the version alone, it also catches a registry re-created since (lost data, a failover).
+   */
+  ifStamp?: string;
+}
+
+/** A registry's revision: equal revisions mean the same registry state, even across lost data. */
+export interface RegistryRevision {
+  version: number;
+  stamp: string;
 }
 
 /** A pool of origins kept in Redis, selected from inside Redis by Lua scripts that agree with the Router. */
 export declare class Registry {
   constructor(command: RedisCommand, options: RegistryOptions);
-  readonly keys: { readonly nodes: string; readonly meta: string; readonly version: string; readonly downPrefix: string };
+  readonly keys: { readonly nodes: string; readonly meta: string; readonly version: string; readonly stamp: string; readonly downPrefix: string };
   readonly seed: number;
+  /** The version counter (one GET). It can repeat after Redis loses data: poll `revision()` to see every change. */
   version(): Promise<number>;
+  /** Version and stamp in one MGET: what `refresh` compares. */
+  revision(): Promise<RegistryRevision>;
   load(): Promise<RegistrySnapshot>;
   /** Each write is atomic and resolves to the new version. */
   add(node: RegistryNode, options?: WriteOptions): Promise<number>;
@@ -463,7 +480,7 @@ export declare class Registry {
   pickRandom(r?: number): Promise<string | undefined>;
   /** A Router over the registry (rendezvous + compat "redis" + this seed unless `options.strategy` is given). */
   router(options?: Partial<Omit<RouterOptions, "nodes">>): Promise<Router>;
-  /** Applies registry changes to a Router from `router()`; one GET when nothing changed. */
+  /** Applies registry changes to a Router from `router()`; one MGET when nothing changed. */
   refresh(router: Router): Promise<boolean>;
 }
 

@@ -9,8 +9,21 @@ import { registryScripts } from "./scripts.js";
 const OPTIONS = ["name", "prefix", "seed"];
 const META_FIELDS = ["url", "zone"];
 const MAX_SEED = 4294967295;
+// The id of the one node router() builds an empty Router with, and removes at once: shaped as a unix socket
+// path, which every compat profile accepts as an id (twemproxy wants "host:port" or "/path").
+const PLACEHOLDER = "/edgeroute-placeholder";
+// The weight range of the Router (src/config.rs MIN_WEIGHT, MAX_WEIGHT) and of lua/lib.lua.
+const MIN_WEIGHT = 1e-6;
+const MAX_WEIGHT = 1e6;
+const WEIGHT_RANGE = "from 1e-6 to 1e6";
+// The one version syntax, as lua/lib.lua parse_version reads it: a canonical decimal integer from 0 to 2^53 - 1.
+const VERSION = /^(?:0|[1-9][0-9]{0,15})$/;
+// A stamp, as lua/lib.lua is_stamp reads it; the Registry writes 32 random hex digits.
+const STAMP = /^[0-9A-Za-z_-]{8,64}$/;
 // Redis appends where a script failed: " script: <sha>, on @user_script:<line>." (7.0) or "(call to f_<sha>)".
 const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call to f_[0-9a-f]{40}\)[^]*)\s*$/;
+// A Redis error reply starts with an upper-case error code: ERR, WRONGTYPE, BUSY, OOM, READONLY, NOSCRIPT...
+const REDIS_ERROR = /^[A-Z][A-Z_]*(?:\s|$)/;
 
 function fail(code, message) {
   return new EdgerouteError(code, `Registry: ${message}`);
@@ -32,9 +45,11 @@ function checkId(id, what = "id") {
   return id;
 }
 
+const isWeight = (w) => w >= MIN_WEIGHT && w <= MAX_WEIGHT;
+
 function checkWeight(w) {
-  if (typeof w !== "number" || !(w > 0 && w <= 1e6)) {
-    throw fail("ERR_INVALID_WEIGHT", `a weight must be a number > 0 and <= 1000000, got ${typeof w === "number" ? w : describe(w)}`);
+  if (typeof w !== "number" || !isWeight(w)) {
+    throw fail("ERR_INVALID_WEIGHT", `a weight must be a number ${WEIGHT_RANGE}, got ${typeof w === "number" ? w : describe(w)}`);
   }
   return w;
 }
@@ -59,27 +74,66 @@ function checkMeta(meta, where) {
   return meta;
 }
 
-/** Checks `{ ifVersion? }`, the options of every write. */
+/** Checks `{ ifVersion?, ifStamp? }`, the options of every write; resolves to the script's two arguments. */
 function writeOptions(o) {
-  if (o === undefined) return "";
-  if (o === null || typeof o !== "object") throw fail("ERR_INVALID_OPTION", `write options must be an object like { ifVersion: 7 }, got ${describe(o)}`);
+  if (o === undefined) return ["", ""];
+  if (o === null || typeof o !== "object") {
+    throw fail("ERR_INVALID_OPTION", `write options must be an object like { ifVersion: 7, ifStamp: "..." }, got ${describe(o)}`);
+  }
   for (const k of Object.keys(o)) {
-    if (k !== "ifVersion") throw fail("ERR_UNKNOWN_OPTION", `unknown write option ${JSON.stringify(k)}; the only one is ifVersion`);
+    if (k !== "ifVersion" && k !== "ifStamp") throw fail("ERR_UNKNOWN_OPTION", `unknown write option ${JSON.stringify(k)}; the options are ifVersion and ifStamp`);
   }
-  if (o.ifVersion === undefined) return "";
-  if (!Number.isSafeInteger(o.ifVersion) || o.ifVersion < 0) {
-    throw fail("ERR_INVALID_OPTION", `ifVersion must be a whole number >= 0 (a version from load() or a write), got ${String(o.ifVersion)}`);
+  const { ifVersion, ifStamp } = o;
+  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion >= 0)) {
+    throw fail("ERR_INVALID_OPTION", `ifVersion must be a whole number >= 0 (a version from load() or a write), got ${String(ifVersion)}`);
   }
-  return String(o.ifVersion);
+  // "" is the stamp of a registry no write has stamped yet: it matches any, as the script reads it.
+  if (ifStamp !== undefined && !(typeof ifStamp === "string" && (ifStamp === "" || STAMP.test(ifStamp)))) {
+    throw fail("ERR_INVALID_OPTION", `ifStamp must be the stamp of a load() or revision(), got ${typeof ifStamp === "string" ? JSON.stringify(ifStamp) : describe(ifStamp)}`);
+  }
+  return [ifVersion === undefined ? "" : String(ifVersion), ifStamp ?? ""];
 }
 
-/** Turns a Redis error reply raised by our scripts (`ERR_<CODE> message`) into an EdgerouteError. */
-function adoptReply(e) {
-  const m = e instanceof Error && /^(ERR_[A-Z_]+) ([^]*)$/.exec(e.message);
-  if (!m) return e;
-  const err = new EdgerouteError(m[1], m[2].replace(SCRIPT_SUFFIX, ""));
+/** A fresh stamp: 128 random bits as 32 hex digits. */
+function newStamp() {
+  return Array.from(crypto.getRandomValues(new Uint32Array(4)), (u) => u.toString(16).padStart(8, "0")).join("");
+}
+
+/**
+ * Turns a rejection of the command function into an EdgerouteError: an error raised by our scripts
+ * (`ERR_<CODE> message`) keeps its code; any other Redis error reply (a script killed by SCRIPT KILL, BUSY,
+ * OOM, READONLY, a Lua runtime error...) becomes ERR_REGISTRY_REDIS, or ERR_REGISTRY_WRONG_TYPE for WRONGTYPE.
+ * The original error is the cause. Anything else (the connection failed, a bug in the command function) is not
+ * a Redis reply and propagates unchanged.
+ */
+function adoptReply(e, what) {
+  const message = e instanceof Error && typeof e.message === "string" ? e.message : "";
+  const coded = /^(ERR_[A-Z_]+) ([^]*)$/.exec(message);
+  let err;
+  if (coded) err = new EdgerouteError(coded[1], coded[2].replace(SCRIPT_SUFFIX, ""));
+  else if (/^WRONGTYPE\b/.test(message)) err = fail("ERR_REGISTRY_WRONG_TYPE", `${what}: a registry key holds another Redis type (${message})`);
+  else if (REDIS_ERROR.test(message)) err = fail("ERR_REGISTRY_REDIS", `Redis failed ${what}: ${message}`);
+  else return e;
   err.cause = e;
   return err;
+}
+
+/** A version from a reply (null: absent, 0), read with the one version syntax. */
+function parseVersion(v, key) {
+  if (v === null || v === undefined) return 0;
+  const s = text(v, key);
+  if (!VERSION.test(s) || Number(s) > Number.MAX_SAFE_INTEGER) {
+    throw fail("ERR_REGISTRY_BAD_VERSION", `${key} holds ${JSON.stringify(s.slice(0, 100))}, not a version (a decimal integer from 0 to 2^53-1 without sign, spaces, fraction or exponent); DEL it or SET it to one`);
+  }
+  return Number(s);
+}
+
+/** A stamp from a reply (null: absent, ""). */
+function parseStamp(v, key) {
+  if (v === null || v === undefined) return "";
+  const s = text(v, key);
+  if (!STAMP.test(s)) throw fail("ERR_REGISTRY_BAD_VERSION", `${key} holds ${JSON.stringify(s.slice(0, 100))}, not a stamp (8 to 64 letters, digits, - or _); DEL it`);
+  return s;
 }
 
 function badReply(what, reply) {
@@ -99,7 +153,8 @@ function bindRegistry(Router) {
     #command;
     #keys;
     #seed;
-    #versions = new WeakMap();
+    /** The revision `{ version, stamp }` each Router from router() was last brought to. */
+    #revisions = new WeakMap();
     #marked = new WeakMap();
 
     /**
@@ -128,10 +183,10 @@ function bindRegistry(Router) {
       this.#command = command;
       this.#seed = seed;
       const base = `${prefix}:{${name}}:`;
-      this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, downPrefix: `${base}down:` });
+      this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, stamp: `${base}stamp`, downPrefix: `${base}down:` });
     }
 
-    /** The Redis keys of this registry: nodes, meta, version and the prefix of health keys. */
+    /** The Redis keys of this registry: nodes, meta, version, stamp and the prefix of health keys. */
     get keys() {
       return this.#keys;
     }
@@ -141,6 +196,15 @@ function bindRegistry(Router) {
       return this.#seed;
     }
 
+    /** Sends one command; Redis error replies become EdgerouteErrors (see adoptReply). */
+    async #send(what, args) {
+      try {
+        return await this.#command(...args);
+      } catch (e) {
+        throw adoptReply(e, what);
+      }
+    }
+
     async #run(name, keys, args) {
       const { source, sha1 } = registryScripts[name];
       // Byte keys go as they are; everything else as text.
@@ -148,13 +212,9 @@ function bindRegistry(Router) {
       try {
         return await this.#command("EVALSHA", sha1, ...argv);
       } catch (e) {
-        if (!(e instanceof Error && /^NOSCRIPT/.test(e.message))) throw adoptReply(e);
+        if (!(e instanceof Error && /^NOSCRIPT/.test(e.message))) throw adoptReply(e, `${name}.lua`);
       }
-      try {
-        return await this.#command("EVAL", source, ...argv);
-      } catch (e) {
-        throw adoptReply(e);
-      }
+      return this.#send(`${name}.lua`, ["EVAL", source, ...argv]);
     }
 
     #selectKeys() {
@@ -162,39 +222,51 @@ function bindRegistry(Router) {
     }
 
     #allKeys() {
-      return [this.#keys.nodes, this.#keys.meta, this.#keys.version];
+      return [this.#keys.nodes, this.#keys.meta, this.#keys.version, this.#keys.stamp];
     }
 
     async #write(op, id, arg, meta, options) {
-      const expect = writeOptions(options);
-      const v = await this.#run("write", this.#allKeys(), [op, checkId(id), arg, meta, expect, this.#keys.downPrefix]);
+      const [expect, expectStamp] = writeOptions(options);
+      const args = [op, checkId(id), arg, meta, expect, this.#keys.downPrefix, newStamp(), expectStamp];
+      const v = await this.#run("write", this.#allKeys(), args);
       const n = Number(v);
       if (!Number.isSafeInteger(n)) throw badReply("write", v);
       return n;
     }
 
-    /** The version counter (0 before the first change). One GET: cheap enough to poll. */
+    /**
+     * The version counter (0 before the first change). One GET. A version can repeat when Redis loses data (a
+     * restart without persistence, FLUSHALL, a failover that lost writes): to notice every change, compare
+     * `revision()`s instead.
+     */
     async version() {
-      const v = await this.#command("GET", this.#keys.version);
-      if (v === null || v === undefined) return 0;
-      const n = Number(text(v, "GET version"));
-      if (!Number.isSafeInteger(n)) throw fail("ERR_REGISTRY_BAD_VERSION", `${this.#keys.version} holds ${JSON.stringify(v)}, not an integer`);
-      return n;
+      return parseVersion(await this.#send("GET version", ["GET", this.#keys.version]), this.#keys.version);
     }
 
-    /** One consistent snapshot: `{ version, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
+    /**
+     * `{ version, stamp }` in one MGET. Every write replaces the stamp with a fresh random one, so two reads with
+     * equal revisions saw the same registry, even across lost data; this is what `refresh` polls.
+     */
+    async revision() {
+      const reply = await this.#send("MGET version stamp", ["MGET", this.#keys.version, this.#keys.stamp]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw badReply("MGET", reply);
+      return { version: parseVersion(reply[0], this.#keys.version), stamp: parseStamp(reply[1], this.#keys.stamp) };
+    }
+
+    /** One consistent snapshot: `{ version, stamp, nodes: [{ id, weight, meta? }], down: [{ id, forMs }] }`. */
     async load() {
       const reply = await this.#run("read", this.#allKeys(), [this.#keys.downPrefix]);
-      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply("read", reply);
-      const version = Number(text(reply[0], "read"));
+      if (!Array.isArray(reply) || reply.length !== 3 || !Array.isArray(reply[2])) throw badReply("read", reply);
+      const version = parseVersion(reply[0], this.#keys.version);
+      const stamp = parseStamp(reply[1], this.#keys.stamp);
       const nodes = [];
       const down = [];
-      for (const row of reply[1]) {
+      for (const row of reply[2]) {
         if (!Array.isArray(row) || row.length !== 4) throw badReply("read", row);
         const id = text(row[0], "read");
         const weight = Number(text(row[1], "read"));
-        if (!(weight > 0 && weight <= 1e6)) {
-          throw fail("ERR_REGISTRY_BAD_WEIGHT", `${this.#keys.nodes} gives node ${JSON.stringify(id)} the weight ${JSON.stringify(row[1])}; weights must be numbers > 0 and <= 1000000`);
+        if (!isWeight(weight)) {
+          throw fail("ERR_REGISTRY_BAD_WEIGHT", `${this.#keys.nodes} gives node ${JSON.stringify(id)} the weight ${JSON.stringify(row[1])}; weights must be numbers ${WEIGHT_RANGE}`);
         }
         const node = { id, weight };
         if (row[2] !== null && row[2] !== undefined) {
@@ -211,7 +283,7 @@ function bindRegistry(Router) {
         if (ttl === -1) down.push({ id, forMs: null });
         else if (ttl > 0) down.push({ id, forMs: ttl });
       }
-      return { version, nodes, down };
+      return { version, stamp, nodes, down };
     }
 
     /** Adds a node; fails with ERR_DUPLICATE_ID if it is there. Resolves to the new version. */
@@ -289,8 +361,12 @@ function bindRegistry(Router) {
       }
       const snap = await this.load();
       const base = options.strategy === undefined ? { strategy: "rendezvous", compat: "redis", seed: this.#seed } : {};
-      const router = new Router({ ...base, ...options, nodes: snap.nodes.map(({ id, weight }) => ({ id, weight })) });
-      this.#versions.set(router, snap.version);
+      const nodes = snap.nodes.map(({ id, weight }) => ({ id, weight }));
+      // new Router refuses an empty list (ERR_NO_NODES catches a forgotten one), but an emptied registry is a
+      // state refresh() and pick() handle: build such a Router the way refresh() would, by removing its nodes.
+      const router = new Router({ ...base, ...options, nodes: nodes.length > 0 ? nodes : [{ id: PLACEHOLDER }] });
+      if (nodes.length === 0) router.remove(PLACEHOLDER);
+      this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       this.#applyMarks(router, snap.down);
       return router;
     }
@@ -314,14 +390,15 @@ function bindRegistry(Router) {
     }
 
     /**
-     * Brings a Router from `router()` up to date: one GET when nothing changed; otherwise one read and only the
-     * differences (removed, added and reweighted nodes, marks), so unchanged keys stay where they are.
-     * Resolves to true when the Router changed.
+     * Brings a Router from `router()` up to date: one MGET when nothing changed (the revision: version and
+     * stamp); otherwise one read and only the differences (removed, added and reweighted nodes, marks), so
+     * unchanged keys stay where they are. Resolves to true when the registry changed.
      */
     async refresh(router) {
-      const known = this.#versions.get(router);
+      const known = this.#revisions.get(router);
       if (known === undefined) throw fail("ERR_INVALID_OPTION", "refresh() takes a Router made by this registry's router()");
-      if ((await this.version()) === known) return false;
+      const now = await this.revision();
+      if (now.version === known.version && now.stamp === known.stamp) return false;
       const snap = await this.load();
       const want = new Map(snap.nodes.map((n) => [n.id, n.weight]));
       for (const { id, weight } of router.nodes()) {
@@ -331,7 +408,7 @@ function bindRegistry(Router) {
       }
       for (const [id, weight] of want) router.add({ id, weight });
       this.#applyMarks(router, snap.down);
-      this.#versions.set(router, snap.version);
+      this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       return true;
     }
   }

@@ -5,14 +5,22 @@
 --   <prefix>:{<name>}:nodes      sorted set   member = node id, score = weight
 --   <prefix>:{<name>}:meta       hash         field = node id, value = JSON { "url": ..., "zone": ... }
 --   <prefix>:{<name>}:version    string       integer, INCR'd by every change (absent = 0)
+--   <prefix>:{<name>}:stamp      string       a random id, replaced by every change (absent = '')
 --   <prefix>:{<name>}:down:<id>  string       present = node marked down; PX TTL = until when
 --
 -- Numbers are doubles and `bit` works on 32 bits (Lua 5.1, as embedded in Redis). Everything below is
 -- computed the way src/compat/redis_lua.rs and src/detmath.rs compute it, operation for operation, so the
 -- scores here and in the wasm Router are the same bits.
 
-local MAX_WEIGHT = 1000000 -- src/config.rs MAX_WEIGHT
+local MIN_WEIGHT = 1e-6 -- src/config.rs MIN_WEIGHT
+local MAX_WEIGHT = 1e6 -- src/config.rs MAX_WEIGHT
+local WEIGHT_RANGE = 'from 1e-6 to 1e6'
 local MAX_ID_BYTES = 256 -- src/config.rs MAX_ID_BYTES
+-- src/config.rs MAX_NODES: the Router refuses larger pools (ERR_TOO_LARGE), and the scripts do too, which also
+-- bounds how long one script blocks Redis (every call is O(N)). A test checks the two agree.
+local MAX_NODES = 65536
+-- Versions are INCR counters, kept where a double (Lua) and a JS number hold them exactly: at most 2^53 - 1.
+local MAX_VERSION = 9007199254740991
 local TWO32 = 4294967296
 local band, bor, bxor, lshift, rshift = bit.band, bit.bor, bit.bxor, bit.lshift, bit.rshift
 local byte, sub = string.byte, string.sub
@@ -157,21 +165,87 @@ local function check_id(key, id)
   end
 end
 
+-- True when w is a number in [MIN_WEIGHT, MAX_WEIGHT] (false for nil and NaN). The lower bound keeps every share
+-- computation in the normal range of doubles: subnormal weights would skew rendezvous shares.
+local function is_weight(w)
+  return w ~= nil and w >= MIN_WEIGHT and w <= MAX_WEIGHT
+end
+
 local function check_weight(key, id, w)
-  if not (w and w > 0 and w <= MAX_WEIGHT) then
+  if not is_weight(w) then
     fail('ERR_REGISTRY_BAD_WEIGHT', 'registry ' .. key .. ' gives node ' .. string.format('%q', id) .. ' the weight ' ..
-      tostring(w) .. '; weights must be numbers > 0 and <= ' .. MAX_WEIGHT .. '; fix it with ZADD')
+      tostring(w) .. '; weights must be numbers ' .. WEIGHT_RANGE .. '; fix it with ZADD')
   end
 end
 
--- Every node of the registry in ZRANGE order, validated: ids, weights (and their text as Redis sent it, which
--- round-trips exactly, unlike tostring's 14 digits), and whether each is usable (not marked down). `down_prefix` '' means health keys are not consulted. Fails with ERR_REGISTRY_MISSING when neither
--- the sorted set nor the version counter exists.
-local function read_nodes(nodes_key, version_key, down_prefix)
-  local raw = redis.pcall('ZRANGE', nodes_key, 0, -1, 'WITHSCORES')
-  if type(raw) == 'table' and raw.err then
-    fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. nodes_key .. ' must be a sorted set of node id -> weight (' .. raw.err .. ')')
+-- The one version syntax, as js/registry.js parses it: a canonical decimal integer from 0 to 2^53 - 1 (no sign,
+-- spaces, leading zeros, fraction or exponent). Returns the number, or nil.
+local function parse_version(s)
+  if type(s) ~= 'string' or #s > 16 or not (s == '0' or string.find(s, '^[1-9][0-9]*$')) then
+    return nil
   end
+  local n = tonumber(s)
+  if n > MAX_VERSION then
+    return nil
+  end
+  return n
+end
+
+-- A stamp: 8 to 64 letters, digits, '-' or '_' (the Registry writes 32 random hex digits).
+local function is_stamp(s)
+  return type(s) == 'string' and #s >= 8 and #s <= 64 and string.find(s, '^[0-9A-Za-z_-]+$') ~= nil
+end
+
+-- GET of a registry string key, with a coded error when it holds another type.
+local function get_string(key, what)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' and v.err then
+    fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. key .. ' must be a string (' .. what .. '), not another type (' .. v.err .. ')')
+  end
+  return v
+end
+
+-- The version counter (0 when absent) and its text ('0' when absent).
+local function read_version(key)
+  local v = get_string(key, 'the version counter')
+  if not v then
+    return 0, '0'
+  end
+  local n = parse_version(v)
+  if not n then
+    fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. key .. ' holds ' .. string.format('%q', sub(v, 1, 100)) ..
+      ', not a version (a decimal integer from 0 to 2^53-1 without sign, spaces, fraction or exponent); DEL it or SET it to one')
+  end
+  return n, v
+end
+
+-- The stamp ('' when absent).
+local function read_stamp(key)
+  local v = get_string(key, 'the stamp')
+  if not v then
+    return ''
+  end
+  if not is_stamp(v) then
+    fail('ERR_REGISTRY_BAD_VERSION', 'registry key ' .. key .. ' holds ' .. string.format('%q', sub(v, 1, 100)) ..
+      ', not a stamp (8 to 64 letters, digits, - or _); DEL it')
+  end
+  return v
+end
+
+-- Every node of the registry in ZRANGE order, validated: ids, weights (and their text as Redis sent it, which
+-- round-trips exactly, unlike tostring's 14 digits), and whether each is usable (not marked down). `down_prefix`
+-- '' means health keys are not consulted. Fails with ERR_REGISTRY_MISSING when neither the sorted set nor the
+-- version counter exists, and with ERR_TOO_LARGE over MAX_NODES nodes (checked before reading any).
+local function read_nodes(nodes_key, version_key, down_prefix)
+  local count = redis.pcall('ZCARD', nodes_key)
+  if type(count) == 'table' and count.err then
+    fail('ERR_REGISTRY_WRONG_TYPE', 'registry key ' .. nodes_key .. ' must be a sorted set of node id -> weight (' .. count.err .. ')')
+  end
+  if count > MAX_NODES then
+    fail('ERR_TOO_LARGE', 'registry ' .. nodes_key .. ' has ' .. count .. ' nodes; at most ' .. MAX_NODES ..
+      ' are supported (the Router\'s limit; it also bounds how long one script blocks Redis); remove nodes with ZREM')
+  end
+  local raw = redis.call('ZRANGE', nodes_key, 0, -1, 'WITHSCORES')
   if #raw == 0 and redis.call('EXISTS', version_key) == 0 then
     fail('ERR_REGISTRY_MISSING', 'no registry at ' .. nodes_key .. ' (neither it nor ' .. version_key ..
       ' exists); add nodes first, or check the prefix and name')

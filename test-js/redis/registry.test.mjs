@@ -64,10 +64,12 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
     nodes: "test:{rt}:nodes",
     meta: "test:{rt}:meta",
     version: "test:{rt}:version",
+    stamp: "test:{rt}:stamp",
     downPrefix: "test:{rt}:down:",
   });
   await assert.rejects(reg.load(), { code: "ERR_REGISTRY_MISSING" });
   assert.equal(await reg.version(), 0);
+  assert.deepEqual(await reg.revision(), { version: 0, stamp: "" });
   assert.equal(await reg.add({ id: "a", weight: 2, meta: { url: "http://127.0.0.1:1", zone: "eu" } }), 1);
   assert.equal(await reg.add({ id: "b€", weight: 1 / 3 }), 2);
   assert.equal(await reg.add({ id: "c" }), 3);
@@ -76,9 +78,13 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
   assert.equal(Number(await redis.zscore("test:{rt}:nodes", "b€")), 1 / 3);
   assert.deepEqual(JSON.parse(await redis.hget("test:{rt}:meta", "a")), { url: "http://127.0.0.1:1", zone: "eu" });
   assert.equal(await redis.get("test:{rt}:version"), "3");
+  const stamp = await redis.get("test:{rt}:stamp");
+  assert.match(stamp, /^[0-9a-f]{32}$/, "every write leaves a fresh 128-bit stamp");
+  assert.deepEqual(await reg.revision(), { version: 3, stamp });
   let snap = await reg.load();
   assert.deepEqual(snap, {
     version: 3,
+    stamp,
     nodes: [
       { id: "b€", weight: 1 / 3 },
       { id: "c", weight: 1 },
@@ -87,6 +93,7 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
     down: [],
   });
   assert.equal(await reg.setWeight("c", 5), 4);
+  assert.notEqual(await redis.get("test:{rt}:stamp"), stamp, "each write replaces the stamp");
   assert.equal(await reg.markDown("a", 60_000), 5);
   assert.equal(await reg.markDown("c"), 6);
   snap = await reg.load();
@@ -99,17 +106,26 @@ test("registry round trips: layout, metadata, versions, marks and conditional wr
   assert.equal(await reg.remove("a"), 8);
   assert.equal(await redis.hget("test:{rt}:meta", "a"), null, "remove drops the metadata");
   assert.equal(await redis.exists("test:{rt}:down:a"), 0, "remove drops the health key");
-  // Conditional writes: the version read must still be current.
+  // Conditional writes: the version (and stamp) read must still be current.
   await assert.rejects(reg.setWeight("c", 2, { ifVersion: 7 }), { code: "ERR_REGISTRY_CONFLICT" });
-  assert.equal(await reg.setWeight("c", 2, { ifVersion: 8 }), 9);
+  const read = await reg.load();
+  await assert.rejects(reg.setWeight("c", 2, { ifStamp: stamp }), { code: "ERR_REGISTRY_CONFLICT" });
+  assert.equal(await reg.setWeight("c", 2, { ifVersion: 8, ifStamp: read.stamp }), 9);
   // Errors from the scripts keep their code and lose Redis's location suffix.
   await assert.rejects(reg.add({ id: "c" }), (e) => e instanceof EdgerouteError && e.code === "ERR_DUPLICATE_ID" && !/user_script/.test(e.message));
   await assert.rejects(reg.remove("zz"), { code: "ERR_UNKNOWN_NODE" });
   await assert.rejects(reg.setWeight("zz", 1), { code: "ERR_UNKNOWN_NODE" });
   assert.equal(await reg.version(), 9, "failed writes change nothing");
-  // A Router follows the registry with refresh(): one GET when nothing changed.
+  // A Router follows the registry with refresh(): one MGET (version and stamp) when nothing changed.
   const router = await reg.router();
   assert.deepEqual(router.nodes(), [{ id: "b€", weight: 1 / 3 }, { id: "c", weight: 2 }]);
+  const sent = [];
+  const counted = new Registry((...a) => (sent.push(a), redis.call(...a)), { name: "rt", prefix: "test" });
+  const mine = await counted.router();
+  sent.length = 0;
+  assert.equal(await counted.refresh(mine), false);
+  assert.deepEqual(sent, [["MGET", "test:{rt}:version", "test:{rt}:stamp"]], "one round trip when nothing changed");
+  mine.free();
   assert.equal(await reg.refresh(router), false);
   await reg.add({ id: "d", weight: 4 });
   await reg.markDown("b€", 30_000);
@@ -240,14 +256,14 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
   // Negative, zero, infinite and over-large weights.
   for (const [name, score] of [["neg", -1], ["zero", 0], ["inf", "+inf"], ["huge", 2e6]]) {
     await redis.zadd(k(name, "nodes"), 1, "ok", score, "bad");
-    await expectAll(reg(name), "ERR_REGISTRY_BAD_WEIGHT", /"bad" the weight .*weights must be numbers > 0/);
+    await expectAll(reg(name), "ERR_REGISTRY_BAD_WEIGHT", /"bad" the weight .*weights must be numbers from 1e-6 to 1e6/);
   }
   // A score that is not a number cannot even be stored: Redis refuses it.
   await assert.rejects(redis.zadd(k("nan", "nodes"), "abc", "x"), /not a valid float/);
   // A command function that hands back a non-numeric weight (a broken adapter) is caught in JS.
   const lying = new Registry(async (...a) => {
     const reply = await redis.call(...a);
-    if (Array.isArray(reply) && Array.isArray(reply[1])) reply[1] = reply[1].map((row) => [row[0], "heavy", row[2], row[3]]);
+    if (Array.isArray(reply) && Array.isArray(reply[2])) reply[2] = reply[2].map((row) => [row[0], "heavy", row[2], row[3]]);
     return reply;
   }, { name: "rt", prefix: "test" });
   await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT" });
@@ -296,6 +312,338 @@ test("bad registry contents and bad arguments give clear coded errors", async ()
     await assert.rejects(async () => f(), (e) => e instanceof EdgerouteError && e.code === code && e.message.startsWith("Registry: "), String(f));
   }
   console.log(`bad registry contents: 11 kinds refused; ${cases.length} bad arguments refused`);
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const idsOf = (router) => router.nodes().map((n) => n.id).sort();
+/** MAX_NODES of lua/lib.lua, as every shipped script carries it. */
+const MAX_NODES = Number(/^local MAX_NODES = (\d+)$/m.exec(registryScripts.pick.source)?.[1]);
+
+/** Writes `n` nodes into a registry's sorted set by hand (a pool written without the scripts). */
+async function fillByHand(client, key, n, prefix = "node-") {
+  for (let i = 0; i < n; i += 8192) {
+    const args = [];
+    for (let j = i; j < Math.min(n, i + 8192); j++) args.push(1 + (j % 7), `${prefix}${j}`);
+    await client.zadd(key, ...args);
+  }
+}
+
+/** Resolves to the rejection of `p` (or fails the test if it resolves). */
+async function rejection(p, what) {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  assert.fail(`${what} resolved; it should have been refused`);
+}
+
+test("a registry re-created after lost data is never invisible: restart without persistence, FLUSHALL, deleted keys", async () => {
+  const own = await startRedis(); // --save "" --appendonly no: a restart loses everything
+  const open = () => new Redis({ port: own.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  let client = open();
+  try {
+    // The command function of an application whose client follows the server (here: a new connection).
+    const reg = new Registry((...a) => client.call(...a), { name: "lost" });
+    for (const id of ["a", "b", "c"]) await reg.add({ id });
+    const router = await reg.router();
+    const before = await reg.load();
+    assert.equal(before.version, 3);
+    client.disconnect();
+    await own.restart();
+    client = open();
+    assert.equal(await client.dbsize(), 0, "the restarted server kept nothing");
+    for (const id of ["x", "y", "z"]) await reg.add({ id });
+    assert.equal(await reg.version(), 3, "the version repeats");
+    assert.equal(await reg.refresh(router), true, "refresh sees the re-created registry");
+    assert.deepEqual(idsOf(router), ["x", "y", "z"]);
+    assert.equal(await agreement(reg, router, keys(300, "lost")), 0, "the Router picks what pick.lua picks");
+    assert.equal(await reg.refresh(router), false);
+    const after = await reg.revision();
+    assert.notEqual(after.stamp, before.stamp, "the stamp does not repeat");
+    // A read-modify-write based on the lost registry is refused: the stamp tells the new one apart.
+    const stale = { ifVersion: before.version, ifStamp: before.stamp };
+    await assert.rejects(reg.setWeight("x", 2, stale), { code: "ERR_REGISTRY_CONFLICT", message: /re-created/ });
+    assert.equal(await reg.setWeight("x", 2, { ifVersion: after.version, ifStamp: after.stamp }), 4);
+    // FLUSHALL: refresh fails as pick does (no registry) rather than keep serving the old pool in silence...
+    await client.flushall();
+    await assert.rejects(reg.refresh(router), { code: "ERR_REGISTRY_MISSING" });
+    await assert.rejects(reg.pick("k"), { code: "ERR_REGISTRY_MISSING" });
+    // ...and a registry written again from scratch, to the same version as before, is picked up.
+    for (const id of ["p", "q", "r", "s"]) await reg.add({ id });
+    assert.equal(await reg.refresh(router), true);
+    assert.deepEqual(idsOf(router), ["p", "q", "r", "s"]);
+    // Keys deleted by hand (the stamp left behind) and re-created: the same version 4 again, other weights.
+    await client.del(reg.keys.nodes, reg.keys.meta, reg.keys.version);
+    for (const id of ["p", "q", "r", "s"]) await reg.add({ id, weight: 3 });
+    assert.equal(await reg.version(), 4);
+    assert.equal(await reg.refresh(router), true);
+    assert.deepEqual(router.nodes().map((n) => n.weight), [3, 3, 3, 3]);
+    assert.equal(await agreement(reg, router, keys(300, "recreated")), 0);
+    router.free();
+  } finally {
+    client.disconnect();
+    await own.stop();
+  }
+});
+
+test("a failover to a replica that lost writes is noticed, though the version climbs back to the same number", async () => {
+  const primary = await startRedis();
+  const replica = await startRedis();
+  const p = new Redis({ port: primary.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  const r = new Redis({ port: replica.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+  try {
+    await p.config("SET", "repl-diskless-sync-delay", "0");
+    await r.call("REPLICAOF", "127.0.0.1", String(primary.port));
+    for (let i = 0; !/master_link_status:up/.test(await r.info("replication")); i++) {
+      assert.ok(i < 400, "the replica did not sync within 20 s");
+      await sleep(50);
+    }
+    let current = p;
+    const reg = new Registry((...a) => current.call(...a), { name: "failover" });
+    for (const id of ["a", "b", "c"]) await reg.add({ id });
+    assert.equal(await p.call("WAIT", "1", "5000"), 1, "the replica has versions 1 to 3");
+    // The link breaks (as under replication lag at the moment the primary fails); two more writes land on the
+    // primary only, and a Router reads them.
+    await r.call("REPLICAOF", "NO", "ONE");
+    await reg.add({ id: "d" });
+    await reg.add({ id: "e" });
+    const router = await reg.router();
+    assert.equal((await reg.load()).version, 5);
+    // The primary dies; clients fail over to the replica, which never saw d and e, and a writer adds two other
+    // nodes there: version 5 again, with other contents.
+    p.disconnect();
+    await primary.stop();
+    current = r;
+    assert.equal(await reg.version(), 3);
+    await reg.add({ id: "f" });
+    await reg.add({ id: "g" });
+    assert.equal(await reg.version(), 5);
+    assert.equal(await reg.refresh(router), true, "refresh sees the registry changed under the same version");
+    assert.deepEqual(idsOf(router), ["a", "b", "c", "f", "g"]);
+    assert.equal(await agreement(reg, router, keys(300, "failover")), 0);
+    router.free();
+  } finally {
+    p.disconnect();
+    r.disconnect();
+    await primary.stop().catch(() => {});
+    await replica.stop();
+  }
+});
+
+test("one version syntax in JS and Lua; every Redis error reaches the caller as a coded EdgerouteError", async () => {
+  const reg = new Registry(commandOf(redis), { name: "ver" });
+  await reg.add({ id: "a" });
+  const router = await reg.router();
+  const uses = {
+    load: () => reg.load(),
+    version: () => reg.version(),
+    revision: () => reg.revision(),
+    refresh: () => reg.refresh(router),
+    add: () => reg.add({ id: "b" }),
+    markDown: () => reg.markDown("a", 1000),
+    "router()": () => reg.router(),
+  };
+  // Not canonical decimal integers from 0 to 2^53 - 1: refused by every reader and writer alike (INCR itself
+  // would take "-3", and Lua's tonumber " 7", "1.5" and "1e3").
+  for (const bad of [" 7", "1.5", "1e3", "-3", "7 ", "+7", "007", "0x10", "", "abc", "9007199254740992", "1".repeat(30)]) {
+    await redis.set(reg.keys.version, bad);
+    for (const [what, use] of Object.entries(uses)) {
+      const e = await rejection(use(), `${what} with the version ${JSON.stringify(bad)}`);
+      assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_BAD_VERSION", `${what} with the version ${JSON.stringify(bad)}: ${e}`);
+      assert.match(e.message, /not a version \(a decimal integer from 0 to 2\^53-1/, `${what}: ${e.message}`);
+    }
+  }
+  // The largest version reads fine, and no write can pass it.
+  await redis.set(reg.keys.version, "9007199254740991");
+  assert.equal(await reg.version(), 9007199254740991);
+  assert.equal((await reg.load()).version, 9007199254740991);
+  await assert.rejects(reg.add({ id: "b" }), { code: "ERR_REGISTRY_BAD_VERSION", message: /2\^53-1, the last version/ });
+  await redis.set(reg.keys.version, "0");
+  assert.equal(await reg.add({ id: "b" }), 1);
+  // A stamp that is not one.
+  await redis.set(reg.keys.stamp, "not a stamp");
+  await assert.rejects(reg.revision(), { code: "ERR_REGISTRY_BAD_VERSION", message: /not a stamp/ });
+  await assert.rejects(reg.load(), { code: "ERR_REGISTRY_BAD_VERSION", message: /not a stamp/ });
+  await redis.del(reg.keys.stamp);
+  // write.lua called by hand checks its arguments the same way.
+  const { sha1 } = registryScripts.write;
+  const keys4 = [reg.keys.nodes, reg.keys.meta, reg.keys.version, reg.keys.stamp];
+  const byHand = (expect, stamp) => redis.evalsha(sha1, 4, ...keys4, "add", "h", "1", "", expect, reg.keys.downPrefix, ...stamp);
+  await assert.rejects(byHand("1e0", ["0123456789abcdef"]), { message: /^ERR_INVALID_OPTION ARGV\[5\] \(the expected version\) must be a decimal integer/ });
+  await assert.rejects(byHand("", []), { message: /^ERR_INVALID_OPTION write\.lua needs a fresh random stamp as ARGV\[7\]/ });
+  assert.equal(await byHand("1", ["0123456789abcdef"]), 2);
+  await assert.rejects(byHand("", ["0123456789abcdef"]), { message: /fresh random stamp/ }, "the current stamp again is not fresh");
+  await assert.rejects(redis.evalsha(sha1, 3, ...keys4.slice(0, 3), "add", "i", "1", "", "", reg.keys.downPrefix, "fedcba9876543210"), { message: /^ERR_INVALID_OPTION write\.lua takes 4 keys/ });
+  // WRONGTYPE from a plain command, and from inside a script.
+  await redis.del(reg.keys.version);
+  await redis.hset(reg.keys.version, "v", "1");
+  for (const [what, use] of Object.entries({ version: uses.version, load: uses.load, add: uses.add })) {
+    const e = await rejection(use(), what);
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_WRONG_TYPE" && /WRONGTYPE|another type/.test(e.message), `${what}: ${e}`);
+  }
+  await redis.del(reg.keys.version);
+  // A Redis-side refusal: writes over maxmemory are refused with OOM.
+  const [, maxmemory] = await redis.config("GET", "maxmemory");
+  await redis.config("SET", "maxmemory", "1");
+  try {
+    const e = await rejection(reg.add({ id: "oom" }), "add over maxmemory");
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_REDIS", String(e));
+    assert.match(e.message, /^Registry: Redis failed write\.lua: .*OOM/);
+    assert.match(e.cause.message, /OOM/);
+  } finally {
+    await redis.config("SET", "maxmemory", maxmemory);
+  }
+  // A failure that is not a Redis reply (the connection, a bug in the command function) propagates unchanged.
+  const lost = new Error("connect ECONNREFUSED 127.0.0.1:1");
+  const down = new Registry(async () => { throw lost; }, { name: "ver" });
+  for (const use of [() => down.version(), () => down.load(), () => down.pick("k"), () => down.add({ id: "z" })]) {
+    assert.equal(await rejection(use(), "a command function that fails"), lost);
+  }
+  router.free();
+});
+
+test("SCRIPT KILL of a long pick, and BUSY while it runs, are ERR_REGISTRY_REDIS with the Redis error as cause", async () => {
+  const reg = new Registry(commandOf(redis), { name: "busy" });
+  await fillByHand(redis, reg.keys.nodes, MAX_NODES);
+  const other = connect();
+  await other.ping(); // connected and ready before Redis gets busy
+  const reg2 = new Registry(commandOf(other), { name: "busy" });
+  const [, threshold] = await redis.config("GET", "busy-reply-threshold");
+  // Redis serves other clients (BUSY, or SCRIPT KILL) once a script has run past this threshold.
+  await redis.config("SET", "busy-reply-threshold", "5");
+  try {
+    // pickN of every node of the largest registry allowed: 65,536 hashes and logarithms and a sort, far more
+    // than 5 ms (about a second here).
+    let settled = false;
+    const long = reg.pickN("k", MAX_NODES).then(
+      () => { settled = true; },
+      (e) => { settled = true; return e; },
+    );
+    let probe;
+    while (!settled) {
+      probe = await other.ping().then(() => undefined, (e) => e);
+      if (probe) break;
+      await sleep(1);
+    }
+    assert.ok(probe && /^BUSY/.test(probe.message), "Redis answered BUSY while the script ran");
+    const busy = await rejection(reg2.pick("k"), "pick while another script runs");
+    assert.ok(busy instanceof EdgerouteError && busy.code === "ERR_REGISTRY_REDIS", String(busy));
+    assert.match(busy.message, /^Registry: Redis failed pick\.lua: BUSY /);
+    assert.match(busy.cause.message, /^BUSY /);
+    assert.equal(await other.call("SCRIPT", "KILL"), "OK");
+    const killed = await long;
+    assert.ok(killed instanceof EdgerouteError && killed.code === "ERR_REGISTRY_REDIS", String(killed));
+    assert.match(killed.message, /^Registry: Redis failed pick\.lua: ERR .*killed by user with SCRIPT KILL/);
+    assert.match(killed.cause.message, /SCRIPT KILL/);
+    console.log(`SCRIPT KILL: ${killed.message}`);
+  } finally {
+    await redis.config("SET", "busy-reply-threshold", threshold);
+  }
+  assert.equal(typeof (await reg2.pick("k")), "string", "Redis serves the registry again");
+});
+
+test("one node cap: MAX_NODES of lua/lib.lua is what the Router refuses, and the scripts refuse it before any work", async () => {
+  assert.equal(MAX_NODES, 65536);
+  const nodes = Array.from({ length: MAX_NODES }, (_, i) => ({ id: `node-${i}` }));
+  new Router({ strategy: "rendezvous", compat: "redis", nodes }).free();
+  assert.throws(() => new Router({ strategy: "rendezvous", compat: "redis", nodes: [...nodes, { id: "one-more" }] }), { code: "ERR_TOO_LARGE" });
+  const reg = new Registry(commandOf(redis), { name: "cap" });
+  await fillByHand(redis, reg.keys.nodes, MAX_NODES - 1);
+  assert.equal(await reg.add({ id: "last" }), 1, "the registry takes nodes up to the cap");
+  await assert.rejects(reg.add({ id: "one-more" }), { code: "ERR_TOO_LARGE", message: /holds 65536 nodes, the most supported/ });
+  // At the cap, the registry and its Router agree.
+  const router = await reg.router();
+  assert.equal(router.nodes().length, MAX_NODES);
+  for (const k of ["", "/user/42", "東京"]) assert.equal(await reg.pick(k), router.pick(k));
+  // One more node, written by hand (bumping the version, as hand writes must): every reader refuses, as the
+  // Router does, and at once.
+  await redis.zadd(reg.keys.nodes, 1, "one-more");
+  await redis.incr(reg.keys.version);
+  const uses = {
+    pick: () => reg.pick("k"),
+    pickN: () => reg.pickN("k", 3),
+    pickRandom: () => reg.pickRandom(0.5),
+    load: () => reg.load(),
+    "router()": () => reg.router(),
+    refresh: () => reg.refresh(router),
+  };
+  for (const [what, use] of Object.entries(uses)) {
+    const started = performance.now();
+    const e = await rejection(use(), `${what} over the cap`);
+    const ms = performance.now() - started;
+    assert.ok(e instanceof EdgerouteError && e.code === "ERR_TOO_LARGE", `${what}: ${e}`);
+    assert.match(e.message, /has 65537 nodes; at most 65536 are supported/);
+    if (what === "pick") console.log(`node cap: pick over ${MAX_NODES} nodes refused in ${ms.toFixed(1)} ms`);
+  }
+  router.free();
+});
+
+test("weights below 1e-6 are refused as the Router refuses them (subnormal weights would skew the shares)", async () => {
+  const reg = new Registry(commandOf(redis), { name: "tiny" });
+  for (const w of [5e-324, 1e-323, 1e-300, 1e-7, 9.99e-7]) {
+    for (const use of [() => reg.add({ id: "a", weight: w }), () => reg.setWeight("a", w)]) {
+      await assert.rejects(use(), (e) => e instanceof EdgerouteError && e.code === "ERR_INVALID_WEIGHT" && /a number from 1e-6 to 1e6, got /.test(e.message), String(w));
+    }
+  }
+  // The scripts hold the same line for callers that skip the JS checks.
+  const { sha1 } = registryScripts.write;
+  const keys4 = [reg.keys.nodes, reg.keys.meta, reg.keys.version, reg.keys.stamp];
+  for (const w of ["5e-324", "1e-323", "9.99e-7"]) {
+    await assert.rejects(redis.evalsha(sha1, 4, ...keys4, "add", "a", w, "", "", reg.keys.downPrefix, "0123456789abcdef"), { message: /^ERR_INVALID_WEIGHT the weight of "a" must be a number from 1e-6 to 1e6/ });
+  }
+  // ... and refuse such weights stored by hand: the shares of [5e-324, 5e-324, 1e-323] came out 31/25/44 %.
+  await redis.zadd(reg.keys.nodes, 5e-324, "a", 5e-324, "b", 1e-323, "c");
+  for (const use of [() => reg.load(), () => reg.pick("k"), () => reg.pickRandom(0.5), () => reg.router()]) {
+    await assert.rejects(use(), (e) => e instanceof EdgerouteError && e.code === "ERR_REGISTRY_BAD_WEIGHT" && /weights must be numbers from 1e-6 to 1e6/.test(e.message));
+  }
+  // The bounds themselves are weights; their shares follow them.
+  const edge = new Registry(commandOf(redis), { name: "edges" });
+  await edge.add({ id: "light", weight: 1e-6 });
+  await edge.add({ id: "heavy", weight: 1e6 });
+  assert.deepEqual((await edge.load()).nodes, [{ id: "light", weight: 1e-6 }, { id: "heavy", weight: 1e6 }]);
+  const router = await edge.router();
+  assert.equal(await agreement(edge, router, keys(300, "edges"), 2), 0);
+  // A reply weight below the range (a command function that rewrites replies) is caught in JS too.
+  const lying = new Registry(async (...a) => {
+    const reply = await redis.call(...a);
+    if (Array.isArray(reply) && Array.isArray(reply[2])) reply[2] = reply[2].map((row) => [row[0], "1e-7", row[2], row[3]]);
+    return reply;
+  }, { name: "edges" });
+  await assert.rejects(lying.load(), { code: "ERR_REGISTRY_BAD_WEIGHT", message: /weights must be numbers from 1e-6 to 1e6/ });
+  router.free();
+});
+
+test("an emptied registry gives an empty Router, as refresh and pick see it", async () => {
+  const reg = new Registry(commandOf(redis), { name: "emptied", seed: 11 });
+  await reg.add({ id: "a" });
+  await reg.add({ id: "b", weight: 2 });
+  await reg.markDown("a", 60_000);
+  const old = await reg.router();
+  await reg.remove("a");
+  await reg.remove("b");
+  assert.deepEqual((await reg.load()).nodes, []);
+  assert.equal(await reg.pick("k"), undefined);
+  assert.equal(await reg.pickRandom(), undefined);
+  assert.equal(await reg.refresh(old), true, "refresh empties a Router");
+  const router = await reg.router();
+  assert.deepEqual(router.nodes(), []);
+  assert.equal(router.pick("k"), undefined);
+  assert.deepEqual(router.toJSON(), old.toJSON(), "the same Router as one emptied by refresh");
+  assert.equal(await reg.refresh(router), false);
+  const ring = await reg.router({ strategy: "ring", vnodes: 40 });
+  assert.deepEqual(ring.nodes(), []);
+  const twemproxy = await reg.router({ strategy: "ring", compat: "twemproxy" }); // ids must be host:port or /path
+  assert.deepEqual(twemproxy.nodes(), []);
+  twemproxy.free();
+  // Nodes come back through refresh, in agreement with pick.lua.
+  await reg.add({ id: "c", weight: 2 });
+  await reg.add({ id: "d" });
+  assert.equal(await reg.refresh(router), true);
+  assert.equal(await agreement(reg, router, keys(300, "emptied")), 0);
+  assert.equal(await reg.refresh(ring), true);
+  assert.deepEqual(idsOf(ring), ["c", "d"]);
+  for (const r of [old, router, ring]) r.free();
 });
 
 test("EVALSHA falls back to EVAL after SCRIPT FLUSH; the shipped files are the exported strings", async () => {
