@@ -270,6 +270,7 @@ export type ErrorCode =
   | "ERR_NOT_INITIALIZED"
   | "ERR_INTERNAL"
   | "ERR_ALL_ATTEMPTS_FAILED"
+  | "ERR_DEADLINE_EXCEEDED"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"
   | "ERR_REGISTRY_BAD_WEIGHT"
@@ -351,9 +352,12 @@ export interface RoutedFetchOptions {
   keyHeader?: string;
   /** Origins to try, in `pickN` order. Default 3 (at most the pool size). */
   attempts?: number;
-  /** Per-attempt timeout until response headers. Default 10000 ms. */
+  /** Per-attempt timeout, from sending until the response headers. Default 10000 ms. */
   timeoutMs?: number;
-  /** Overall deadline for all attempts. Default 30000 ms. */
+  /**
+   * The whole call: buffering the request body, every attempt, and reading the returned response's body (which
+   * then errors with ERR_DEADLINE_EXCEEDED). Raise it for long downloads and streams. Default 30000 ms.
+   */
   deadlineMs?: number;
   /** Statuses that count as failures and fail over. Default [502, 503, 504]. */
   retryOn?: number[];
@@ -365,8 +369,12 @@ export interface RoutedFetchOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** Builds the upstream URL. Default: the request's path and query on the origin. */
   rewrite?: (url: URL, origin: string) => URL | string;
-  /** Aborts every attempt. */
-  signal?: AbortSignal;
+  /**
+   * Cancels the call at any stage: already aborted, nothing is sent; later, routedFetch rejects (or the returned
+   * body errors) with `signal.reason`, and the upstream request is aborted. No failover after an abort. Default:
+   * the Request's own signal, as with fetch.
+   */
+  signal?: AbortSignal | null;
 }
 
 /** One failed attempt of `routedFetch`. */
@@ -388,7 +396,9 @@ export interface AllAttemptsFailedError extends EdgerouteError {
 /**
  * Sends the request to the origin the router picks (node ids are origin URLs), recording each outcome and
  * latency, failing over along `pickN` order on network errors, timeouts and retryable statuses. Resolves to the
- * first good response; rejects with an AllAttemptsFailedError listing every attempt.
+ * first good response; rejects with an AllAttemptsFailedError listing every attempt. The response's body streams
+ * from the origin and the attempt ends with it: its outcome is recorded and its in-flight count released when the
+ * body completes, breaks off, is cancelled, or at the deadline.
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
 
