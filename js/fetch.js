@@ -27,6 +27,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
 const noop = () => {};
 
+function describe(v) {
+  if (v === null) return "null";
+  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (typeof v === "object") return `an object (${v.constructor?.name ?? "no prototype"})`;
+  if (typeof v === "function") return "a function";
+  return `${typeof v} ${String(v)}`;
+}
+
 function coded(code, message, cause) {
   const err = new EdgerouteError(code, `routedFetch: ${message}`);
   if (cause !== undefined) err.cause = cause;
@@ -70,6 +78,30 @@ function checkOptions(o) {
   if (o.retryMethods !== undefined && !(Array.isArray(o.retryMethods) && o.retryMethods.every((m) => typeof m === "string"))) {
     throw optionError("retryMethods must be an array of method names");
   }
+  if (o.signal !== undefined && o.signal !== null && !isSignal(o.signal)) {
+    throw optionError(`signal must be an AbortSignal, got ${describe(o.signal)}`);
+  }
+}
+
+function checkRouter(router) {
+  const ok = router !== null && typeof router === "object" && ["pickN", "begin", "end"].every((m) => typeof router[m] === "function");
+  if (!ok) throw coded("ERR_INVALID_ARGUMENT", `the first argument must be a Router (pickN, begin and end), got ${describe(router)}`);
+}
+
+/** The caller's request as a Request: a Request, a URL, or a URL string (relative ones only where a page gives a base). */
+function requestOf(input) {
+  if (input instanceof Request) return input;
+  const urlish = typeof input === "string" || input instanceof URL || (input !== null && typeof input === "object" && typeof input.href === "string");
+  let cause;
+  if (urlish) {
+    try {
+      return new Request(input);
+    } catch (e) {
+      cause = e;
+    }
+  }
+  const why = cause ? `: ${cause.message}` : "";
+  throw coded("ERR_INVALID_ARGUMENT", `the request must be a Request, a URL or an absolute URL string, got ${describe(input)}${why}`, cause);
 }
 
 const abortReason = (signal) => signal.reason ?? new DOMException("This operation was aborted", "AbortError");
@@ -179,9 +211,42 @@ async function bufferBody(body, limit, deadline, deadlineMs, signal) {
   return { bytes };
 }
 
+/** The upstream URL of `origin`, or an ERR_INVALID_ORIGIN error when it is not an absolute http(s) URL. */
+function targetOf(url, origin, rewrite) {
+  let target;
+  try {
+    target = rewrite ? rewrite(url, origin) : new URL(url.pathname + url.search, origin);
+  } catch (e) {
+    const what = rewrite ? "rewrite() threw for" : "cannot build a URL on";
+    return { error: coded("ERR_INVALID_ORIGIN", `${what} node ${describe(origin)}: ${e?.message ?? e}`, e) };
+  }
+  let parsed;
+  try {
+    parsed = new URL(typeof target === "string" || target instanceof URL ? target : String(target));
+  } catch {
+    parsed = null;
+  }
+  if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    const what = rewrite
+      ? `rewrite() returned ${describe(target)} for node ${describe(origin)}`
+      : `node id ${describe(origin)} gives ${describe(String(target))}`;
+    return { error: coded("ERR_INVALID_ORIGIN", `${what}, not an absolute http(s) URL; node ids must be origin URLs`) };
+  }
+  return { target: parsed };
+}
+
+/** A Response of any realm or of a fetch polyfill whose body is a web stream. */
+const isResponse = (v) =>
+  v instanceof Response ||
+  (v !== null &&
+    typeof v === "object" &&
+    typeof v.status === "number" &&
+    typeof v.headers?.get === "function" &&
+    (v.body === null || typeof v.body?.getReader === "function"));
+
 /** Cancels the body of a response nobody will read, without waiting for it. */
 function discard(res) {
-  if (res?.body && !res.bodyUsed) {
+  if (isResponse(res) && res.body && !res.bodyUsed) {
     try {
       res.body.cancel().catch(noop);
     } catch {
@@ -250,7 +315,7 @@ function deliver(res, a) {
         try {
           r = await reader.read();
         } catch (e) {
-          finish({ ok: false, latencyMs }, e);
+          finish({ ok: false, latencyMs }, coded("ERR_BODY_INTERRUPTED", `the body from ${origin} broke off: ${e?.message ?? e}`, e));
           return;
         } finally {
           waiting = false;
@@ -297,8 +362,9 @@ function deliver(res, a) {
  * `attempts` list when no origin answered well.
  */
 async function routedFetch(router, input, options = {}) {
+  checkRouter(router);
   checkOptions(options);
-  const request = input instanceof Request ? input : new Request(input);
+  const request = requestOf(input);
   // As with fetch(request, init): the option wins, else the Request's own signal (in a server, often aborted when
   // the client goes away).
   const signal = options.signal ?? (isSignal(request.signal) ? request.signal : undefined);
@@ -318,6 +384,7 @@ async function routedFetch(router, input, options = {}) {
   // Keyless strategies ignore the key.
   const order = router.pickN(key, options.attempts ?? 3);
 
+  // Sends allowed; an origin refused before anything was sent does not use one.
   let maxSends = retryMethods.includes(request.method.toUpperCase()) ? order.length : Math.min(1, order.length);
   let body;
   if (request.body !== null && maxSends > 1) {
@@ -338,7 +405,12 @@ async function routedFetch(router, input, options = {}) {
       attempts.push({ origin, error: "deadline exceeded before this attempt" });
       break;
     }
-    const target = options.rewrite ? options.rewrite(url, origin) : new URL(url.pathname + url.search, origin);
+    const t = targetOf(url, origin, options.rewrite);
+    if (t.error) {
+      // A configuration error, not the origin's health: no outcome, and nothing was sent.
+      attempts.push({ origin, code: t.error.code, error: t.error.message });
+      continue;
+    }
     sends++;
     const ac = new AbortController();
     const init = { method: request.method, headers: request.headers, redirect: "manual", signal: ac.signal };
@@ -346,7 +418,7 @@ async function routedFetch(router, input, options = {}) {
       init.body = body;
       init.duplex = "half";
     }
-    const req = new Request(target, init);
+    const req = new Request(t.target, init);
     const limit = Math.min(timeoutMs, remaining);
     router.begin(origin);
     const start = Date.now();
@@ -379,6 +451,12 @@ async function routedFetch(router, input, options = {}) {
       continue;
     }
     const response = r.value;
+    if (!isResponse(response)) {
+      release(router, origin);
+      const err = coded("ERR_INVALID_RESPONSE", `the fetch option resolved to ${describe(response)} for ${origin}, not a Response`);
+      attempts.push({ origin, code: err.code, error: err.message, latencyMs });
+      continue;
+    }
     if (retryOn.includes(response.status)) {
       release(router, origin, { ok: false, latencyMs });
       attempts.push({ origin, status: response.status, latencyMs });

@@ -270,6 +270,10 @@ export type ErrorCode =
   | "ERR_NOT_INITIALIZED"
   | "ERR_INTERNAL"
   | "ERR_ALL_ATTEMPTS_FAILED"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_INVALID_ORIGIN"
+  | "ERR_INVALID_RESPONSE"
+  | "ERR_BODY_INTERRUPTED"
   | "ERR_DEADLINE_EXCEEDED"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"
@@ -365,9 +369,9 @@ export interface RoutedFetchOptions {
   retryMethods?: string[];
   /** A request body is buffered for retries up to this size; a larger one is sent once. Default 1 MiB. */
   maxBufferBytes?: number;
-  /** The fetch to use (default globalThis.fetch). */
+  /** The fetch to use (default globalThis.fetch). Anything it resolves to that is not a Response fails that attempt. */
   fetch?: (request: Request) => Promise<Response>;
-  /** Builds the upstream URL. Default: the request's path and query on the origin. */
+  /** Builds the upstream URL; it must be an absolute http(s) URL. Default: the request's path and query on the origin. */
   rewrite?: (url: URL, origin: string) => URL | string;
   /**
    * Cancels the call at any stage: already aborted, nothing is sent; later, routedFetch rejects (or the returned
@@ -382,8 +386,10 @@ export interface Attempt {
   origin: string;
   /** The retryable status it answered with, if it answered. */
   status?: number;
-  /** Why the attempt failed, if it did not answer (network error, timeout, deadline). */
+  /** Why the attempt failed, if it did not answer (network error, timeout, deadline, a refused origin). */
   error?: string;
+  /** ERR_INVALID_ORIGIN (the node id or rewrite() gave no http(s) URL; nothing sent) or ERR_INVALID_RESPONSE. */
+  code?: ErrorCode;
   latencyMs?: number;
 }
 
@@ -398,7 +404,7 @@ export interface AllAttemptsFailedError extends EdgerouteError {
  * latency, failing over along `pickN` order on network errors, timeouts and retryable statuses. Resolves to the
  * first good response; rejects with an AllAttemptsFailedError listing every attempt. The response's body streams
  * from the origin and the attempt ends with it: its outcome is recorded and its in-flight count released when the
- * body completes, breaks off, is cancelled, or at the deadline.
+ * body completes, breaks off (the reader gets ERR_BODY_INTERRUPTED), is cancelled, or at the deadline.
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
 

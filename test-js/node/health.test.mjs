@@ -29,3 +29,11 @@ test("routedFetch rejects unknown and bad options", async () => {
   await assert.rejects(routedFetch(r, "http://x/", { attempts: 1.5 }), { code: "ERR_INVALID_OPTION" });
 });
 
+test("routedFetch takes an AbortSignal of another realm", async () => {
+  const r = new Router({ strategy: "ring", nodes: [{ id: origins.urls[0] }] });
+  // A signal-shaped object of a vm context, as an iframe's AbortSignal would be: not an instance of ours.
+  const other = vm.runInNewContext("({ aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} })");
+  const res = await routedFetch(r, "http://x/realm", { signal: other });
+  assert.equal(res.status, 200);
+  await res.text();
+});

@@ -378,6 +378,105 @@ export async function deadlineCoversBody({ Router, routedFetch, origins }) {
   return result();
 }
 
+/** An origin that dies mid-body is a failure, and the reader gets ERR_BODY_INTERRUPTED with the cause. */
+export async function originDiesMidBody({ Router, routedFetch, origins }) {
+  const { check, result } = recorder();
+  const a = origins.urlOf.a;
+  const r = new Router({ strategy: "ring", nodes: [{ id: a }], health: false });
+  origins.set("a", "die-mid-body", 30);
+  const res = await routedFetch(r, "http://edge.test/die/1");
+  check(res.status === 200, `status ${res.status}`);
+  const body = await settle(res.text());
+  check(body.error?.code === "ERR_BODY_INTERRUPTED" && body.error.cause !== undefined, `dying origin: ${what(body)}`);
+  check(body.error?.message?.includes(a), "the message names the origin");
+  const st = statOf(r, a);
+  check(st.inflight === 0 && st.failures === 1 && st.successes === 0, `recorded ${JSON.stringify(st)}`);
+  resetAll(origins);
+  return result();
+}
+
+/**
+ * A node id (or rewrite result) that is not an absolute http(s) URL is refused when used, with
+ * ERR_INVALID_ORIGIN in `attempts`, and the request fails over; no outcome is recorded for it.
+ */
+export async function invalidOriginsFailOver({ Router, routedFetch, origins }) {
+  const { check, result } = recorder();
+  const good = origins.urlOf.b;
+  const bad = ["not a url", "ftp://files.example"];
+  const r = new Router({ strategy: "ring", nodes: [...bad, good].map((id) => ({ id })), health: false });
+  const path = Array.from({ length: 300 }, (_, i) => `/inv/${i}`).find((p) => r.pickN(p, 3)[2] === good);
+  const res = await settle(routedFetch(r, `http://edge.test${path}`));
+  check(res.value?.status === 200, `failover past bad ids: ${what(res)}`);
+  check((await res.value?.text())?.startsWith("b "), "answered by the good origin");
+  for (const id of bad) {
+    const s = statOf(r, id);
+    check(s.successes === 0 && s.failures === 0 && s.inflight === 0, `${id} recorded ${JSON.stringify(s)}`);
+  }
+  // Nothing was sent to a bad id, so even a POST goes on to the good origin, once.
+  origins.log.length = 0;
+  const post = await settle(routedFetch(r, new Request(`http://edge.test${path}`, { method: "POST", body: "p" })));
+  check(post.value?.status === 200 && origins.log.length === 1, `POST past bad ids: ${what(post)}, sent ${origins.log.length}`);
+  await post.value?.text();
+
+  const allBad = new Router({ strategy: "ring", nodes: bad.map((id) => ({ id })), health: false });
+  const none = await settle(routedFetch(allBad, "http://edge.test/inv/x"));
+  const at = none.error?.attempts ?? [];
+  check(none.error?.code === "ERR_ALL_ATTEMPTS_FAILED" && at.length === 2, `only bad ids: ${what(none)}`);
+  check(at.every((x) => x.code === "ERR_INVALID_ORIGIN" && x.error.includes(x.origin)), `attempts ${JSON.stringify(at)}`);
+
+  // rewrite() that throws or gives a non-http(s) URL: the same.
+  const two = new Router({ strategy: "ring", nodes: [{ id: origins.urlOf.a }, { id: good }], health: false });
+  const p2 = Array.from({ length: 300 }, (_, i) => `/rw/${i}`).find((p) => two.pick(p) === origins.urlOf.a);
+  for (const [name, rewrite] of [
+    ["throws", (u, o) => (o === good ? new URL(u.pathname, o) : JSON.parse("{"))],
+    ["file: URL", (u, o) => (o === good ? `${o}${u.pathname}` : "file:///etc/passwd")],
+  ]) {
+    const out = await settle(routedFetch(two, `http://edge.test${p2}`, { rewrite }));
+    check(out.value?.status === 200 && (await out.value.text()).startsWith("b "), `rewrite ${name}: ${what(out)}`);
+  }
+  check(inflightOf(r) + inflightOf(two) === 0, "in flight after invalid origins");
+  return result();
+}
+
+/** Bad arguments and a fetch option that resolves to something else than a Response give coded errors. */
+export async function codedErrors({ Router, routedFetch, origins }) {
+  const { check, result } = recorder();
+  const r = new Router({ strategy: "ring", nodes: nodesOf(origins), health: false });
+  const cases = [
+    ["router null", () => routedFetch(null, "http://edge.test/"), "ERR_INVALID_ARGUMENT"],
+    ["router a plain object", () => routedFetch({}, "http://edge.test/"), "ERR_INVALID_ARGUMENT"],
+    ["request null", () => routedFetch(r, null), "ERR_INVALID_ARGUMENT"],
+    ["request a number", () => routedFetch(r, 42), "ERR_INVALID_ARGUMENT"],
+    ["request not a URL", () => routedFetch(r, "not a url"), "ERR_INVALID_ARGUMENT"],
+    ["signal true", () => routedFetch(r, "http://edge.test/", { signal: true }), "ERR_INVALID_OPTION"],
+    ["signal a plain object", () => routedFetch(r, "http://edge.test/", { signal: {} }), "ERR_INVALID_OPTION"],
+    ["signal a controller", () => routedFetch(r, "http://edge.test/", { signal: new AbortController() }), "ERR_INVALID_OPTION"],
+  ];
+  for (const [name, call, code] of cases) {
+    let p;
+    try {
+      p = call();
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const o = await settle(p);
+    check(o.error?.code === code && o.error.name === "EdgerouteError", `${name}: ${what(o)}`);
+  }
+  // The fetch option answers an object that is not a Response for one origin: that attempt fails, with no
+  // outcome, and the next origin serves.
+  const odd = origins.urlOf.a;
+  const fetch = (req) => (req.url.startsWith(odd) ? Promise.resolve({ status: 200 }) : globalThis.fetch(req));
+  const path = Array.from({ length: 300 }, (_, i) => `/odd/${i}`).find((p) => r.pick(p) === odd);
+  const res = await settle(routedFetch(r, `http://edge.test${path}`, { fetch }));
+  const served = res.value instanceof Response && res.value.status === 200 && (await bodyOf(res.value));
+  check(served && served !== "a", `not a Response: ${what(res)}, served by ${served}`);
+  const alone = new Router({ strategy: "ring", nodes: [{ id: odd }], health: false });
+  const none = await settle(routedFetch(alone, "http://edge.test/odd", { fetch }));
+  check(none.error?.attempts?.[0]?.code === "ERR_INVALID_RESPONSE", `only odd answers: ${JSON.stringify(none.error?.attempts)}`);
+  check(statOf(r, odd).failures === 0 && inflightOf(r) + inflightOf(alone) === 0, "a non-Response counted");
+  return result();
+}
+
 /**
  * Bookkeeping cannot break a request: a node removed while its request is in flight still delivers the
  * response, and timeouts longer than a timer can hold (2^31 - 1 ms) do not fire at once.
@@ -414,5 +513,8 @@ export const SCENARIOS = {
   timeoutsSettle,
   callerSignal,
   deadlineCoversBody,
+  originDiesMidBody,
+  invalidOriginsFailOver,
+  codedErrors,
   bookkeepingEdges,
 };
