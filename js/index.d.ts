@@ -283,6 +283,11 @@ export type ErrorCode =
   | "ERR_INTERNAL"
   | "ERR_REENTRANT"
   | "ERR_ALL_ATTEMPTS_FAILED"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_INVALID_ORIGIN"
+  | "ERR_INVALID_RESPONSE"
+  | "ERR_BODY_INTERRUPTED"
+  | "ERR_DEADLINE_EXCEEDED"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"
   | "ERR_REGISTRY_BAD_WEIGHT"
@@ -365,9 +370,12 @@ export interface RoutedFetchOptions {
   keyHeader?: string;
   /** Origins to try, in `pickN` order. Default 3 (at most the pool size). */
   attempts?: number;
-  /** Per-attempt timeout until response headers. Default 10000 ms. */
+  /** Per-attempt timeout, from sending until the response headers. Default 10000 ms. */
   timeoutMs?: number;
-  /** Overall deadline for all attempts. Default 30000 ms. */
+  /**
+   * The whole call: buffering the request body, every attempt, and reading the returned response's body (which
+   * then errors with ERR_DEADLINE_EXCEEDED). Raise it for long downloads and streams. Default 30000 ms.
+   */
   deadlineMs?: number;
   /** Statuses that count as failures and fail over. Default [502, 503, 504]. */
   retryOn?: number[];
@@ -375,12 +383,16 @@ export interface RoutedFetchOptions {
   retryMethods?: string[];
   /** A request body is buffered for retries up to this size; a larger one is sent once. Default 1 MiB. */
   maxBufferBytes?: number;
-  /** The fetch to use (default globalThis.fetch). */
+  /** The fetch to use (default globalThis.fetch). Anything it resolves to that is not a Response fails that attempt. */
   fetch?: (request: Request) => Promise<Response>;
-  /** Builds the upstream URL. Default: the request's path and query on the origin. */
+  /** Builds the upstream URL; it must be an absolute http(s) URL. Default: the request's path and query on the origin. */
   rewrite?: (url: URL, origin: string) => URL | string;
-  /** Aborts every attempt. */
-  signal?: AbortSignal;
+  /**
+   * Cancels the call at any stage: already aborted, nothing is sent; later, routedFetch rejects (or the returned
+   * body errors) with `signal.reason`, and the upstream request is aborted. No failover after an abort. Default:
+   * the Request's own signal, as with fetch.
+   */
+  signal?: AbortSignal | null;
 }
 
 /** One failed attempt of `routedFetch`. */
@@ -388,8 +400,10 @@ export interface Attempt {
   origin: string;
   /** The retryable status it answered with, if it answered. */
   status?: number;
-  /** Why the attempt failed, if it did not answer (network error, timeout, deadline). */
+  /** Why the attempt failed, if it did not answer (network error, timeout, deadline, a refused origin). */
   error?: string;
+  /** ERR_INVALID_ORIGIN (the node id or rewrite() gave no http(s) URL; nothing sent) or ERR_INVALID_RESPONSE. */
+  code?: ErrorCode;
   latencyMs?: number;
 }
 
@@ -402,7 +416,9 @@ export interface AllAttemptsFailedError extends EdgerouteError {
 /**
  * Sends the request to the origin the router picks (node ids are origin URLs), recording each outcome and
  * latency, failing over along `pickN` order on network errors, timeouts and retryable statuses. Resolves to the
- * first good response; rejects with an AllAttemptsFailedError listing every attempt.
+ * first good response; rejects with an AllAttemptsFailedError listing every attempt. The response's body streams
+ * from the origin and the attempt ends with it: its outcome is recorded and its in-flight count released when the
+ * body completes, breaks off (the reader gets ERR_BODY_INTERRUPTED), is cancelled, or at the deadline.
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
 

@@ -126,3 +126,70 @@ test("routedFetch inside workerd: no request lost, failover in pickN order, ejec
     await origins.close();
   }
 });
+
+test("routedFetch inside workerd: timeouts, the caller's signal, the body's deadline, coded errors", async () => {
+  const origins = await startOrigins(["a", "b"]);
+  const mf = worker(bundle("test/workerd/fetch-worker.js", "fetch-probe"), { ORIGINS: JSON.stringify(origins.urls) });
+  const [a, b] = origins.urls;
+  // Each run must settle: a bound far above any run's time, so that a hang fails the test instead of stalling it.
+  const probe = async (q) => {
+    let timer;
+    const late = new Promise((r) => (timer = setTimeout(() => r({ pending: true }), 15_000)));
+    const run = mf.dispatchFetch(`http://edge.test/__probe?q=${encodeURIComponent(JSON.stringify(q))}`).then((res) => res.json());
+    try {
+      return await Promise.race([run, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    origins.set("a", "hang");
+    const hang = await probe({ nodes: [a], path: "/wp/hang", options: { timeoutMs: 200, deadlineMs: 500 } });
+    assert.equal(hang.error?.code, "ERR_ALL_ATTEMPTS_FAILED", JSON.stringify(hang));
+    assert.match(hang.error.attempts[0].error, /^timeout/);
+    assert.equal(hang.inflight, 0);
+
+    origins.set("a", "ok");
+    const before = origins.started;
+    const pre = await probe({ nodes: [a], path: "/wp/pre", abort: "before" });
+    assert.ok(pre.isReason, JSON.stringify(pre));
+    assert.equal(origins.started, before, "a pre-aborted request reached the origin");
+
+    origins.set("a", "stall-body");
+    const mid = await probe({ nodes: [a], path: "/wp/mid", abort: "mid-body", options: { deadlineMs: 60_000 } });
+    assert.ok(mid.isReason && mid.inflightAtHeaders === 1 && mid.inflight === 0, JSON.stringify(mid));
+
+    const stall = await probe({ nodes: [a], path: "/wp/stall", options: { deadlineMs: 500 } });
+    assert.equal(stall.error?.code, "ERR_DEADLINE_EXCEEDED", JSON.stringify(stall));
+    assert.equal(stall.status, 200);
+    assert.equal(stall.url, `${a}/wp/stall`);
+    assert.equal(stall.type, "text/plain");
+    assert.ok(stall.stats[0].failures === 1 && stall.inflight === 0, JSON.stringify(stall.stats));
+
+    origins.set("a", "die-mid-body", 30);
+    const die = await probe({ nodes: [a], path: "/wp/die" });
+    assert.equal(die.error?.code, "ERR_BODY_INTERRUPTED", JSON.stringify(die));
+    assert.ok(die.error.hasCause && die.stats[0].failures === 1 && die.stats[0].successes === 0 && die.inflight === 0);
+
+    origins.set("a", "slow-body", 50);
+    const slow = await probe({ nodes: [a], path: "/wp/slow", options: { deadlineMs: 10_000 } });
+    assert.ok(slow.body?.endsWith("x".repeat(1000)) && slow.stats[0].successes === 1 && slow.inflight === 0, JSON.stringify(slow));
+
+    // A node id that is not a URL is refused with a code, and the next origin serves.
+    const ids = ["not a url", b];
+    const twin = new Router({ strategy: "ring", nodes: ids.map((id) => ({ id })) });
+    const path = Array.from({ length: 300 }, (_, i) => `/wp/inv/${i}`).find((p) => twin.pick(p) === ids[0]);
+    const inv = await probe({ nodes: ids, path });
+    assert.ok(inv.status === 200 && inv.body.startsWith("b ") && inv.url.startsWith(b), JSON.stringify(inv));
+    const allBad = await probe({ nodes: ["not a url"], path: "/wp/inv" });
+    assert.equal(allBad.error?.attempts?.[0]?.code, "ERR_INVALID_ORIGIN", JSON.stringify(allBad));
+
+    for (const [bad, code] of [["router", "ERR_INVALID_ARGUMENT"], ["request", "ERR_INVALID_ARGUMENT"], ["signal", "ERR_INVALID_OPTION"]]) {
+      const out = await probe({ nodes: [b], path: "/wp/bad", bad });
+      assert.equal(out.error?.code, code, `${bad}: ${JSON.stringify(out)}`);
+    }
+  } finally {
+    await mf.dispose();
+    await origins.close();
+  }
+});
