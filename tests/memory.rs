@@ -105,7 +105,10 @@ fn the_cost_model_bounds_real_peaks_and_the_limit_refuses_before_allocating() {
         let (r, peak) = peak_of(|| Router::from_value(&v, || 1).unwrap());
         let cost = r.memory_cost();
         let what = &json[..json.find("nodes").unwrap()];
-        eprintln!("{what}: build peak {peak} B, model {cost} B ({:.2}x)", cost as f64 / peak as f64);
+        eprintln!(
+            "{what}: build peak {peak} B, model {cost} B ({:.2}x)",
+            cost as f64 / peak as f64
+        );
         assert!(
             peak <= cost,
             "{what}: a build peaked at {peak} bytes, over the model's {cost}"
