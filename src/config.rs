@@ -671,70 +671,7 @@ pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
     }
 }
 
-/// Formats a number as JS would print it, for messages.
-pub fn fmt_num(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n == f64::INFINITY {
-        "Infinity".into()
-    } else if n == f64::NEG_INFINITY {
-        "-Infinity".into()
-    } else if n == 0.0 && n.is_sign_negative() {
-        "-0".into()
-    } else {
-        fmt_finite(n)
-    }
-}
-
-/// A finite number the way Rust's `Display` writes it (shortest digits that read back as `n`, no exponent),
-/// without pulling the standard float formatter (Grisu/Dragon, ~15 KB of wasm) into the module. Exact for
-/// whole numbers below 2^64 and for numbers whose digits fit in 2^53 with up to 22 decimals; others print in
-/// exponent form.
-fn fmt_finite(n: f64) -> String {
-    let sign = if n < 0.0 { "-" } else { "" };
-    let a = n.abs();
-    if a.fract() == 0.0 && a < 18_446_744_073_709_551_616.0 {
-        return format!("{sign}{}", a as u64);
-    }
-    // The fewest decimals d with round(a·10^d)/10^d == a.
-    let mut scale = 1.0f64;
-    for d in 0..=22u32 {
-        let s = (a * scale).round();
-        if s < 9_007_199_254_740_992.0 && s / scale == a {
-            let digits = format!("{:0>width$}", s as u64, width = d as usize + 1);
-            let (int, frac) = digits.split_at(digits.len() - d as usize);
-            return if d == 0 {
-                format!("{sign}{int}")
-            } else {
-                format!("{sign}{int}.{frac}")
-            };
-        }
-        scale *= 10.0;
-    }
-    // Huge or tiny: JS's exponent form, with the fewest mantissa digits that come within 1e-15 of `n` (the
-    // mantissa is found by repeated scaling, so it is approximate in its last digit; messages only).
-    let mut e = 0i32;
-    let mut m = a;
-    while m >= 10.0 {
-        m /= 10.0;
-        e += 1;
-    }
-    while m < 1.0 {
-        m *= 10.0;
-        e -= 1;
-    }
-    let mut scale = 1.0f64;
-    let mut d = 0usize;
-    while d < 16 && ((m * scale).round() / scale - m).abs() > 1e-15 * m {
-        scale *= 10.0;
-        d += 1;
-    }
-    let digits = format!("{}", (m * scale).round() as u64);
-    let (first, rest) = digits.split_at(1);
-    let dot = if rest.is_empty() { "" } else { "." };
-    let plus = if e > 0 { "+" } else { "" };
-    format!("{sign}{first}{dot}{rest}e{plus}{e}")
-}
+pub use crate::numfmt::fmt_num;
 
 const OPTIONS: [&str; 13] = [
     "maxMemoryBytes",
@@ -1177,49 +1114,5 @@ mod tests {
         }
         let extra = Value::obj(vec![("ok", Value::Bool(true)), ("status", 200.0.into())]);
         assert_eq!(Outcome::from_value(&extra).unwrap_err().code, Code::UnknownField);
-    }
-}
-
-#[cfg(test)]
-mod fmt_tests {
-    use super::fmt_num;
-
-    #[test]
-    fn numbers_print_as_written() {
-        let cases: [(f64, &str); 16] = [
-            (0.0, "0"),
-            (-0.0, "-0"),
-            (1.0, "1"),
-            (1.5, "1.5"),
-            (-2.25, "-2.25"),
-            (0.1, "0.1"),
-            (0.3, "0.3"),
-            (1e-7, "0.0000001"),
-            (1_000_000.0, "1000000"),
-            (1e9, "1000000000"),
-            (9_007_199_254_740_993.0, "9007199254740992"),
-            (1e300, "1e+300"),
-            (1.5e-300, "1.5e-300"),
-            (123.456, "123.456"),
-            (f64::NAN, "NaN"),
-            (f64::NEG_INFINITY, "-Infinity"),
-        ];
-        for (n, want) in cases {
-            assert_eq!(fmt_num(n), want, "{n:e}");
-        }
-        // Whatever has up to 15 significant digits prints exactly as Rust's own formatter does; longer ones
-        // (0.013000000000000001) read back within 1e-14.
-        for i in 0..20_000u32 {
-            let n = f64::from(i) / 64.0 - 100.0;
-            assert_eq!(fmt_num(n), if n == 0.0 { "0".into() } else { format!("{n}") });
-            let m = f64::from(i) * 0.001;
-            let (got, want) = (fmt_num(m), format!("{m}"));
-            if want.replace('.', "").trim_start_matches('0').len() <= 15 {
-                assert_eq!(got, want);
-            } else {
-                let back: f64 = got.parse().unwrap();
-                assert!(((back - m) / m).abs() < 1e-14, "{got} for {want}");
-            }
-        }
     }
 }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod hash;
 pub mod health;
 pub mod node;
+pub mod numfmt;
 pub mod rng;
 pub mod router;
 pub mod sort;
