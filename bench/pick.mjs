@@ -53,7 +53,7 @@ function wasmCore(strategy) {
       bytes.set(b.bytes);
       const at = (b.bytes.length + 3) >> 2;
       words.set(b.lens, at);
-      if (w.pick_many_scratch(b.bytes.length, b.lens.length) !== 0) throw w.take_error();
+      if (w.pick_many_scratch(b.bytes.length, b.lens.length, Date.now()) !== 0) throw w.take_error();
       sink += words[at];
     }
     return sink;

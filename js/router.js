@@ -18,6 +18,9 @@ function fail(code, message) {
   return new EdgerouteError(code, message);
 }
 
+/** The ERR_INTERNAL errors edgeroute itself made from a trap (a caller's error with that code is not one). */
+const TRAPS = new WeakSet();
+
 /**
  * Errors from the wasm side are plain `Error`s named EdgerouteError; give them our prototype. A trap (a panic,
  * which is a bug) becomes ERR_INTERNAL, with the panic's message where the build kept one (debug builds).
@@ -39,6 +42,7 @@ function adopt(e, glue) {
         "This Router can no longer be used: create a new Router (if errors persist, reload the module).",
     );
     err.cause = e;
+    TRAPS.add(err);
     return err;
   }
   return e;
@@ -47,6 +51,30 @@ function adopt(e, glue) {
 const MAX_DEPTH = 32;
 /** Longest array `plain` copies: more than any valid option holds (65,536 nodes), so a lying `length` can't hang. */
 const MAX_ARRAY = 1 << 20;
+/** Longest string `plain` copies (an id is at most 256 bytes): a huge one would only grow wasm memory for good. */
+const MAX_STRING = 1 << 16;
+/** Longest key, in UTF-8 bytes. The scratch buffer a key is copied into never shrinks (wasm memory does not). */
+const MAX_KEY_BYTES = 1 << 20;
+/** Most keys in one pickMany call. */
+const MAX_BATCH = 1 << 24;
+
+/** The caller's clock, as a number: whatever a replaced Date.now returns that is not one reads as 0 (the core then clamps it). */
+function nowMs() {
+  const t = Date.now();
+  return typeof t === "number" ? t : 0;
+}
+
+/** 64 bits of entropy in an array of our own (never a view of wasm memory), for an unseeded random Router. */
+function entropyWords() {
+  const w = new Uint32Array(2);
+  try {
+    globalThis.crypto.getRandomValues(w);
+  } catch {
+    w[0] = Math.random() * 2 ** 32;
+    w[1] = Math.random() * 2 ** 32;
+  }
+  return w;
+}
 
 /**
  * A plain-data copy of an options-like value: own enumerable string keys of objects, elements of arrays, and
@@ -61,6 +89,9 @@ function plain(v, path, depth = 0) {
     throw fail("ERR_INVALID_OPTIONS", `${path} is a ${typeof v}; pass plain data: numbers, strings, booleans, null, arrays and objects`);
   }
   if (typeof v === "bigint") return Number(v);
+  if (typeof v === "string" && v.length > MAX_STRING) {
+    throw fail("ERR_INVALID_OPTIONS", `${path} is a string of ${v.length} characters; strings in options are at most ${MAX_STRING}`);
+  }
   if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
   if (depth >= MAX_DEPTH) {
     throw fail("ERR_INVALID_OPTIONS", `${path} nests deeper than ${MAX_DEPTH} levels (a cycle?); pass plain data`);
@@ -96,26 +127,46 @@ const TypedArray = Object.getPrototypeOf(Uint8Array.prototype);
 const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArray, Symbol.toStringTag).get;
 const typedArrayByteLength = Object.getOwnPropertyDescriptor(TypedArray, "byteLength").get;
 const typedArraySet = TypedArray.set;
+const encodeInto = TextEncoder.prototype.encodeInto;
 const NO_BYTES = new Uint8Array(0);
 
 /** The kind of typed array `v` really is ("Uint8Array", ...), or undefined for anything else (a Proxy too). */
 const typedArrayKind = (v) => typedArrayTag.call(v);
 
-/** Whether `v` is a real Uint8Array (a subclass or Node Buffer too) whose bytes can be read. */
-function isBytesKey(v) {
-  if (typedArrayKind(v) !== "Uint8Array") return false;
-  if (typedArrayByteLength.call(v) !== 0) return true;
+/** The real byte length of `v` if it is a real Uint8Array (a subclass or Node Buffer too) whose bytes can be
+ * read, else -1. */
+function bytesLength(v) {
+  if (typedArrayKind(v) !== "Uint8Array") return -1;
+  const n = typedArrayByteLength.call(v);
+  if (n !== 0) return n;
   // Length 0: empty, or on a detached (transferred) or shrunk buffer, which set() refuses.
   try {
     typedArraySet.call(NO_BYTES, v);
-    return true;
+    return 0;
   } catch {
-    return false;
+    return -1;
   }
 }
 
-/** Whether `key` can be routed: a well-formed string or a readable Uint8Array. */
-const isKey = (key) => (typeof key === "string" ? key.isWellFormed() : isBytesKey(key));
+/**
+ * Checks a key (a well-formed string, or a readable Uint8Array) and its size: at most MAX_KEY_BYTES (a string's
+ * UTF-8 has at least one byte per UTF-16 unit; Scratch.write checks the rest). Returns a byte key's length.
+ */
+function checkKey(key) {
+  if (typeof key === "string") {
+    if (!key.isWellFormed()) throw badKey(key);
+    if (key.length > MAX_KEY_BYTES) throw keyTooLong(key.length);
+    return key.length;
+  }
+  const n = bytesLength(key);
+  if (n < 0) throw badKey(key);
+  if (n > MAX_KEY_BYTES) throw keyTooLong(n);
+  return n;
+}
+
+function keyTooLong(n) {
+  return fail("ERR_INVALID_KEY", `the key is at least ${n} bytes; keys are at most ${MAX_KEY_BYTES} bytes (1 MiB): route by a shorter key, such as a hash of it`);
+}
 
 function describe(v) {
   if (v === null) return "null";
@@ -151,12 +202,17 @@ function reentrant() {
 
 /** One request in flight, from `router.acquire(key)`. `end()` finishes it once; later calls do nothing. */
 class Lease {
-  #router;
+  #id;
+  #end;
   #open = true;
-  constructor(router, id) {
-    this.#router = router;
-    /** The node serving this request. */
-    this.id = id;
+  /** `end(outcome)` ends the request on its Router; it returns false if the node was removed since. */
+  constructor(id, end) {
+    this.#id = id;
+    this.#end = end;
+  }
+  /** The node serving this request. */
+  get id() {
+    return this.#id;
   }
   /** Ends the request, reporting `outcome` if given. Returns false if it had ended or its node was removed. */
   end(outcome) {
@@ -166,13 +222,11 @@ class Lease {
     if (!this.#open) return false;
     this.#open = false;
     try {
-      this.#router.end(this.id, o);
+      return this.#end(o);
     } catch (e) {
-      if (e.code === "ERR_UNKNOWN_NODE") return false;
       this.#open = true; // a bad outcome or a freed Router: the request is still in flight
       throw e;
     }
-    return true;
   }
 }
 
@@ -208,24 +262,33 @@ class Scratch {
     if (this.bytes.byteLength !== 0 && len <= this.cap) return;
     if (len > this.cap) this.cap = align4(Math.max(len, 2 * this.cap, 256));
     const ptr = this.#glue.scratch(this.cap);
+    if (ptr === 0) {
+      this.cap = this.bytes.byteLength;
+      throw fail("ERR_TOO_LARGE", `out of memory: the key buffer could not grow to ${len} bytes (the module's memory is full: free Routers you no longer use)`);
+    }
     this.#memory ??= this.#glue.wasm_memory();
     this.bytes = new Uint8Array(this.#memory.buffer, ptr, this.cap);
     this.words = new Uint32Array(this.#memory.buffer, ptr, this.cap >> 2);
   }
-  /** Writes `s` (well-formed) as UTF-8 at the start; returns its length in bytes. */
+  /** Writes `s` (well-formed, at most MAX_KEY_BYTES units) as UTF-8 at the start; returns its length in bytes. */
   write(s) {
     // A UTF-16 unit takes up to 3 UTF-8 bytes; ASCII takes one, so try with room for that first.
     if (this.bytes.byteLength === 0 || s.length > this.cap) this.reserve(s.length);
-    const r = this.#encoder.encodeInto(s, this.bytes);
+    const r = encodeInto.call(this.#encoder, s, this.bytes);
     if (r.read === s.length) return r.written;
     this.reserve(3 * s.length);
-    return this.#encoder.encodeInto(s, this.bytes).written;
+    const written = encodeInto.call(this.#encoder, s, this.bytes).written;
+    if (written > MAX_KEY_BYTES) throw keyTooLong(written);
+    return written;
   }
-  /** Copies a Uint8Array key's bytes (its real length, from the engine) to the start; returns their count. */
-  writeBytes(key) {
-    const n = typedArrayByteLength.call(key);
+  /** Copies a Uint8Array key's `n` bytes (its real length, from `checkKey`) to the start; returns `n`. */
+  writeBytes(key, n) {
     if (this.bytes.byteLength === 0 || n > this.cap) this.reserve(n);
-    typedArraySet.call(this.bytes, key);
+    try {
+      typedArraySet.call(this.bytes, key);
+    } catch {
+      throw badKey(key); // detached since it was checked (by a replaced crypto.getRandomValues, say)
+    }
     return n;
   }
   /**
@@ -238,7 +301,7 @@ class Scratch {
     const n = to - from;
     this.reserve(align4(3 * units) + 4 * n);
     const joined = keys.slice(from, to).join("");
-    const written = this.#encoder.encodeInto(joined, this.bytes).written;
+    const written = encodeInto.call(this.#encoder, joined, this.bytes).written;
     const at = align4(written) >> 2;
     const ascii = written === joined.length;
     for (let i = 0; i < n; i++) this.words[at + i] = le32(ascii ? keys[from + i].length : utf8Length(keys[from + i]));
@@ -279,13 +342,22 @@ function withIndex(err, i) {
   return err;
 }
 
+/** What a pick export returns besides a node index (src/wasm.rs): no node, an error to take, needs the clock,
+ * needs entropy. The last two are asked of JS so that no JS runs inside a wasm call. */
+const NONE = -1;
+const FAILED = -2;
+const NEED_CLOCK = -3;
+const NEED_ENTROPY = -4;
+/** Picks made with the clock before a Router that once needed it tries again without (a healthy pool never does). */
+const CLOCK_HINT_PICKS = 256;
+
 function bindRouter(getGlue) {
   let scratch;
   const scratchOf = () => (scratch ??= new Scratch(getGlue()));
   /**
    * True while any Router of this module is inside a wasm call. All Routers share one wasm instance and one
-   * scratch buffer, so a call that starts while another runs (only possible from code that runs inside wasm:
-   * a replaced Date.now, a prototype setter) is refused with ERR_REENTRANT instead of corrupting either.
+   * scratch buffer, so a call that starts while another runs (possible only from code that runs inside wasm:
+   * a setter on Object.prototype) is refused with ERR_REENTRANT instead of corrupting either.
    */
   let busy = false;
   class Router {
@@ -294,14 +366,24 @@ function bindRouter(getGlue) {
     #strategy;
     /** The ERR_INTERNAL error this Router hit, after which it refuses every call. */
     #broken;
+    /** Pass the clock to picks: least-latency always; others for a while after the core asked for it. */
+    #clockAlways = false;
+    #clockPicks = 0;
+    /**
+     * Each live node's incarnation (made on the first acquire): a lease of a node that was removed ends with
+     * false, even when a node of the same id was added since, instead of ending that node's request.
+     */
+    #serials;
+    #nextSerial = 0;
 
     constructor(options, snapshot) {
       const glue = getGlue();
       const data = options === FROM_SNAPSHOT ? plain(snapshot, "the snapshot") : plain(options, "options");
+      const now = nowMs();
       if (busy) throw reentrant();
       busy = true;
       try {
-        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(data) : new glue.WasmRouter(data);
+        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(data, now) : new glue.WasmRouter(data);
         this.#ids = idsOf(this.#w);
         this.#strategy = this.#w.strategy();
       } catch (e) {
@@ -309,6 +391,7 @@ function bindRouter(getGlue) {
       } finally {
         busy = false;
       }
+      this.#clockAlways = this.#strategy === "least-latency";
     }
 
     /** Bytes of WebAssembly memory the module holds (it grows, never shrinks): watch it for leaks. */
@@ -330,43 +413,67 @@ function bindRouter(getGlue) {
 
     /** Options, nodes and health as plain JSON data, to persist in KV or share between isolates. */
     toJSON() {
+      Router.#live(this);
       return this.#call((w) => w.snapshot());
     }
 
     /** Takes a node out of rotation for `forMs`, or until `markUp`. */
     markDown(id, forMs) {
-      this.#call((w) => w.mark_down(id, forMs));
+      Router.#live(this);
+      const ms = typeof forMs === "bigint" ? Number(forMs) : forMs;
+      const now = nowMs();
+      this.#call((w) => w.mark_down(id, ms, now));
     }
 
     /** Puts a node back at once, clearing a mark or an ejection. */
     markUp(id) {
-      this.#call((w) => w.mark_up(id));
+      Router.#live(this);
+      const now = nowMs();
+      this.#call((w) => w.mark_up(id, now));
     }
 
-    /** Adopts an error from wasm; a trap leaves this Router unusable, so remember it. */
+    /**
+     * Adopts an error from a wasm call; a trap leaves this Router unusable, so remember it. No code of the
+     * caller's runs inside a call, so anything else that is not ours (a RangeError when the JS stack ran out
+     * inside wasm, wasm-bindgen's "recursive use" errors after one) means the call was cut short mid-way: the
+     * Router is retired the same way, with a coded error, and the others keep working.
+     */
     #fail(e) {
-      const err = adopt(e, getGlue());
-      if (err.code === "ERR_INTERNAL") this.#broken = err;
+      let err = adopt(e, getGlue());
+      if (!(err instanceof EdgerouteError)) {
+        err = fail(
+          "ERR_INTERNAL",
+          `a call into this Router was cut short inside wasm (${err?.message ?? String(err)}), as when the JS stack runs out; this Router can no longer be used: create a new Router`,
+        );
+        err.cause = e;
+        TRAPS.add(err);
+      }
+      if (TRAPS.has(err)) this.#broken = err;
       return err;
     }
 
-    #live() {
-      if (this.#broken !== undefined) {
-        throw fail("ERR_INTERNAL", `this Router hit an internal error earlier and can no longer be used; create a new Router. (${this.#broken.message})`);
+    /** The live WasmRouter of `r`, or the coded reason there is none (static: a private method called on an
+     * object that is not a Router would throw the engine's TypeError before any check could run). */
+    static #live(r) {
+      if (!(#w in r)) {
+        throw fail("ERR_INVALID_ARGUMENT", "a Router method was called on an object that is not a Router; call it on a Router (mind `this` when passing a method as a callback)");
       }
-      if (this.#w === undefined) {
+      if (r.#broken !== undefined) {
+        throw fail("ERR_INTERNAL", `this Router hit an internal error earlier and can no longer be used; create a new Router. (${r.#broken.message})`);
+      }
+      if (r.#w === undefined) {
         throw fail("ERR_FREED", "this Router was freed; create a new Router to keep routing");
       }
       if (busy) throw reentrant();
-      return this.#w;
+      return r.#w;
     }
 
     /**
      * Runs `f` on the live WasmRouter, marked busy, turning what it throws into EdgerouteErrors. Callers read
-     * and copy every argument of the caller's before this, so no caller code runs inside.
+     * and copy every argument of the caller's (and the clock) before this, so no caller code runs inside.
      */
     #call(f) {
-      const w = this.#live();
+      const w = Router.#live(this);
       busy = true;
       try {
         return f(w);
@@ -377,35 +484,76 @@ function bindRouter(getGlue) {
       }
     }
 
+    /**
+     * Runs a pick export, `send(w, now)`, which writes its key into the scratch and returns what the export
+     * returned (its results read from the scratch inside `send`). When the core asks for the clock or for
+     * entropy, they are fetched here, outside the busy region (a replaced Date.now or crypto.getRandomValues
+     * is the caller's code), and the pick is sent again, key and all: that code may have used the scratch.
+     */
+    #pick(send, clock = false) {
+      let now = clock || this.#clockAlways || this.#clockPicks > 0 ? nowMs() : NaN;
+      if (this.#clockPicks > 0) this.#clockPicks--;
+      for (;;) {
+        const r = this.#call((w) => {
+          const r = send(w, now);
+          if (r === FAILED) throw w.take_error();
+          return r;
+        });
+        if (r > NEED_CLOCK) return r;
+        if (r === NEED_CLOCK) {
+          this.#clockPicks = CLOCK_HINT_PICKS;
+          now = nowMs();
+        } else {
+          const e = entropyWords();
+          this.#call((w) => w.seed_entropy(e[0], e[1]));
+        }
+      }
+    }
+
     /** The strategy name given at construction. */
     get strategy() {
+      Router.#live(this);
       return this.#strategy;
     }
 
-    /** A pick export's result (src/wasm.rs `pick_key`): an index, -1 for none, -2 for an error to take. */
+    /** A pick export's result (src/wasm.rs `pick_key`): an index, or -1 for none. */
     #pickIndex(key, acquire) {
-      if (key !== undefined && !isKey(key)) throw badKey(key);
-      const w = this.#live();
+      const w = Router.#live(this);
+      const n = key === undefined ? 0 : checkKey(key);
+      // The fast path, inline: one wasm call. #pick handles the core asking for the clock or entropy.
+      let now = NaN;
+      if (this.#clockAlways || this.#clockPicks > 0) {
+        now = nowMs();
+        if (this.#clockPicks > 0) this.#clockPicks--;
+        Router.#live(this); // a replaced Date.now may have freed this Router
+      }
       busy = true;
       let i;
       try {
         if (key === undefined) {
-          i = acquire ? w.acquire_none() : w.pick_none();
+          i = acquire ? w.acquire_none(now) : w.pick_none(now);
         } else {
           const s = scratch ?? scratchOf();
-          const len = typeof key === "string" ? s.write(key) : s.writeBytes(key);
-          i = acquire ? w.acquire_scratch(len) : w.pick_scratch(len);
+          const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
+          i = acquire ? w.acquire_scratch(len, now) : w.pick_scratch(len, now);
         }
-        if (i === -2) throw w.take_error();
+        if (i === FAILED) throw w.take_error();
       } catch (e) {
         throw this.#fail(e);
       } finally {
         busy = false;
       }
-      return i;
+      if (i > NEED_CLOCK) return i;
+      if (key === undefined) return this.#pick((w, now) => (acquire ? w.acquire_none(now) : w.pick_none(now)), true);
+      return this.#pick((w, now) => {
+        const s = scratch ?? scratchOf();
+        const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
+        return acquire ? w.acquire_scratch(len, now) : w.pick_scratch(len, now);
+      }, true);
     }
 
     pick(key) {
+      Router.#live(this);
       const i = this.#pickIndex(key, false);
       return i < 0 ? undefined : this.#ids[i];
     }
@@ -415,34 +563,36 @@ function bindRouter(getGlue) {
      * `keys.map(k => router.pick(k))`, for less time per key.
      */
     pickMany(keys) {
-      this.#live();
+      Router.#live(this);
+      // The clock first: a replaced Date.now is the caller's code, and must not run after the keys are checked.
+      const now = nowMs();
       if (!Array.isArray(keys)) {
         throw fail("ERR_INVALID_KEY", `pickMany(keys): keys must be an array of strings or Uint8Arrays, got ${describe(keys)}`);
       }
       // Read the length and every element exactly once, and check each, before anything is picked: a getter or
       // Proxy trap runs here, never between picks, and a bad key leaves the Router as it was.
       const n = keys.length;
-      if (!(Number.isSafeInteger(n) && n >= 0)) {
-        throw fail("ERR_INVALID_KEY", `pickMany(keys): keys.length must be a whole number >= 0, got ${String(n)}`);
+      if (!(Number.isSafeInteger(n) && n >= 0 && n <= MAX_BATCH)) {
+        throw fail("ERR_INVALID_KEY", `pickMany(keys): keys.length must be a whole number from 0 to ${MAX_BATCH}, got ${String(n)}; split larger batches`);
       }
       const ks = [];
       for (let i = 0; i < n; i++) {
         const k = keys[i];
-        if (!isKey(k)) throw withIndex(badKey(k), i);
+        try {
+          checkKey(k);
+        } catch (e) {
+          throw withIndex(e, i);
+        }
         ks.push(k);
       }
-      const w = this.#live();
-      busy = true;
-      try {
-        return this.#pickMany(w, ks);
-      } catch (e) {
-        throw this.#fail(e);
-      } finally {
-        busy = false;
+      if (this.#call((w) => w.needs_entropy())) {
+        const e = entropyWords();
+        this.#call((w) => w.seed_entropy(e[0], e[1]));
       }
+      return this.#call((w) => this.#pickMany(w, ks, now));
     }
 
-    #pickMany(w, keys) {
+    #pickMany(w, keys, now) {
       const n = keys.length;
       const out = new Array(n);
       const s = scratch ?? scratchOf();
@@ -450,8 +600,8 @@ function bindRouter(getGlue) {
       for (let from = 0; from < n; ) {
         const first = keys[from];
         if (typeof first !== "string" || first.length > SHORT_KEY) {
-          const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first));
-          if (i === -2) throw w.take_error();
+          const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first, typedArrayByteLength.call(first)), now);
+          if (i === FAILED) throw w.take_error();
           out[from++] = i < 0 ? undefined : ids[i];
           continue;
         }
@@ -462,7 +612,7 @@ function bindRouter(getGlue) {
         }
         const bytes = s.writeMany(keys, from, to, units);
         const at = align4(bytes) >> 2;
-        if (w.pick_many_scratch(bytes, to - from) === -2) throw w.take_error();
+        if (w.pick_many_scratch(bytes, to - from, now) === FAILED) throw w.take_error();
         s.reserve(0);
         const words = s.words;
         for (let i = from; i < to; i++) {
@@ -476,70 +626,95 @@ function bindRouter(getGlue) {
 
     /** `pick`, counting the request as in flight until the returned lease's `end()`. */
     acquire(key) {
+      Router.#live(this);
       const i = this.#pickIndex(key, true);
-      return i < 0 ? undefined : new Lease(this, this.#ids[i]);
+      if (i < 0) return undefined;
+      const id = this.#ids[i];
+      this.#serials ??= new Map(this.#ids.map((x) => [x, this.#nextSerial++]));
+      const serial = this.#serials.get(id);
+      return new Lease(id, (o) => {
+        if (this.#serials.get(id) !== serial) return false;
+        try {
+          this.end(id, o);
+        } catch (e) {
+          if (e?.code === "ERR_UNKNOWN_NODE") return false;
+          throw e;
+        }
+        return true;
+      });
     }
 
     begin(id) {
+      Router.#live(this);
       this.#call((w) => w.begin(id));
     }
 
     end(id, outcome) {
+      Router.#live(this);
       const o = plain(outcome, "the outcome");
-      this.#call((w) => w.end(id, o));
+      const now = nowMs();
+      this.#call((w) => w.end(id, o, now));
     }
 
     pickN(key, n) {
-      if (key !== undefined && !isKey(key)) throw badKey(key);
-      const w = this.#live();
-      busy = true;
-      try {
+      Router.#live(this);
+      const bytes = key === undefined ? 0 : checkKey(key);
+      const count = typeof n === "bigint" ? Number(n) : n;
+      let at = 0;
+      const c = this.#pick((w, now) => {
         // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
         const s = scratch ?? scratchOf();
-        const len = key === undefined ? -1 : typeof key === "string" ? s.write(key) : s.writeBytes(key);
-        const at = align4(Math.max(len, 0));
-        s.reserve(at + 4 * (typeof n === "number" && n >= 1 ? Math.min(n, this.#ids.length) : 0));
-        const c = w.pick_n_scratch(len, n);
-        if (c === -2) throw w.take_error();
-        s.reserve(0);
-        const ids = this.#ids;
-        const words = s.words;
-        const out = new Array(c);
-        for (let k = 0; k < c; k++) out[k] = ids[le32(words[(at >> 2) + k])];
-        return out;
-      } catch (e) {
-        throw this.#fail(e);
-      } finally {
-        busy = false;
-      }
+        const len = key === undefined ? -1 : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
+        at = align4(Math.max(len, 0));
+        s.reserve(at + 4 * (typeof count === "number" && count >= 1 ? Math.min(count, this.#ids.length) : 0));
+        return w.pick_n_scratch(len, count, now);
+      });
+      // Nothing ran between the call and this read: #pick returns as soon as the export succeeds.
+      const s = scratch ?? scratchOf();
+      s.reserve(0);
+      const ids = this.#ids;
+      const words = s.words;
+      const out = new Array(c);
+      for (let k = 0; k < c; k++) out[k] = ids[le32(words[(at >> 2) + k])];
+      return out;
     }
 
     add(node) {
+      Router.#live(this);
       const n = plain(node, "node");
       this.#call((w) => {
         w.add(n);
         this.#ids = idsOf(w);
       });
+      this.#serials?.set(this.#ids[this.#ids.length - 1], this.#nextSerial++);
     }
 
     remove(id) {
+      Router.#live(this);
       return this.#call((w) => {
         const removed = w.remove(id);
-        if (removed) this.#ids = idsOf(w);
+        if (removed) {
+          this.#ids = idsOf(w);
+          this.#serials?.delete(id);
+        }
         return removed;
       });
     }
 
     setWeight(id, weight) {
+      Router.#live(this);
       this.#call((w) => w.set_weight(id, typeof weight === "bigint" ? Number(weight) : weight));
     }
 
     report(id, outcome) {
+      Router.#live(this);
       const o = plain(outcome, "the outcome");
-      this.#call((w) => w.report(id, o));
+      const now = nowMs();
+      this.#call((w) => w.report(id, o, now));
     }
 
     nodes() {
+      Router.#live(this);
       return this.#call((w) => w.nodes());
     }
 
@@ -548,6 +723,7 @@ function bindRouter(getGlue) {
      * (hash / 2^64) and their owners' ids; null for strategies without a ring.
      */
     ringPoints() {
+      Router.#live(this);
       const r = this.#call((w) => w.ring_points());
       if (r === null) return null;
       const ids = this.#ids;
@@ -556,26 +732,33 @@ function bindRouter(getGlue) {
 
     /** Inspection: the key's hash as a position in [0, 1); on a ring the key goes to the first point at or after it. */
     keyPosition(key) {
-      if (!isKey(key)) {
-        this.#live();
-        throw badKey(key);
-      }
+      Router.#live(this);
+      const n = checkKey(key);
       return this.#call((w) => {
         const s = scratch ?? scratchOf();
-        return w.key_position_scratch(typeof key === "string" ? s.write(key) : s.writeBytes(key));
+        return w.key_position_scratch(typeof key === "string" ? s.write(key) : s.writeBytes(key, n));
       });
     }
 
     stats() {
-      return this.#call((w) => w.stats());
+      Router.#live(this);
+      const now = nowMs();
+      return this.#call((w) => w.stats(now));
     }
 
     /** Releases the wasm memory now. Calling it twice is harmless; any other call afterwards throws ERR_FREED. */
     free() {
+      if (!(#w in this)) Router.#live(this);
       if (this.#w !== undefined) {
         if (busy) throw reentrant();
-        this.#w.free();
+        const w = this.#w;
         this.#w = undefined;
+        try {
+          w.free();
+        } catch {
+          // Only a Router whose call was cut short (still borrowed in wasm-bindgen's books) refuses: its memory
+          // is left alone rather than freed under a borrow.
+        }
       }
     }
   }

@@ -367,17 +367,29 @@ impl Router {
             }
             None => 0,
         };
-        if !self.rng_seeded
+        if self.needs_entropy() {
+            // Lazily: Workers forbid drawing randomness while a module is being evaluated.
+            self.seed_rng((self.entropy)());
+        }
+        Ok(h)
+    }
+
+    /// Whether the next pick draws fresh entropy: an unseeded strategy that draws random numbers, before its
+    /// first pick. A caller that supplies entropy itself (the JS facade) calls [`Router::seed_rng`] first.
+    pub fn needs_entropy(&self) -> bool {
+        !self.rng_seeded
             && matches!(
                 self.kind,
                 StrategyKind::Random | StrategyKind::LeastLatency | StrategyKind::LeastOutstanding
             )
-        {
-            // Lazily: Workers forbid drawing randomness while a module is being evaluated.
-            self.rng = Rng::new((self.entropy)());
+    }
+
+    /// Seeds the PRNG of an unseeded Router with fresh entropy (once; later calls do nothing).
+    pub fn seed_rng(&mut self, entropy: u64) {
+        if !self.rng_seeded {
+            self.rng = Rng::new(entropy);
             self.rng_seeded = true;
         }
-        Ok(h)
     }
 
     /// The hash a hashing strategy routes `key` by (XXH3, SipHash under a secret, or a compat profile's hash);
@@ -735,7 +747,7 @@ impl Router {
         let options = field("options").ok_or_else(|| bad("snapshot.options is missing".into()))?;
         let mut r = Router::build(Config::from_snapshot_value(options)?, entropy)?;
         let entries = match field("health") {
-            None | Some(Value::Null) => return Ok(r),
+            None => return Ok(r),
             Some(Value::Arr(a)) => a,
             Some(other) => return Err(bad(format!("snapshot.health must be an array, got {}", other.kind()))),
         };

@@ -129,30 +129,29 @@ fn check_spec_id(spec: &JsValue, what: &dyn core::fmt::Display, keys: &[JsValue;
     Ok(())
 }
 
+/// The ids (and names) of `options.nodes`, checked for lone surrogates before anything reads them.
+fn check_node_ids(options: &JsValue) -> JsResult<()> {
+    let nodes = Reflect::get(options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
+    if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
+        let keys = spec_keys();
+        for (i, spec) in arr.iter().enumerate() {
+            check_spec_id(&spec, &format_args!("nodes[{i}]"), &keys)?;
+        }
+    }
+    Ok(())
+}
+
 fn spec_keys() -> [JsValue; 2] {
     [JsValue::from_str("id"), JsValue::from_str("name")]
 }
 
+/// The core's entropy source under the facade. JS seeds every Router that needs it before its first pick
+/// ([`NEED_ENTROPY`], `seed_entropy`), so the core never calls this; if it did, it would get a counter mixed
+/// with an address: no JS is called from inside wasm.
 fn entropy() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_ok() {
-        return u64::from_le_bytes(b);
-    }
-    // No usable crypto source (should not happen in any supported runtime; getrandom catches what a replaced
-    // `crypto.getRandomValues` throws). Fall back without calling JS: a counter and an address, mixed, so
-    // Routers still differ from each other. No JS runs here, so no caller code can run inside a wasm call.
     static COUNTER: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    crate::hash::fmix64(n ^ ((&b as *const _ as usize as u64) << 32))
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Date.now()`, caught: a replaced `Date.now` that throws (or calls back into a Router, which the JS
-    /// wrapper refuses with ERR_REENTRANT) gives an error here instead of unwinding through wasm frames, which
-    /// would leave the Router borrowed for good.
-    #[wasm_bindgen(catch, js_namespace = Date, js_name = now)]
-    fn date_now() -> Result<f64, JsValue>;
+    crate::hash::fmix64(n ^ ((&COUNTER as *const _ as usize as u64) << 32))
 }
 
 fn count_arg(n: &JsValue) -> Result<usize, Error> {
@@ -203,9 +202,14 @@ pub struct WasmRouter {
     error: Option<JsValue>,
 }
 
-/// What a pick export returns for "no node" and for "an error is waiting in `take_error`".
+/// What a pick export returns besides a node index: no node; an error is waiting in `take_error`; the pick
+/// needs the clock (JS passed NaN for `now` and must call again with `Date.now()`); the Router needs entropy
+/// (JS calls `seed_entropy` and calls again). JS reads the clock and draws entropy itself, so no JS runs inside a
+/// wasm call: a replaced `Date.now` or `crypto.getRandomValues` never sees wasm memory or unwinds through it.
 const NONE: i32 = -1;
 const FAILED: i32 = -2;
+const NEED_CLOCK: i32 = -3;
+const NEED_ENTROPY: i32 = -4;
 
 #[wasm_bindgen]
 impl WasmRouter {
@@ -213,13 +217,7 @@ impl WasmRouter {
     pub fn new(options: JsValue) -> JsResult<WasmRouter> {
         install_panic_hook();
         if options.is_object() {
-            let nodes = Reflect::get(&options, &JsValue::from_str("nodes")).unwrap_or(JsValue::UNDEFINED);
-            if let Some(arr) = nodes.dyn_ref::<js_sys::Array>() {
-                let keys = spec_keys();
-                for (i, spec) in arr.iter().enumerate() {
-                    check_spec_id(&spec, &format_args!("nodes[{i}]"), &keys)?;
-                }
-            }
+            check_node_ids(&options)?;
         } else {
             return Err(js_error(Error::new(
                 Code::InvalidOptions,
@@ -253,29 +251,41 @@ impl WasmRouter {
         self.inner.ids().map(|id| id.encode_utf16().count() as u32).collect()
     }
 
-    /// The clock for a pick: read only if the strategy or the pool's health needs one.
-    fn now(&self) -> JsResult<f64> {
-        if self.inner.needs_clock() {
-            date_now()
+    /// What must happen before a pick at `now` (NaN: JS did not read the clock): `Some(NEED_ENTROPY)` or
+    /// `Some(NEED_CLOCK)`, or `None` to go ahead. A healthy pool never needs the clock.
+    fn before_pick(&self, now: f64) -> Option<i32> {
+        if self.inner.needs_entropy() {
+            Some(NEED_ENTROPY)
+        } else if now.is_nan() && self.inner.needs_clock() {
+            Some(NEED_CLOCK)
         } else {
-            Ok(0.0)
+            None
         }
+    }
+
+    /// Whether the next pick will ask for entropy (pickMany asks before it starts a batch).
+    pub fn needs_entropy(&self) -> bool {
+        self.inner.needs_entropy()
+    }
+
+    /// Seeds an unseeded random Router with 64 bits of entropy JS drew (`crypto.getRandomValues`).
+    pub fn seed_entropy(&mut self, lo: u32, hi: u32) {
+        self.inner.seed_rng((hi as u64) << 32 | lo as u64);
     }
 
     /// The pick protocol of every `pick_*`/`acquire_*` export: a node index, -1 for none, or -2 for an error
     /// that `take_error` returns. A plain `i32` crosses the boundary as a number; a `Result` would come back as
     /// an array allocated per call. Keys always come through the scratch buffer (see [`scratch`]), never as a
     /// caller's typed array: wasm-bindgen would size its copy by the array's `length`, which a subclass can fake.
-    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool) -> i32 {
+    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool, now: f64) -> i32 {
         // Debug builds only: a way for the tests to reach a panic through the public API.
         #[cfg(debug_assertions)]
         if key == Some(DEBUG_PANIC_KEY) {
             panic!("a test asked for a panic with the debug key");
         }
-        let now = match self.now() {
-            Ok(now) => now,
-            Err(e) => return self.fail(e),
-        };
+        if let Some(code) = self.before_pick(now) {
+            return code;
+        }
         let got = if acquire {
             self.inner.acquire(key, now)
         } else {
@@ -298,8 +308,7 @@ impl WasmRouter {
         FAILED
     }
 
-    /// The error behind the last -2 from a pick export: an `EdgerouteError`, or what a replaced `Date.now`
-    /// threw.
+    /// The error behind the last -2 from a pick export, as a JS `EdgerouteError`.
     pub fn take_error(&mut self) -> JsValue {
         self.error
             .take()
@@ -307,36 +316,36 @@ impl WasmRouter {
     }
 
     /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
-    pub fn pick_scratch(&mut self, len: usize) -> i32 {
-        self.pick_scratch_key(len, false)
+    pub fn pick_scratch(&mut self, len: usize, now: f64) -> i32 {
+        self.pick_scratch_key(len, false, now)
     }
 
-    pub fn acquire_scratch(&mut self, len: usize) -> i32 {
-        self.pick_scratch_key(len, true)
+    pub fn acquire_scratch(&mut self, len: usize, now: f64) -> i32 {
+        self.pick_scratch_key(len, true, now)
     }
 
-    fn pick_scratch_key(&mut self, len: usize, acquire: bool) -> i32 {
+    fn pick_scratch_key(&mut self, len: usize, acquire: bool, now: f64) -> i32 {
         match scratch_bytes(len) {
             Ok(()) => SCRATCH.with(|s| {
                 let s = s.borrow();
-                self.pick_key(Some(&bytes_of(&s)[..len]), acquire)
+                self.pick_key(Some(&bytes_of(&s)[..len]), acquire, now)
             }),
             Err(e) => self.code(Err(e)),
         }
     }
 
-    pub fn pick_none(&mut self) -> i32 {
-        self.pick_key(None, false)
+    pub fn pick_none(&mut self, now: f64) -> i32 {
+        self.pick_key(None, false, now)
     }
 
-    pub fn acquire_none(&mut self) -> i32 {
-        self.pick_key(None, true)
+    pub fn acquire_none(&mut self, now: f64) -> i32 {
+        self.pick_key(None, true, now)
     }
 
     /// `pickN` of the key in the scratch buffer (`len` bytes), or of no key when `len` is -1: the node indices
     /// are written as `u32`s into the scratch at byte offset `align4(len)` (JS made room for `n` of them) and
     /// their count is returned; -2 is an error.
-    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue) -> i32 {
+    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue, now: f64) -> i32 {
         let n = match count_arg(&n) {
             Ok(n) => n,
             Err(e) => return self.code(Err(e)),
@@ -347,10 +356,9 @@ impl WasmRouter {
             Ok(()) => SCRATCH.with(|s| (s.borrow().len() * 4 - at) / 4),
             Err(e) => return self.code(Err(e)),
         };
-        let now = match self.now() {
-            Ok(now) => now,
-            Err(e) => return self.fail(e),
-        };
+        if let Some(code) = self.before_pick(now) {
+            return code;
+        }
         let got = SCRATCH.with(|s| {
             let s = s.borrow();
             let key = keyed.then(|| &bytes_of(&s)[..len]);
@@ -372,15 +380,15 @@ impl WasmRouter {
     /// `align4(bytes)` one `u32` length per key (`n` keys). Each key is picked in order, as `pick` would, and
     /// its result (index, or -1) replaces its length. Returns 0, or -2 for an error (keys before it were
     /// picked).
-    pub fn pick_many_scratch(&mut self, bytes: usize, n: usize) -> i32 {
+    /// `now` must be the clock: a batch may start healthy and meet a probing node midway.
+    pub fn pick_many_scratch(&mut self, bytes: usize, n: usize, now: f64) -> i32 {
         let at = align4(bytes);
         if let Err(e) = scratch_bytes(at + 4 * n) {
             return self.code(Err(e));
         }
-        let now = match self.now() {
-            Ok(now) => now,
-            Err(e) => return self.fail(e),
-        };
+        if let Some(code) = self.before_pick(now) {
+            return code;
+        }
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let (keys, lens) = s.split_at_mut(at / 4);
@@ -410,7 +418,7 @@ impl WasmRouter {
     }
 
     /// `end(id, outcome?)`: `outcome` undefined means none.
-    pub fn end(&mut self, id: JsValue, outcome: JsValue) -> JsResult<()> {
+    pub fn end(&mut self, id: JsValue, outcome: JsValue, now: f64) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "end(id, outcome): id")?;
         let o = if outcome.is_undefined() {
             None
@@ -418,7 +426,7 @@ impl WasmRouter {
             let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
             Some(Outcome::from_value(&v).map_err(js_error)?)
         };
-        self.inner.end(&id, o, date_now()?).map_err(js_error)
+        self.inner.end(&id, o, now).map_err(js_error)
     }
 
     pub fn add(&mut self, spec: JsValue) -> JsResult<()> {
@@ -447,15 +455,15 @@ impl WasmRouter {
         self.inner.set_weight(&id, w).map_err(js_error)
     }
 
-    pub fn report(&mut self, id: JsValue, outcome: JsValue) -> JsResult<()> {
+    pub fn report(&mut self, id: JsValue, outcome: JsValue, now: f64) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "report(id, outcome): id")?;
         let v = to_value(&outcome, Code::InvalidReport, "the outcome")?;
         let o = Outcome::from_value(&v).map_err(js_error)?;
-        self.inner.report(&id, o, date_now()?).map_err(js_error)
+        self.inner.report(&id, o, now).map_err(js_error)
     }
 
     /// `markDown(id, forMs?)`: `for_ms` undefined means until `markUp`.
-    pub fn mark_down(&mut self, id: JsValue, for_ms: JsValue) -> JsResult<()> {
+    pub fn mark_down(&mut self, id: JsValue, for_ms: JsValue, now: f64) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "markDown(id, forMs): id")?;
         let ms = if for_ms.is_undefined() {
             None
@@ -470,12 +478,12 @@ impl WasmRouter {
                 }
             }
         };
-        self.inner.mark_down(&id, ms, date_now()?).map_err(js_error)
+        self.inner.mark_down(&id, ms, now).map_err(js_error)
     }
 
-    pub fn mark_up(&mut self, id: JsValue) -> JsResult<()> {
+    pub fn mark_up(&mut self, id: JsValue, now: f64) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "markUp(id): id")?;
-        self.inner.mark_up(&id, date_now()?).map_err(js_error)
+        self.inner.mark_up(&id, now).map_err(js_error)
     }
 
     /// The snapshot of `toJSON()`.
@@ -484,9 +492,13 @@ impl WasmRouter {
     }
 
     /// `Router.fromJSON(snapshot)`.
-    pub fn from_snapshot(snapshot: JsValue) -> JsResult<WasmRouter> {
+    pub fn from_snapshot(snapshot: JsValue, now: f64) -> JsResult<WasmRouter> {
+        let options = Reflect::get(&snapshot, &JsValue::from_str("options")).unwrap_or(JsValue::UNDEFINED);
+        if options.is_object() {
+            check_node_ids(&options)?;
+        }
         let v = to_value(&snapshot, Code::InvalidOptions, "the snapshot")?;
-        let inner = Router::from_snapshot(&v, entropy, date_now()?).map_err(js_error)?;
+        let inner = Router::from_snapshot(&v, entropy, now).map_err(js_error)?;
         Ok(WasmRouter {
             inner,
             out: Vec::new(),
@@ -517,11 +529,10 @@ impl WasmRouter {
         SCRATCH.with(|s| unit_position(self.inner.key_hash(&bytes_of(&s.borrow())[..len])))
     }
 
-    pub fn stats(&self) -> JsResult<JsValue> {
-        let now = date_now()?;
-        Ok(to_js(&Value::Arr(
+    pub fn stats(&self, now: f64) -> JsValue {
+        to_js(&Value::Arr(
             self.inner.stats(now).iter().map(|s| s.to_value()).collect(),
-        )))
+        ))
     }
 }
 
@@ -530,14 +541,15 @@ impl WasmRouter {
 impl WasmRouter {
     #[doc(hidden)]
     pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
-        self.pick_key(Some(key), false)
+        self.pick_key(Some(key), false, js_sys::Date::now())
     }
 
     #[doc(hidden)]
     pub fn pick_n_bytes(&mut self, key: &[u8], n: JsValue) -> JsResult<Vec<u32>> {
         let n = count_arg(&n).map_err(js_error)?;
-        let now = self.now()?;
-        self.inner.pick_n(Some(key), n, now, &mut self.out).map_err(js_error)?;
+        self.inner
+            .pick_n(Some(key), n, js_sys::Date::now(), &mut self.out)
+            .map_err(js_error)?;
         Ok(self.out.iter().map(|&i| i as u32).collect())
     }
 }
@@ -578,12 +590,19 @@ fn scratch_bytes(len: usize) -> Result<(), Error> {
 
 /// Makes the scratch buffer hold at least `len` bytes and returns where it starts (4-byte aligned). JS calls
 /// this only when a key does not fit; the address changes when the buffer grows, and JS re-reads it then.
+/// Returns null when the memory is full (JS then throws ERR_TOO_LARGE): an allocation failure here would
+/// otherwise abort with the scratch borrowed, and every Router of the module would trap from then on.
 #[wasm_bindgen]
 pub fn scratch(len: usize) -> *mut u8 {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        if s.len() * 4 < len {
-            s.resize(len.div_ceil(4), 0);
+        let words = len.div_ceil(4);
+        let have = s.len();
+        if have < words {
+            if s.try_reserve_exact(words - have).is_err() {
+                return core::ptr::null_mut();
+            }
+            s.resize(words, 0);
         }
         s.as_mut_ptr().cast::<u8>()
     })

@@ -123,7 +123,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     Reflect::set(&lone, &"nodes".into(), &js_sys::Array::of1(&node)).unwrap();
     assert_eq!(code(WasmRouter::new(lone.into()).err().unwrap()), "ERR_INVALID_ID");
     // Pick exports return -2 for an error and hand it over through take_error.
-    assert_eq!(r.pick_none(), -2);
+    assert_eq!(r.pick_none(f64::NAN), -2);
     assert_eq!(code(r.take_error()), "ERR_INVALID_KEY");
     assert_eq!(
         code(r.pick_n_bytes(b"k", JsValue::from(0)).unwrap_err()),
@@ -149,7 +149,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     assert!(!r.remove("zz".into()).unwrap());
     assert_eq!(
         code(
-            r.report("a".into(), js(&serde_json::json!({ "ok": "yes" })))
+            r.report("a".into(), js(&serde_json::json!({ "ok": "yes" })), 1.0)
                 .unwrap_err()
         ),
         "ERR_INVALID_REPORT"
@@ -158,12 +158,48 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
 }
 
 #[wasm_bindgen_test]
-fn unseeded_random_draws_entropy_lazily() {
+fn unseeded_random_asks_js_for_entropy_before_its_first_pick() {
     let opts = serde_json::json!({ "strategy": "random", "nodes": [{ "id": "a" }, { "id": "b" }, { "id": "c" }] });
     let mut seqs = vec![];
-    for _ in 0..2 {
+    for seed in [1u32, 2] {
         let mut r = WasmRouter::new(js(&opts)).unwrap();
-        seqs.push((0..64).map(|_| r.pick_none()).collect::<Vec<_>>());
+        // -4: no entropy yet; JS draws it (outside wasm) and seeds.
+        assert_eq!(r.pick_none(f64::NAN), -4);
+        r.seed_entropy(seed, 0x9e37_79b9);
+        seqs.push((0..64).map(|_| r.pick_none(f64::NAN)).collect::<Vec<_>>());
     }
-    assert_ne!(seqs[0], seqs[1], "two unseeded Routers gave the same 64 picks");
+    assert!(seqs.iter().flatten().all(|&i| (0..3).contains(&i)));
+    assert_ne!(seqs[0], seqs[1], "two seeds gave the same 64 picks");
+}
+
+/// Numbers in messages read as the runtime's own `String(x)`: every bit-pattern family (subnormals, powers of
+/// two, exact halves, huge and tiny) against the engine's Number::toString.
+#[wasm_bindgen_test]
+fn message_numbers_match_js_number_to_string() {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut xs = vec![
+        999999.9999999999,
+        1e-300,
+        0.1 + 0.2,
+        1e21,
+        2f64.powi(60),
+        5e-324,
+        -0.0,
+        f64::from_bits(0x42EE_217D_3CD9_4E34),
+    ];
+    for i in 0..20_000u32 {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        xs.push(match i % 4 {
+            0 => f64::from_bits(s),
+            1 => f64::from_bits(s & 0x800F_FFFF_FFFF_FFFF | ((s >> 52) % 80 + 1000) << 52),
+            2 => f64::from_bits(s & 0x8000_0000_000F_FFFF),
+            _ => f64::from_bits(s & 0xFFF0_0000_0000_0000),
+        });
+    }
+    for x in xs {
+        let js = String::from(js_sys::Number::from(x).to_string_with_radix(10).unwrap());
+        assert_eq!(edgeroute::numfmt::fmt_num(x), js, "bits {:#x}", x.to_bits());
+    }
 }
