@@ -46,6 +46,7 @@ test("the package works in a page in headless Chromium", async () => {
     assert.deepEqual(r.errors.failures, []);
     assert.deepEqual(r.strategies.failures, []);
     assert.deepEqual(r.reentrance.failures, []);
+    assert.deepEqual(r.stack.failures, []);
     assert.equal(r.hostile.length, 3);
     for (const h of r.hostile) assert.deepEqual(h.failures, []);
     assert.deepEqual(r.bundlerGolden.failures, []);

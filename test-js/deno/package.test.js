@@ -4,7 +4,7 @@ import { Router, EdgerouteError, version } from "edgeroute";
 import golden from "../golden/vectors.json" with { type: "json" };
 import messages from "../shared/error-messages.json" with { type: "json" };
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
-import { hostileChecks, reentranceChecks } from "../shared/hostile.js";
+import { hostileChecks, reentranceChecks, stackExhaustionChecks } from "../shared/hostile.js";
 
 Deno.test("edgeroute resolves to the deno entry", () => {
   assert.match(import.meta.resolve("edgeroute"), /edgeroute\/deno\.js$/);
@@ -20,6 +20,7 @@ Deno.test("golden ring vectors", () => {
 Deno.test("re-entrance and hostile values at the boundary", () => {
   assert.deepEqual(reentranceChecks(Router, EdgerouteError).failures, []);
   for (const seed of [11, 12, 13]) assert.deepEqual(hostileChecks(Router, EdgerouteError, { seed, ops: 2000 }).failures, []);
+  assert.deepEqual(stackExhaustionChecks(Router, EdgerouteError, 10).failures, []);
 });
 
 Deno.test("bad input and strategies", () => {

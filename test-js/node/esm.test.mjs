@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Router, EdgerouteError, version } from "edgeroute";
 import { goldenChecks, errorChecks, strategyChecks } from "../shared/checks.js";
-import { hostileChecks, reentranceChecks } from "../shared/hostile.js";
+import { hostileChecks, reentranceChecks, stackExhaustionChecks } from "../shared/hostile.js";
 
 const golden = JSON.parse(readFileSync(new URL("../golden/vectors.json", import.meta.url), "utf8"));
 const messages = JSON.parse(readFileSync(new URL("../shared/error-messages.json", import.meta.url), "utf8"));
@@ -29,6 +29,12 @@ test("every bad input gives its code and the message of docs/errors.md, and the 
 
 test("re-entrance: a lease ended from its own outcome, pickMany getters that free or flip a key", () => {
   assert.deepEqual(reentranceChecks(Router, EdgerouteError).failures, []);
+});
+
+test("calls with the JS stack exhausted retire only their Router, with a code", () => {
+  const r = stackExhaustionChecks(Router, EdgerouteError);
+  assert.deepEqual(r.failures, []);
+  assert.ok(r.retired > 0, `no call was cut short inside wasm: ${JSON.stringify(r)}`);
 });
 
 test("hostile values at the boundary: lying typed arrays, Proxies, re-entrant hooks, detached buffers", () => {

@@ -262,3 +262,63 @@ export function reentranceChecks(Router, EdgerouteError) {
   s.free();
   return result();
 }
+
+/**
+ * A Router called with the JS stack nearly exhausted (deep recursion in the caller): the engine's RangeError may
+ * cut the call short inside wasm. Such a Router is retired with a coded ERR_INTERNAL (never wasm-bindgen's
+ * uncoded "recursive use of an object"), `free()` on it is safe, and every other Router keeps routing.
+ */
+export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
+  const { check, result } = recorder();
+  const nodes = [{ id: "a" }, { id: "b" }, { id: "c" }];
+  const bystander = new Router({ strategy: "maglev", nodes, seed: 2, tableSize: 1009 });
+  const keys = Array.from({ length: 32 }, (_, i) => `b${i}`);
+  const map = keys.map((k) => bystander.pick(k));
+  const seen = { ok: 0, refused: 0, retired: 0, rangeError: 0 };
+  const calls = [
+    (v) => v.nodes(),
+    (v) => v.stats(),
+    (v) => v.setWeight("a", -1),
+    (v) => v.pickN("k", 2),
+    (v) => v.add({ id: "a" }),
+  ];
+  for (let t = 0; t < rounds; t++) {
+    const victim = new Router({ strategy: "ring", nodes, seed: 3, health: false });
+    const use = calls[t % calls.length];
+    // Every frame of a recursion that ran out of stack calls the Router on its way back up, so some call meets
+    // the limit at each point of its path, wasm and the JS it calls included.
+    const deep = (n) => {
+      try {
+        deep(n + 1);
+      } catch {}
+      try {
+        use(victim);
+        seen.ok++;
+      } catch (e) {
+        if (e instanceof EdgerouteError && e.code === "ERR_INTERNAL") seen.retired++;
+        else if (e instanceof EdgerouteError) seen.refused++;
+        else if (e instanceof RangeError) seen.rangeError++;
+        else check(false, `round ${t}: ${e?.name} ${e?.code ?? ""} ${e?.message}`);
+      }
+    };
+    deep(0);
+    let after;
+    try {
+      after = victim.pick("k");
+    } catch (e) {
+      after = e;
+    }
+    check(typeof after === "string" || (after instanceof EdgerouteError && after.code === "ERR_INTERNAL"), `round ${t}: afterwards the victim gave ${after?.name} ${after?.code ?? ""} ${after?.message ?? after}`);
+    try {
+      victim.free();
+    } catch (e) {
+      check(false, `round ${t}: free() threw ${e?.message}`);
+    }
+  }
+  check(keys.every((k, i) => bystander.pick(k) === map[i]), "the bystander's mapping changed");
+  const fresh = new Router({ strategy: "ring", nodes, seed: 3 });
+  check(typeof fresh.pick("k") === "string", "a new Router does not route");
+  fresh.free();
+  bystander.free();
+  return result(seen);
+}
