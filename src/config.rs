@@ -499,7 +499,7 @@ impl NodeSpec {
         };
         check_no_duplicates(entries, path, Code::InvalidOption)?;
         for (k, _) in entries {
-            if !matches!(k.as_str(), "id" | "weight" | "name" | "serverId") {
+            if !NODE_FIELDS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownField,
                     format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy) or serverId (haproxy)"),
@@ -673,7 +673,11 @@ pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
 
 pub use crate::numfmt::fmt_num;
 
-const OPTIONS: [&str; 13] = [
+/// The fields of a node spec (`name` for compat twemproxy, `serverId` for haproxy).
+pub const NODE_FIELDS: [&str; 4] = ["id", "weight", "name", "serverId"];
+
+/// Every option name `new Router(options)` reads.
+pub const OPTIONS: [&str; 13] = [
     "maxMemoryBytes",
     "compat",
     "hash",

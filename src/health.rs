@@ -51,7 +51,7 @@ impl Default for HealthConfig {
     }
 }
 
-const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 9] = [
     "consecutiveFailures",
     "failureRate",
     "minRequests",

@@ -36,3 +36,43 @@ pub use config::{Config, NodeSpec, Outcome, StrategyKind};
 pub use error::{Code, Error, Result};
 pub use router::{NodeStats, Router};
 pub use value::Value;
+
+/// The names the JS API is made of, gathered from their homes in the core: the test that keeps `js/index.d.ts`
+/// and the JS error list from drifting compares against these. Paths inside the crate may move; these stay.
+pub mod names {
+    /// Strategy names, as `options.strategy` takes them.
+    pub fn strategies() -> Vec<&'static str> {
+        crate::StrategyKind::ALL.iter().map(|k| k.name()).collect()
+    }
+    /// Compat profile names, as `options.compat` takes them.
+    pub fn compats() -> Vec<&'static str> {
+        crate::compat::Compat::ALL.iter().map(|c| c.name()).collect()
+    }
+    /// `options.hash` under compat twemproxy.
+    pub fn twemproxy_hashes() -> Vec<&'static str> {
+        crate::compat::hashes::TWEMPROXY_HASHES
+            .iter()
+            .map(|(n, _)| *n)
+            .collect()
+    }
+    /// `options.hash` under compat haproxy.
+    pub fn haproxy_hashes() -> Vec<&'static str> {
+        crate::compat::hashes::HAPROXY_HASHES.iter().map(|(n, _)| *n).collect()
+    }
+    /// Every top-level option.
+    pub fn options() -> Vec<&'static str> {
+        crate::config::OPTIONS.to_vec()
+    }
+    /// The fields of a node spec.
+    pub fn node_fields() -> Vec<&'static str> {
+        crate::config::NODE_FIELDS.to_vec()
+    }
+    /// The fields of `options.health`.
+    pub fn health_fields() -> Vec<&'static str> {
+        crate::health::FIELDS.to_vec()
+    }
+    /// The error codes the core raises (`err.code`).
+    pub fn error_codes() -> Vec<&'static str> {
+        crate::Code::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
