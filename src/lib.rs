@@ -21,6 +21,7 @@ pub mod hash;
 pub mod health;
 pub mod node;
 pub mod numfmt;
+pub mod protocol;
 pub mod rng;
 pub mod router;
 pub mod sort;
@@ -70,6 +71,10 @@ pub mod names {
     /// The fields of `options.health`.
     pub fn health_fields() -> Vec<&'static str> {
         crate::health::FIELDS.to_vec()
+    }
+    /// The JS/wasm protocol's constants by name, as `js/protocol.js` must export them.
+    pub fn protocol() -> Vec<(&'static str, i64)> {
+        crate::protocol::CONSTANTS.to_vec()
     }
     /// The error codes the core raises (`err.code`).
     pub fn error_codes() -> Vec<&'static str> {

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::config::{fmt_num, NodeSpec, Outcome};
 use crate::error::{Code, Error};
+use crate::protocol::{align4, FAILED, MAX_DEPTH, NEED_CLOCK, NEED_ENTROPY, NONE};
 use crate::router::Router;
 use crate::value::Value;
 
@@ -41,9 +42,6 @@ fn to_value(v: &JsValue, code: Code, what: &str) -> JsResult<Value> {
         ))
     })
 }
-
-/// Deepest nesting `read_value` follows (js/router.js `plain` stops cycles before this; this is a backstop).
-const MAX_DEPTH: u32 = 64;
 
 /// Reads plain JS data (as `js/router.js` `plain` made it) into a [`Value`]; `undefined` reads as null. Errs
 /// with the kind of value that has no JSON form. Strings read with lone surrogates replaced, like
@@ -201,15 +199,6 @@ pub struct WasmRouter {
     /// The error behind the last `FAILED` from a pick export, until `take_error`.
     error: Option<JsValue>,
 }
-
-/// What a pick export returns besides a node index: no node; an error is waiting in `take_error`; the pick
-/// needs the clock (JS passed NaN for `now` and must call again with `Date.now()`); the Router needs entropy
-/// (JS calls `seed_entropy` and calls again). JS reads the clock and draws entropy itself, so no JS runs inside a
-/// wasm call: a replaced `Date.now` or `crypto.getRandomValues` never sees wasm memory or unwinds through it.
-const NONE: i32 = -1;
-const FAILED: i32 = -2;
-const NEED_CLOCK: i32 = -3;
-const NEED_ENTROPY: i32 = -4;
 
 #[wasm_bindgen]
 impl WasmRouter {
@@ -564,10 +553,6 @@ thread_local! {
     /// wasm-bindgen (which would allocate, copy and free per call). Words, so JS can view it as a `Uint32Array`
     /// too (pickN's and pickMany's indices); wasm memory is little-endian.
     static SCRATCH: core::cell::RefCell<Vec<u32>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
-fn align4(n: usize) -> usize {
-    n.div_ceil(4) * 4
 }
 
 /// The scratch words as bytes.
