@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use edgeroute::config::DEFAULT_TABLE_SIZE;
-use edgeroute::rng::Rng;
+use edgeroute::base::rng::Rng;
+use edgeroute::strategy::maglev::DEFAULT_TABLE_SIZE;
 use edgeroute::{Config, NodeSpec, Router, StrategyKind};
 
 const KEYS: usize = 1_000_000;

@@ -3,176 +3,25 @@
 //! The single source of truth for what input is accepted. Every rejection carries a stable [`Code`] and a
 //! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
 
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{
+    validate_id, validate_weight, validate_whole_weight, DEFAULT_MAX_MEMORY, MAX_ID_BYTES, MAX_MAX_MEMORY, MAX_MS,
+    MAX_NODES, MAX_SEED, MAX_WEIGHT, MIN_MAX_MEMORY, MIN_WEIGHT,
+};
+use crate::base::numfmt::fmt_num;
+use crate::base::value::Value;
 use crate::compat::haproxy::MAX_SERVER_ID;
-use crate::compat::hashes::Hash32;
-use crate::compat::Compat;
-use crate::error::{Code, Error, Result};
+use crate::compat::{check_node_fields, Compat};
+use crate::hash::systems::Hash32;
 use crate::hash::Secret;
-use crate::health::HealthConfig;
-use crate::value::Value;
+use crate::node::health::HealthConfig;
+use crate::node::{NodeSpec, Outcome};
+use crate::strategy::bounded_load::{DEFAULT_LOAD_FACTOR, MAX_LOAD_FACTOR};
+use crate::strategy::kind::StrategyKind;
+use crate::strategy::least_latency::DEFAULT_DECAY_MS;
+use crate::strategy::maglev::{is_prime, maglev_too_small, DEFAULT_TABLE_SIZE, MAX_TABLE_SIZE};
+use crate::strategy::ring::{DEFAULT_VNODES, MAX_VNODES};
 use core::fmt;
-
-/// Longest node id, in UTF-8 bytes.
-pub const MAX_ID_BYTES: usize = 256;
-/// Most nodes one Router holds.
-pub const MAX_NODES: usize = 65_536;
-/// Largest weight. Weights are relative; this bound keeps ring sizes and sums well inside f64 precision.
-pub const MAX_WEIGHT: f64 = 1_000_000.0;
-/// Smallest weight. Weights are relative, so their ratio is at most 1e12 and every share computation (rendezvous
-/// scores `w / -ln u`, random's prefix sums, maglev's credits) stays far from subnormal numbers, where division
-/// loses precision and shares drift (5e-324 vs 1e-323 gave 31/25/44 % instead of 25/25/50).
-pub const MIN_WEIGHT: f64 = 1e-6;
-/// Ring points per unit of weight when `vnodes` is not given (the ketama tradition).
-pub const DEFAULT_VNODES: u32 = 160;
-/// Largest `vnodes`.
-pub const MAX_VNODES: u32 = 10_000;
-/// Most points a ring may hold in total (16 Mi points is 192 MiB; far beyond any sane pool).
-pub const MAX_RING_POINTS: u64 = 1 << 24;
-/// Default time constant of the least-latency EWMA, in ms. Finagle and tower use 10 s for peak EWMA.
-pub const DEFAULT_DECAY_MS: f64 = 10_000.0;
-/// Largest `decayMs` and `latencyMs` accepted (about 11.6 days); beyond that the number is surely a unit mistake.
-pub const MAX_MS: f64 = 1e9;
-/// Default memory limit of one Router (`maxMemoryBytes`): half of a Workers isolate's 128 MB.
-pub const DEFAULT_MAX_MEMORY: u64 = 64 << 20;
-/// Range of `maxMemoryBytes`: 1 MiB to 4 GiB (all a wasm32 memory can hold).
-pub const MIN_MAX_MEMORY: u64 = 1 << 20;
-pub const MAX_MAX_MEMORY: u64 = 1 << 32;
-/// Largest `seed`: JS's `Number.MAX_SAFE_INTEGER`, so every seed survives a round-trip through a JS number.
-pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
-/// Default maglev lookup table size: the prime the Maglev paper uses in its evaluation (NSDI 2016, section
-/// 5.3, M = 65537), about 650 slots per node at 100 nodes.
-pub const DEFAULT_TABLE_SIZE: u32 = 65_537;
-/// Largest maglev table (16 Mi slots, 64 MiB).
-pub const MAX_TABLE_SIZE: u32 = 1 << 24;
-/// Most jump buckets (the sum of the weights).
-pub const MAX_BUCKETS: u64 = 1 << 24;
-/// The load factor c of bounded loads when `boundedLoad: true` (Mirrokni, Thorup & Zadimoghaddam, SODA 2018,
-/// evaluate c = 1.25 as the practical middle ground).
-pub const DEFAULT_LOAD_FACTOR: f64 = 1.25;
-/// Largest load factor (beyond it bounded loads never engage).
-pub const MAX_LOAD_FACTOR: f64 = 100.0;
-
-/// The strategy a Router uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrategyKind {
-    Random,
-    RoundRobin,
-    WeightedRoundRobin,
-    LeastLatency,
-    LeastOutstanding,
-    Ring,
-    Rendezvous,
-    Maglev,
-    Jump,
-    Hash,
-}
-
-impl StrategyKind {
-    pub const ALL: [StrategyKind; 10] = [
-        StrategyKind::Random,
-        StrategyKind::RoundRobin,
-        StrategyKind::WeightedRoundRobin,
-        StrategyKind::LeastLatency,
-        StrategyKind::LeastOutstanding,
-        StrategyKind::Ring,
-        StrategyKind::Rendezvous,
-        StrategyKind::Maglev,
-        StrategyKind::Jump,
-        StrategyKind::Hash,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::Random => "random",
-            StrategyKind::RoundRobin => "round-robin",
-            StrategyKind::WeightedRoundRobin => "weighted-round-robin",
-            StrategyKind::LeastLatency => "least-latency",
-            StrategyKind::LeastOutstanding => "least-outstanding",
-            StrategyKind::Ring => "ring",
-            StrategyKind::Rendezvous => "rendezvous",
-            StrategyKind::Maglev => "maglev",
-            StrategyKind::Jump => "jump",
-            StrategyKind::Hash => "hash",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<StrategyKind> {
-        StrategyKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-
-    /// Whether `pick` needs a key: the consistent-hashing strategies.
-    pub fn needs_key(self) -> bool {
-        matches!(
-            self,
-            StrategyKind::Ring
-                | StrategyKind::Rendezvous
-                | StrategyKind::Maglev
-                | StrategyKind::Jump
-                | StrategyKind::Hash
-        )
-    }
-
-    /// Whether `boundedLoad` applies.
-    pub fn can_bound(self) -> bool {
-        matches!(
-            self,
-            StrategyKind::Ring | StrategyKind::Rendezvous | StrategyKind::Maglev
-        )
-    }
-}
-
-/// One node as given by the user.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct NodeSpec {
-    pub id: String,
-    pub weight: f64,
-    /// twemproxy's server name (`compat: "twemproxy"` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// HAProxy's numeric server id (`compat: "haproxy"` only).
-    #[serde(rename = "serverId", skip_serializing_if = "Option::is_none")]
-    pub server_id: Option<u32>,
-}
-
-impl NodeSpec {
-    /// The spec as `nodes()` and `toJSON()` give it to JS: `id`, `weight`, and `name`/`serverId` when set.
-    pub fn to_value(&self) -> Value {
-        let mut f = vec![("id", self.id.as_str().into()), ("weight", self.weight.into())];
-        if let Some(name) = &self.name {
-            f.push(("name", name.as_str().into()));
-        }
-        if let Some(s) = self.server_id {
-            f.push(("serverId", (s as f64).into()));
-        }
-        Value::obj(f)
-    }
-
-    pub fn new(id: &str, weight: f64) -> NodeSpec {
-        NodeSpec {
-            id: id.to_owned(),
-            weight,
-            name: None,
-            server_id: None,
-        }
-    }
-}
-
-/// Checks the node fields that only a compat profile reads: `name` (twemproxy) and `serverId` (haproxy).
-pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt::Display) -> Result<()> {
-    let only = |field: &str, profile: &str| {
-        Error::new(
-            Code::UnknownField,
-            format!("{path} has field {field:?}, which only compat {profile:?} reads; remove it"),
-        )
-    };
-    if spec.name.is_some() && compat != Some(Compat::Twemproxy) {
-        return Err(only("name", "twemproxy"));
-    }
-    if spec.server_id.is_some() && compat != Some(Compat::Haproxy) {
-        return Err(only("serverId", "haproxy"));
-    }
-    Ok(())
-}
 
 /// A validated Router configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,7 +174,7 @@ impl Config {
         for n in &cfg.nodes {
             seen.push(&n.id);
         }
-        crate::sort::sort_by(&mut seen, &|a, b| a.cmp(b));
+        crate::base::sort::sort_by(&mut seen, &|a, b| a.cmp(b));
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::new(
                 Code::DuplicateId,
@@ -340,11 +189,11 @@ impl Config {
             cfg.seed = Some(parse_seed(v)?);
         }
         if let Some(v) = get(entries, "vnodes") {
-            only_for(strategy, StrategyKind::Ring, "vnodes")?;
+            only_for(strategy, "vnodes")?;
             cfg.vnodes = parse_int(v, "options.vnodes", 1, MAX_VNODES as u64)? as u32;
         }
         if let Some(v) = get(entries, "decayMs") {
-            only_for(strategy, StrategyKind::LeastLatency, "decayMs")?;
+            only_for(strategy, "decayMs")?;
             cfg.decay_ms = parse_ms(v, "options.decayMs", false, Code::InvalidOption)?;
         }
         if let Some(v) = get(entries, "secret") {
@@ -358,7 +207,7 @@ impl Config {
             cfg.secret = Some(parse_secret(v)?);
         }
         if let Some(v) = get(entries, "tableSize") {
-            only_for(strategy, StrategyKind::Maglev, "tableSize")?;
+            only_for(strategy, "tableSize")?;
             let m = parse_int(v, "options.tableSize", 2, MAX_TABLE_SIZE as u64)? as u32;
             if !is_prime(m) {
                 return Err(Error::new(
@@ -411,7 +260,7 @@ impl Config {
         for (i, n) in cfg.nodes.iter().enumerate() {
             check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
-        if matches!(strategy, StrategyKind::Jump | StrategyKind::Hash) {
+        if strategy.caps().whole_weights {
             for (i, n) in cfg.nodes.iter().enumerate() {
                 validate_whole_weight(n.weight, &format!("nodes[{i}].weight"), strategy.name())?;
             }
@@ -567,13 +416,6 @@ impl NodeSpec {
     }
 }
 
-/// An outcome reported for one request.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Outcome {
-    pub ok: bool,
-    pub latency_ms: Option<f64>,
-}
-
 impl Outcome {
     pub fn from_value(v: &Value) -> Result<Outcome> {
         let entries = match v {
@@ -620,26 +462,6 @@ impl Outcome {
     }
 }
 
-/// Checks an id: non-empty and at most [`MAX_ID_BYTES`] bytes of UTF-8.
-pub fn validate_id(id: &str, what: &str) -> Result<()> {
-    if id.is_empty() {
-        return Err(Error::new(
-            Code::InvalidId,
-            format!("{what} is empty; give each node a non-empty id"),
-        ));
-    }
-    if id.len() > MAX_ID_BYTES {
-        return Err(Error::new(
-            Code::InvalidId,
-            format!(
-                "{what} is {} bytes of UTF-8; ids may be at most {MAX_ID_BYTES} bytes",
-                id.len()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Checks a weight given as a value.
 pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
     match v {
@@ -654,24 +476,6 @@ pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
         )),
     }
 }
-
-/// Checks a weight: from [`MIN_WEIGHT`] to [`MAX_WEIGHT`] (NaN fails both bounds).
-pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
-    if (MIN_WEIGHT..=MAX_WEIGHT).contains(&w) {
-        Ok(w)
-    } else {
-        Err(Error::new(
-            Code::InvalidWeight,
-            format!(
-                "{what} must be a finite number from 0.000001 to {} (weights are relative), got {}; to stop sending traffic to a node, remove it",
-                fmt_num(MAX_WEIGHT),
-                fmt_num(w)
-            ),
-        ))
-    }
-}
-
-pub use crate::numfmt::fmt_num;
 
 /// The fields of a node spec (`name` for compat twemproxy, `serverId` for haproxy).
 pub const NODE_FIELDS: [&str; 4] = ["id", "weight", "name", "serverId"];
@@ -692,39 +496,6 @@ pub const OPTIONS: [&str; 13] = [
     "boundedLoad",
     "health",
 ];
-
-/// Jump and hash give each node `weight` buckets or slots, so weights must be whole numbers.
-pub fn validate_whole_weight(w: f64, what: &str, strategy: &str) -> Result<()> {
-    if w.fract() != 0.0 {
-        return Err(Error::new(
-            Code::InvalidWeight,
-            format!("{what} is {}, but strategy {strategy:?} gives each node `weight` buckets, so weights must be whole numbers", fmt_num(w)),
-        ));
-    }
-    Ok(())
-}
-
-pub fn maglev_too_small(nodes: usize, m: u32) -> Error {
-    Error::new(
-        Code::TooLarge,
-        format!("{nodes} nodes do not fit a maglev table of {m} slots; use a prime tableSize well above the node count (the paper suggests 100 times it)"),
-    )
-}
-
-/// Deterministic primality by trial division (tables are at most 2^24, so at most 2^12 divisions).
-pub fn is_prime(n: u32) -> bool {
-    if n < 2 {
-        return false;
-    }
-    let mut d = 2u32;
-    while d * d <= n {
-        if n % d == 0 {
-            return false;
-        }
-        d += 1;
-    }
-    true
-}
 
 fn parse_secret(v: &Value) -> Result<Secret> {
     let bad = |got: &str| {
@@ -774,19 +545,22 @@ fn check_no_duplicates(entries: &[(String, Value)], what: &dyn fmt::Display, cod
     Ok(())
 }
 
-fn only_for(strategy: StrategyKind, wanted: StrategyKind, option: &str) -> Result<()> {
-    if strategy == wanted {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Code::UnknownOption,
-            format!(
-                "option {option:?} applies only to strategy {:?}, not {:?}; remove it",
-                wanted.name(),
-                strategy.name()
-            ),
-        ))
+/// Checks that `option` is the strategy's own option (the capability table names each option's one owner).
+fn only_for(strategy: StrategyKind, option: &str) -> Result<()> {
+    if strategy.caps().own_option == Some(option) {
+        return Ok(());
     }
+    let owner = StrategyKind::ALL
+        .into_iter()
+        .find(|k| k.caps().own_option == Some(option));
+    Err(Error::new(
+        Code::UnknownOption,
+        format!(
+            "option {option:?} applies only to strategy {:?}, not {:?}; remove it",
+            owner.map_or("", StrategyKind::name),
+            strategy.name()
+        ),
+    ))
 }
 
 /// `compat`, checked against the options it constrains.

@@ -12,31 +12,26 @@
 //! assert!(["a", "b"].contains(&r.id(i)));
 //! ```
 
-pub mod alloc;
+pub mod base;
 pub mod compat;
 pub mod config;
-pub mod detmath;
-pub mod error;
 pub mod hash;
-pub mod health;
+pub mod load;
 pub mod node;
-pub mod numfmt;
-pub mod protocol;
-pub mod rng;
 pub mod router;
-pub mod sort;
 pub mod strategy;
-pub mod value;
 
 /// The JS facade (wasm32 only). Public for the wasm-bindgen tests; JS users reach it through the npm package.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod wasm;
 
-pub use config::{Config, NodeSpec, Outcome, StrategyKind};
-pub use error::{Code, Error, Result};
+pub use base::error::{Code, Error, Result};
+pub use base::value::Value;
+pub use config::Config;
+pub use node::{NodeSpec, Outcome};
 pub use router::{NodeStats, Router};
-pub use value::Value;
+pub use strategy::kind::StrategyKind;
 
 /// The names the JS API is made of, gathered from their homes in the core: the test that keeps `js/index.d.ts`
 /// and the JS error list from drifting compares against these. Paths inside the crate may move; these stay.
@@ -51,14 +46,11 @@ pub mod names {
     }
     /// `options.hash` under compat twemproxy.
     pub fn twemproxy_hashes() -> Vec<&'static str> {
-        crate::compat::hashes::TWEMPROXY_HASHES
-            .iter()
-            .map(|(n, _)| *n)
-            .collect()
+        crate::hash::systems::TWEMPROXY_HASHES.iter().map(|(n, _)| *n).collect()
     }
     /// `options.hash` under compat haproxy.
     pub fn haproxy_hashes() -> Vec<&'static str> {
-        crate::compat::hashes::HAPROXY_HASHES.iter().map(|(n, _)| *n).collect()
+        crate::hash::systems::HAPROXY_HASHES.iter().map(|(n, _)| *n).collect()
     }
     /// Every top-level option.
     pub fn options() -> Vec<&'static str> {
@@ -70,11 +62,11 @@ pub mod names {
     }
     /// The fields of `options.health`.
     pub fn health_fields() -> Vec<&'static str> {
-        crate::health::FIELDS.to_vec()
+        crate::node::health::FIELDS.to_vec()
     }
     /// The JS/wasm protocol's constants by name, as `js/protocol.js` must export them.
     pub fn protocol() -> Vec<(&'static str, i64)> {
-        crate::protocol::CONSTANTS.to_vec()
+        crate::base::protocol::CONSTANTS.to_vec()
     }
     /// The error codes the core raises (`err.code`).
     pub fn error_codes() -> Vec<&'static str> {

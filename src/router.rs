@@ -7,33 +7,34 @@
 
 use serde::Serialize;
 
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_id, validate_weight, MAX_MS, MAX_NODES, MAX_WEIGHT, MIN_WEIGHT};
+use crate::base::numfmt::fmt_num;
+use crate::base::rng::Rng;
+use crate::base::value::Value;
 use crate::compat::continuum::{Continuum, RingProfile};
 use crate::compat::haproxy::HaproxyMap;
 use crate::compat::nginx::NginxHash;
 use crate::compat::twemproxy::Modula;
 use crate::compat::Compat;
-use crate::config::{
-    fmt_num, validate_id, validate_weight, Config, NodeSpec, Outcome, StrategyKind, MAX_MS, MAX_NODES, MAX_WEIGHT,
-    MIN_WEIGHT,
-};
-use crate::error::{Code, Error, Result};
+use crate::config::Config;
 use crate::hash::{KeyHasher, DEFAULT_SEED};
-use crate::health::{Health, HealthConfig, State};
+use crate::node::health::{Health, HealthConfig, State};
 use crate::node::NodeState;
-use crate::rng::Rng;
+use crate::node::{NodeSpec, Outcome};
 use crate::strategy::bounded_load::BoundedLoad;
 use crate::strategy::jump::Jump;
-use crate::strategy::ketama_ring::KetamaRing;
+use crate::strategy::kind::StrategyKind;
+use crate::strategy::least_latency::LeastLatency;
 use crate::strategy::least_outstanding::LeastOutstanding;
 use crate::strategy::maglev::Maglev;
 use crate::strategy::modulo::Modulo;
-use crate::strategy::peak_ewma::LeastLatency;
 use crate::strategy::rendezvous::Rendezvous;
+use crate::strategy::ring::HashRing;
 use crate::strategy::round_robin::RoundRobin;
 use crate::strategy::smooth_wrr::SmoothWrr;
 use crate::strategy::weighted_random::WeightedRandom;
 use crate::strategy::{Ctx, Strategy};
-use crate::value::Value;
 
 /// A source of fresh entropy for unseeded random strategies; called at most once per Router, lazily.
 pub type Entropy = fn() -> u64;
@@ -92,7 +93,7 @@ impl IdIndex {
     fn build<'a>(n: usize, id: impl Fn(usize) -> &'a str) -> (IdIndex, Option<usize>) {
         let mut v: Vec<u32> = (0..n as u32).collect();
         // Ties by position, so each repeat sorts after the id's first occurrence.
-        crate::sort::sort_by(&mut v, &|a, b| id(*a as usize).cmp(id(*b as usize)).then(a.cmp(b)));
+        crate::base::sort::sort_by(&mut v, &|a, b| id(*a as usize).cmp(id(*b as usize)).then(a.cmp(b)));
         let first_dup = v
             .windows(2)
             .filter(|w| id(w[0] as usize) == id(w[1] as usize))
@@ -177,8 +178,8 @@ impl Router {
         let seed = cfg.seed.unwrap_or(DEFAULT_SEED);
         let hasher = match (cfg.compat, cfg.secret) {
             (Some(Compat::Redis), _) => KeyHasher::Murmur3(seed as u32),
-            (Some(c), _) => match c.key_hash(cfg.strategy, cfg.hash, cfg.avalanche) {
-                Some(h) => KeyHasher::Compat(h),
+            (Some(c), _) => match c.system_hash(cfg.strategy, cfg.hash, cfg.avalanche) {
+                Some(h) => KeyHasher::System(h),
                 None => KeyHasher::Xxh3(seed),
             },
             (None, Some(s)) => KeyHasher::Sip(s),
@@ -205,8 +206,8 @@ impl Router {
             (_, StrategyKind::LeastOutstanding, _) => Box::<LeastOutstanding>::default(),
             (_, StrategyKind::Jump, _) => Box::new(Jump::new(seed)),
             (_, StrategyKind::Hash, _) => Box::<Modulo>::default(),
-            (_, StrategyKind::Ring, None) => Box::new(KetamaRing::new(cfg.vnodes, seed)),
-            (_, StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(KetamaRing::new(cfg.vnodes, seed), c)),
+            (_, StrategyKind::Ring, None) => Box::new(HashRing::new(cfg.vnodes, seed)),
+            (_, StrategyKind::Ring, Some(c)) => Box::new(BoundedLoad::new(HashRing::new(cfg.vnodes, seed), c)),
             (_, StrategyKind::Rendezvous, None) => Box::new(rendezvous()),
             (_, StrategyKind::Rendezvous, Some(c)) => Box::new(BoundedLoad::new(rendezvous(), c)),
             (_, StrategyKind::Maglev, None) => Box::new(Maglev::new(cfg.table_size, seed)),
@@ -249,8 +250,8 @@ impl Router {
         Ok(r)
     }
 
-    /// Validates options given as a [`Value`](crate::value::Value) and builds the Router.
-    pub fn from_value(v: &crate::value::Value, entropy: Entropy) -> Result<Router> {
+    /// Validates options given as a [`Value`](crate::base::value::Value) and builds the Router.
+    pub fn from_value(v: &crate::base::value::Value, entropy: Entropy) -> Result<Router> {
         Router::new(Config::from_value(v)?, entropy)
     }
 
@@ -291,7 +292,7 @@ impl Router {
     /// Whether a pick on this Router reads the clock (the facade then passes one in): for least-latency, and
     /// while any node's health is not plain healthy. A healthy pool never reads the clock.
     pub fn needs_clock(&self) -> bool {
-        self.kind == StrategyKind::LeastLatency
+        self.kind.caps().reads_clock
             || self.dirty
             || self.unusable > 0
             || self.probing > 0
@@ -377,11 +378,7 @@ impl Router {
     /// Whether the next pick draws fresh entropy: an unseeded strategy that draws random numbers, before its
     /// first pick. A caller that supplies entropy itself (the JS facade) calls [`Router::seed_rng`] first.
     pub fn needs_entropy(&self) -> bool {
-        !self.rng_seeded
-            && matches!(
-                self.kind,
-                StrategyKind::Random | StrategyKind::LeastLatency | StrategyKind::LeastOutstanding
-            )
+        !self.rng_seeded && self.kind.caps().random
     }
 
     /// Seeds the PRNG of an unseeded Router with fresh entropy (once; later calls do nothing).
@@ -809,7 +806,7 @@ fn mib(bytes: u64) -> String {
 
 fn check_spec(spec: &NodeSpec, compat: Option<Compat>) -> Result<()> {
     validate_id(&spec.id, "node id")?;
-    crate::config::check_node_fields(spec, compat, &format_args!("node {:?}", spec.id))?;
+    crate::compat::check_node_fields(spec, compat, &format_args!("node {:?}", spec.id))?;
     if !(MIN_WEIGHT..=MAX_WEIGHT).contains(&spec.weight) {
         validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
     }

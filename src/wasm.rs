@@ -7,11 +7,12 @@
 use js_sys::{Array, ArrayBuffer, Float64Array, JsString, Object, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 
-use crate::config::{fmt_num, NodeSpec, Outcome};
-use crate::error::{Code, Error};
-use crate::protocol::{align4, FAILED, MAX_DEPTH, NEED_CLOCK, NEED_ENTROPY, NONE};
+use crate::base::error::{Code, Error};
+use crate::base::numfmt::fmt_num;
+use crate::base::protocol::{align4, FAILED, MAX_DEPTH, NEED_CLOCK, NEED_ENTROPY, NONE};
+use crate::base::value::Value;
+use crate::node::{NodeSpec, Outcome};
 use crate::router::Router;
-use crate::value::Value;
 
 #[wasm_bindgen]
 extern "C" {
@@ -458,7 +459,7 @@ impl WasmRouter {
             None
         } else {
             match for_ms.as_f64() {
-                Some(ms) if ms.is_finite() && ms > 0.0 && ms <= crate::config::MAX_MS => Some(ms),
+                Some(ms) if ms.is_finite() && ms > 0.0 && ms <= crate::base::limits::MAX_MS => Some(ms),
                 _ => {
                     return Err(js_error(Error::new(
                         Code::InvalidOption,

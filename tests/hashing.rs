@@ -1,11 +1,11 @@
 //! Properties of the consistent-hashing strategies (ring, rendezvous, maglev, jump, bounded loads), with a
 //! naive weighted rendezvous written from its formula as the oracle.
 
-use edgeroute::compat::redis_lua::{fmix32, murmur3_32};
-use edgeroute::detmath;
-use edgeroute::hash::{key_hash, mix64, unit_open, Secret};
-use edgeroute::rng::Rng;
-use edgeroute::value::Value;
+use edgeroute::base::detmath;
+use edgeroute::base::rng::Rng;
+use edgeroute::hash::murmur3::{fmix32, murmur3_32};
+use edgeroute::hash::{mix64, unit_open, xxh3_key, Secret};
+use edgeroute::Value;
 use edgeroute::{Config, NodeSpec, Outcome, Router, StrategyKind};
 
 const HASHING: [StrategyKind; 4] = [
@@ -40,12 +40,12 @@ fn keys(n: usize, tag: &str) -> Vec<Vec<u8>> {
 
 /// Weighted rendezvous straight from the formula: score = -w / ln(u), u = unit_open(mix64(h(key), h(id))).
 fn naive_rendezvous(nodes: &[(String, f64)], key: &[u8], seed: u64) -> Vec<String> {
-    let h = key_hash(key, seed);
+    let h = xxh3_key(key, seed);
     let mut scored: Vec<(f64, &str)> = nodes
         .iter()
         .map(|(id, w)| {
             (
-                -w / detmath::ln(unit_open(mix64(h, key_hash(id.as_bytes(), seed)))),
+                -w / detmath::ln(unit_open(mix64(h, xxh3_key(id.as_bytes(), seed)))),
                 id.as_str(),
             )
         })

@@ -1,7 +1,7 @@
 //! Passive health, manual marks, panic, least-outstanding and snapshots, on the native core with an explicit
 //! clock.
 
-use edgeroute::health::HealthConfig;
+use edgeroute::node::health::HealthConfig;
 use edgeroute::{Config, NodeSpec, Outcome, Router, StrategyKind};
 
 const FAIL: Outcome = Outcome {

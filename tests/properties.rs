@@ -4,8 +4,8 @@
 //! implementation), across random pools and random membership changes. Shares are checked against statistical
 //! bounds computed from the number of draws, not against hand-tuned constants.
 
-use edgeroute::hash::{key_hash, point_hash};
-use edgeroute::rng::Rng;
+use edgeroute::base::rng::Rng;
+use edgeroute::hash::{point_hash, xxh3_key};
 use edgeroute::{Config, NodeSpec, Outcome, Router, StrategyKind};
 
 fn entropy() -> u64 {
@@ -50,7 +50,7 @@ impl NaiveRing {
     }
 
     fn pick(&self, key: &[u8], seed: u64) -> &str {
-        let h = key_hash(key, seed);
+        let h = xxh3_key(key, seed);
         let better = |a: &(u64, String), b: &(u64, String)| (a.0, a.1.as_bytes()) < (b.0, b.1.as_bytes());
         let mut best: Option<&(u64, String)> = None;
         for p in self.points.iter().filter(|p| p.0 >= h) {

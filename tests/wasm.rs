@@ -200,6 +200,6 @@ fn message_numbers_match_js_number_to_string() {
     }
     for x in xs {
         let js = String::from(js_sys::Number::from(x).to_string_with_radix(10).unwrap());
-        assert_eq!(edgeroute::numfmt::fmt_num(x), js, "bits {:#x}", x.to_bits());
+        assert_eq!(edgeroute::base::numfmt::fmt_num(x), js, "bits {:#x}", x.to_bits());
     }
 }

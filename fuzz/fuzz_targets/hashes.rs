@@ -2,8 +2,9 @@
 //! its split form (node hashes hash id ‖ 0xFF without concatenating), the unit variate and score ranges, the
 //! deterministic ln against libm, and XXH3/SipHash determinism through the Router's key hasher.
 #![no_main]
-use edgeroute::compat::redis_lua::{fmix32, murmur3_32, node_hash, score, unit};
-use edgeroute::detmath;
+use edgeroute::hash::murmur3::{fmix32, murmur3_32, node_hash, unit};
+use edgeroute::strategy::rendezvous::score32 as score;
+use edgeroute::base::detmath;
 use edgeroute::hash::{siphash24, KeyHasher, Secret};
 use libfuzzer_sys::fuzz_target;
 

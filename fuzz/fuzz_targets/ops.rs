@@ -5,7 +5,7 @@
 //! Router rebuilt from the same nodes maps keys the same way (while no health or load state is in play).
 #![no_main]
 use edgeroute::compat::Compat;
-use edgeroute::config::Outcome;
+use edgeroute::Outcome;
 use edgeroute::hash::Secret;
 use edgeroute::{Config, NodeSpec, Router, StrategyKind};
 use libfuzzer_sys::fuzz_target;
@@ -80,7 +80,7 @@ fn config(inp: &mut Input) -> Config {
         if c == Compat::Haproxy && flags & 1 != 0 {
             cfg.nodes[0].server_id = Some(2);
         }
-        cfg.vnodes = edgeroute::config::DEFAULT_VNODES;
+        cfg.vnodes = edgeroute::strategy::ring::DEFAULT_VNODES;
         cfg.seed = None;
         cfg.bounded_load = None;
     } else if flags & 4 != 0 && kind == StrategyKind::Rendezvous {

@@ -12,10 +12,10 @@
 //! which is the order of nginx's next tries and of HAProxy's redispatch walk.
 
 use super::{haproxy, ketama, nginx};
-use crate::config::MAX_RING_POINTS;
-use crate::error::{Code, Error, Result};
+use crate::base::error::{Code, Error, Result};
+use crate::base::sort::sort_by;
 use crate::node::NodeState;
-use crate::sort::sort_by;
+use crate::strategy::ring::MAX_RING_POINTS;
 use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 
 /// Whose ring this is.
@@ -120,8 +120,8 @@ impl Continuum {
         sort_by(&mut order, &|a, b| a.cmp(b));
         // New arrays before the old ones go: a failed allocation leaves the ring as it was.
         let (mut hashes, mut owners) = (Vec::new(), Vec::new());
-        crate::alloc::reserve(&mut hashes, pts.len(), "ring points")?;
-        crate::alloc::reserve(&mut owners, pts.len(), "ring points")?;
+        crate::base::alloc::reserve(&mut hashes, pts.len(), "ring points")?;
+        crate::base::alloc::reserve(&mut owners, pts.len(), "ring points")?;
         for k in order {
             let (h, o) = pts[(k & 0xffff_ffff) as usize];
             // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`).

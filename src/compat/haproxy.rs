@@ -17,9 +17,9 @@
 //!   `(score + total) / total` takes the slot and loses `total`), and a key takes slot `hash mod Σw`.
 
 use super::continuum::check_points;
-use super::hashes::full_hash;
-use crate::config::{validate_whole_weight, MAX_BUCKETS};
-use crate::error::{Code, Error, Result};
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
+use crate::hash::systems::full_hash;
 use crate::node::NodeState;
 use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 
@@ -42,7 +42,7 @@ fn weight(n: &NodeState, mode: &str) -> Result<u32> {
             format!(
                 "the weight of node {:?} is {}, but HAProxy weights go from 1 to {MAX_WEIGHT}",
                 n.id,
-                crate::config::fmt_num(n.weight)
+                crate::base::numfmt::fmt_num(n.weight)
             ),
         ));
     }
@@ -56,7 +56,7 @@ pub fn server_ids(nodes: &[NodeState]) -> Result<Vec<u32>> {
         .enumerate()
         .filter_map(|(i, n)| n.server_id.map(|s| (s, i)))
         .collect();
-    crate::sort::sort_by(&mut explicit, &|a, b| a.cmp(b));
+    crate::base::sort::sort_by(&mut explicit, &|a, b| a.cmp(b));
     if let Some(w) = explicit.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(Error::new(
             Code::DuplicateId,
@@ -92,7 +92,7 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
     }
     check_points(total, "haproxy")?;
     let ids = server_ids(nodes)?;
-    crate::alloc::reserve(out, total as usize, "ring points")?;
+    crate::base::alloc::reserve(out, total as usize, "ring points")?;
     for (idx, n) in nodes.iter().enumerate() {
         let base = ids[idx].wrapping_mul(ID_STRIDE);
         for j in 0..n.weight as u32 * POINTS_PER_WEIGHT {

@@ -16,10 +16,10 @@
 //! arithmetic, as in npm `hashring`, gives 39.999… and 156 points.
 
 use super::continuum::check_points;
-use super::hashes::{md5, md5_word};
 use super::twemproxy;
-use crate::config::validate_whole_weight;
-use crate::error::Result;
+use crate::base::error::Result;
+use crate::base::limits::validate_whole_weight;
+use crate::hash::systems::{md5, md5_word};
 use crate::node::NodeState;
 use std::borrow::Cow;
 
@@ -67,7 +67,7 @@ pub(super) fn ring_points(nodes: &[NodeState], flavor: Flavor, out: &mut Vec<(u3
         .map(|n| flavor.points(n.weight as u64, total, nodes.len()))
         .collect();
     check_points(counts.iter().sum(), flavor.name())?;
-    crate::alloc::reserve(out, counts.iter().sum::<u64>() as usize, "ring points")?;
+    crate::base::alloc::reserve(out, counts.iter().sum::<u64>() as usize, "ring points")?;
     // twemproxy generates points in its sorted server order (which decides only equal hashes' order).
     let order = match flavor {
         Flavor::Twemproxy => twemproxy::order(nodes)?,

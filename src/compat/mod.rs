@@ -14,14 +14,15 @@
 
 pub mod continuum;
 pub mod haproxy;
-pub mod hashes;
 pub mod ketama;
 pub mod nginx;
-pub mod redis_lua;
 pub mod twemproxy;
 
-use crate::config::StrategyKind;
-use hashes::{Hash32, HAPROXY_HASHES, TWEMPROXY_HASHES};
+use crate::base::error::{Code, Error, Result};
+use crate::hash::systems::{Hash32, SystemHash, HAPROXY_HASHES, TWEMPROXY_HASHES};
+use crate::node::NodeSpec;
+use crate::strategy::kind::StrategyKind;
+use core::fmt;
 
 /// A compatibility profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,12 @@ impl Compat {
 
     /// The 32-bit key hash for a strategy, given the `hash` and `avalanche` options (`None` = the system's
     /// default); `None` for `redis`, whose hash is seeded MurmurHash3.
-    pub fn key_hash(self, strategy: StrategyKind, hash: Option<Hash32>, avalanche: Option<bool>) -> Option<KeyHash> {
+    pub fn system_hash(
+        self,
+        strategy: StrategyKind,
+        hash: Option<Hash32>,
+        avalanche: Option<bool>,
+    ) -> Option<SystemHash> {
         let (f, avalanche, empty_is_zero) = match self {
             Compat::Redis => return None,
             Compat::Nginx => (Hash32::Crc32, false, false),
@@ -100,7 +106,7 @@ impl Compat {
                 )
             }
         };
-        Some(KeyHash {
+        Some(SystemHash {
             f,
             avalanche,
             empty_is_zero,
@@ -108,27 +114,19 @@ impl Compat {
     }
 }
 
-/// A compat profile's key hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyHash {
-    pub f: Hash32,
-    /// HAProxy's `avalanche` modifier: `full_hash` over the result.
-    pub avalanche: bool,
-    /// The empty key hashes to 0 (twemproxy).
-    pub empty_is_zero: bool,
-}
-
-impl KeyHash {
-    #[inline]
-    pub fn hash(&self, key: &[u8]) -> u32 {
-        if self.empty_is_zero && key.is_empty() {
-            return 0;
-        }
-        let h = self.f.hash(key);
-        if self.avalanche {
-            hashes::full_hash(h)
-        } else {
-            h
-        }
+/// Checks the node fields that only a compat profile reads: `name` (twemproxy) and `serverId` (haproxy).
+pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt::Display) -> Result<()> {
+    let only = |field: &str, profile: &str| {
+        Error::new(
+            Code::UnknownField,
+            format!("{path} has field {field:?}, which only compat {profile:?} reads; remove it"),
+        )
+    };
+    if spec.name.is_some() && compat != Some(Compat::Twemproxy) {
+        return Err(only("name", "twemproxy"));
     }
+    if spec.server_id.is_some() && compat != Some(Compat::Haproxy) {
+        return Err(only("serverId", "haproxy"));
+    }
+    Ok(())
 }

@@ -14,9 +14,9 @@
 //!   bytes is 0) so that it stays deterministic.
 
 use super::continuum::check_points;
-use super::hashes::{crc32, crc32_update};
-use crate::config::validate_whole_weight;
-use crate::error::Result;
+use crate::base::error::Result;
+use crate::base::limits::validate_whole_weight;
+use crate::hash::systems::{crc32, crc32_update};
 use crate::node::NodeState;
 use crate::strategy::modulo::Modulo;
 use crate::strategy::{Ctx, Seen, Strategy};
@@ -56,7 +56,7 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
         total += whole_weight(n, "ring with compat \"nginx\"")? * POINTS_PER_WEIGHT;
     }
     check_points(total, "nginx")?;
-    crate::alloc::reserve(out, total as usize, "ring points")?;
+    crate::base::alloc::reserve(out, total as usize, "ring points")?;
     for (idx, n) in nodes.iter().enumerate() {
         let (host, port) = split(&n.id);
         let base = crc32_update(crc32_update(crc32_update(!0, host), &[0]), port);

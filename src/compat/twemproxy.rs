@@ -11,8 +11,8 @@
 //! - modula: each server owns `weight` consecutive slots in that order; a key takes slot `hash mod Σw`.
 //! - An empty key hashes to 0 (`server_pool_hash`).
 
-use crate::config::validate_whole_weight;
-use crate::error::{Code, Error, Result};
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::validate_whole_weight;
 use crate::node::NodeState;
 use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
 use std::borrow::Cow;
@@ -63,7 +63,7 @@ pub fn order(nodes: &[NodeState]) -> Result<Vec<usize>> {
             .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
     };
     let mut idx: Vec<usize> = (0..keyed.len()).collect();
-    crate::sort::sort_by(&mut idx, &|&a, &b| cmp(&keyed[a], &keyed[b]));
+    crate::base::sort::sort_by(&mut idx, &|&a, &b| cmp(&keyed[a], &keyed[b]));
     if let Some(w) = idx.windows(2).find(|w| keyed[w[0]].0 == keyed[w[1]].0) {
         return Err(Error::new(
             Code::DuplicateId,

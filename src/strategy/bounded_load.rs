@@ -11,8 +11,14 @@
 //! change them.
 
 use super::{Ctx, Footprint, Preference, Strategy};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::node::NodeState;
+
+/// The load factor c of bounded loads when `boundedLoad: true` (Mirrokni, Thorup & Zadimoghaddam, SODA 2018,
+/// evaluate c = 1.25 as the practical middle ground).
+pub const DEFAULT_LOAD_FACTOR: f64 = 1.25;
+/// Largest load factor (beyond it bounded loads never engage).
+pub const MAX_LOAD_FACTOR: f64 = 100.0;
 
 #[derive(Debug)]
 pub struct BoundedLoad<S> {

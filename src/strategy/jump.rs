@@ -17,9 +17,9 @@
 //! the same `nodes` list in the same order).
 
 use super::{Ctx, Footprint, Preference, Seen, Strategy};
-use crate::config::{validate_whole_weight, MAX_BUCKETS};
-use crate::error::{Code, Error, Result};
-use crate::hash::{key_hash, mix64};
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
+use crate::hash::{mix64, xxh3_key};
 use crate::node::NodeState;
 
 const NONE: u32 = u32::MAX;
@@ -203,7 +203,7 @@ impl Strategy for Jump {
         let w = nodes[idx].weight;
         let count = self.check(w, &format!("weight of node {:?}", nodes[idx].id), w as u64)?;
         self.buckets.push(Vec::new());
-        self.node_hash.push(key_hash(nodes[idx].id.as_bytes(), self.seed));
+        self.node_hash.push(xxh3_key(nodes[idx].id.as_bytes(), self.seed));
         self.seen.resize(nodes.len());
         self.grow(idx, count);
         Ok(())
@@ -354,7 +354,7 @@ mod tests {
             m.add();
         }
         let keys: Vec<u64> = (0..20_000u64).map(|k| mix64(k, 5)).collect();
-        let mut rng = crate::rng::Rng::new(11);
+        let mut rng = crate::base::rng::Rng::new(11);
         let mut working: Vec<u32> = (0..200).collect();
         let mut prev: Vec<u32> = keys.iter().map(|&k| m.lookup(k)).collect();
         while working.len() > 10 {

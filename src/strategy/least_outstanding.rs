@@ -4,7 +4,7 @@
 //! from `acquire`/`begin`/`end`, so a slow node, whose requests stay in flight longer, receives fewer new ones.
 
 use super::{fill_by_score, two_choices, Ctx, Strategy};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::node::NodeState;
 
 #[derive(Debug, Default)]

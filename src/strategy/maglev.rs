@@ -18,10 +18,15 @@
 //! Costs: build O(M log M) expected; every membership change rebuilds; lookup O(1).
 
 use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
-use crate::config::maglev_too_small;
-use crate::error::Result;
+use crate::base::error::{Code, Error, Result};
 use crate::hash::{mix64, point_hash};
 use crate::node::NodeState;
+
+/// Default maglev lookup table size: the prime the Maglev paper uses in its evaluation (NSDI 2016, section
+/// 5.3, M = 65537), about 650 slots per node at 100 nodes.
+pub const DEFAULT_TABLE_SIZE: u32 = 65_537;
+/// Largest maglev table (16 Mi slots, 64 MiB).
+pub const MAX_TABLE_SIZE: u32 = 1 << 24;
 
 const EMPTY: u32 = u32::MAX;
 /// Mixed with the key hash to derive the probe stride of `pickN` ("maglev" in ASCII).
@@ -38,7 +43,7 @@ pub struct Maglev {
 /// Fills a table of `m` slots from each node's `(offset, skip)` and weight, nodes taking turns in the order
 /// given. Returns the owner index of every slot (into `perms`).
 pub fn populate(m: u32, perms: &[(u32, u32)], weights: &[f64]) -> Result<Vec<u32>> {
-    let mut table = crate::alloc::filled(m as usize, EMPTY, "the maglev table")?;
+    let mut table = crate::base::alloc::filled(m as usize, EMPTY, "the maglev table")?;
     if perms.is_empty() {
         return Ok(table);
     }
@@ -91,7 +96,7 @@ impl Maglev {
             return Err(maglev_too_small(nodes.len(), self.m));
         }
         let mut order: Vec<usize> = (0..nodes.len()).collect();
-        crate::sort::sort_by(&mut order, &|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
+        crate::base::sort::sort_by(&mut order, &|&a, &b| nodes[a].id.as_bytes().cmp(nodes[b].id.as_bytes()));
         let m = self.m as u64;
         let perms: Vec<(u32, u32)> = order
             .iter()
@@ -172,6 +177,29 @@ impl Preference for Maglev {
         }
         self.seen.clear();
     }
+}
+
+/// The error for a pool with no room in the table.
+pub fn maglev_too_small(nodes: usize, m: u32) -> Error {
+    Error::new(
+        Code::TooLarge,
+        format!("{nodes} nodes do not fit a maglev table of {m} slots; use a prime tableSize well above the node count (the paper suggests 100 times it)"),
+    )
+}
+
+/// Deterministic primality by trial division (tables are at most 2^24, so at most 2^12 divisions).
+pub fn is_prime(n: u32) -> bool {
+    if n < 2 {
+        return false;
+    }
+    let mut d = 2u32;
+    while d * d <= n {
+        if n % d == 0 {
+            return false;
+        }
+        d += 1;
+    }
+    true
 }
 
 #[cfg(test)]

@@ -7,19 +7,20 @@
 
 pub mod bounded_load;
 pub mod jump;
-pub mod ketama_ring;
+pub mod kind;
+pub mod least_latency;
 pub mod least_outstanding;
 pub mod maglev;
 pub mod modulo;
-pub mod peak_ewma;
 pub mod rendezvous;
+pub mod ring;
 pub mod round_robin;
 pub mod smooth_wrr;
 pub mod weighted_random;
 
-use crate::error::Result;
+use crate::base::error::Result;
+use crate::base::rng::Rng;
 use crate::node::NodeState;
-use crate::rng::Rng;
 
 /// What a pick knows besides the node table.
 pub struct Ctx<'a> {
@@ -160,7 +161,7 @@ impl Seen {
         visit: &mut dyn FnMut(usize) -> bool,
     ) {
         let mut rest: Vec<(K, usize)> = (0..nodes).filter(|&i| !self.flags[i]).map(|i| (order(i), i)).collect();
-        crate::sort::sort_by(&mut rest, &|a, b| a.0.cmp(&b.0));
+        crate::base::sort::sort_by(&mut rest, &|a, b| a.0.cmp(&b.0));
         for (_, i) in rest {
             if visit(i) {
                 break;
@@ -259,6 +260,6 @@ pub(crate) fn fill_by_score(nodes: &[NodeState], n: usize, out: &mut Vec<usize>,
         .filter(|&i| nodes[i].usable && !out.contains(&i))
         .map(|i| (score(i), i))
         .collect();
-    crate::sort::sort_by(&mut rest, &|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    crate::base::sort::sort_by(&mut rest, &|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     out.extend(rest.into_iter().take(n.saturating_sub(out.len())).map(|(_, i)| i));
 }

@@ -9,8 +9,8 @@
 //! Preference order (`pickN`, health): the owner, then the following nodes in node order, wrapping.
 
 use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
-use crate::config::{validate_whole_weight, MAX_BUCKETS};
-use crate::error::{Code, Error, Result};
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
 use crate::node::NodeState;
 
 #[derive(Debug, Default)]

@@ -11,14 +11,14 @@
 //! Node hashes are XXH3-64 of the id with the Router's seed. Costs: O(N) per `pick`; `pickN` O(N log n);
 //! membership changes O(1) (plus the node-table shift on remove).
 //!
-//! With `compat: "redis"` the hashes and the variate are the 32-bit ones of [`redis_lua`], so the Lua script
-//! in Redis computes the same scores; the order and tie rule are the same.
+//! With `compat: "redis"` the hashes and the variate are the 32-bit ones of [`murmur3`], so the Lua script
+//! in Redis (`lua/pick.lua`) computes the same scores with the same steps (`ln` uses only `+ − × /`); the order
+//! and tie rule are the same.
 
 use super::{Ctx, Preference, Strategy};
-use crate::compat::redis_lua;
-use crate::detmath;
-use crate::error::Result;
-use crate::hash::{fmix64, key_hash, unit_open};
+use crate::base::detmath;
+use crate::base::error::Result;
+use crate::hash::{fmix64, murmur3, unit_open, xxh3_key};
 use crate::node::NodeState;
 use core::cmp::Ordering;
 
@@ -27,7 +27,7 @@ use core::cmp::Ordering;
 enum Flavor {
     /// 64-bit: XXH3 node hashes, [`fmix64`], [`unit_open`].
     Xxh3(u64),
-    /// 32-bit, as the Redis Lua script computes them ([`redis_lua`]).
+    /// 32-bit, as the Redis Lua script computes them ([`murmur3`]).
     RedisLua(u32),
 }
 
@@ -35,7 +35,7 @@ enum Flavor {
 pub struct Rendezvous {
     flavor: Flavor,
     /// Per node: `fmix64(xxh3(id, seed))`, so `mix64(key, xxh3(id))` is one `fmix64(key ^ node_hash)`; or the
-    /// 32-bit [`redis_lua::node_hash`].
+    /// 32-bit [`murmur3::node_hash`].
     node_hash: Vec<u64>,
     /// All weights equal: then the score is strictly increasing in u, so `pick` compares the 52 bits u is made
     /// of (ties by id, as for scores) and computes no logarithm. Same winner, bit for bit. (64-bit flavor only:
@@ -72,7 +72,7 @@ impl Rendezvous {
     pub fn score(&self, nodes: &[NodeState], i: usize, key_hash: u64) -> f64 {
         match self.flavor {
             Flavor::Xxh3(_) => -nodes[i].weight / detmath::ln(unit_open(fmix64(key_hash ^ self.node_hash[i]))),
-            Flavor::RedisLua(_) => redis_lua::score(key_hash as u32, self.node_hash[i] as u32, nodes[i].weight),
+            Flavor::RedisLua(_) => score32(key_hash as u32, self.node_hash[i] as u32, nodes[i].weight),
         }
     }
 
@@ -94,8 +94,8 @@ impl Strategy for Rendezvous {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
         let id = nodes[idx].id.as_bytes();
         self.node_hash.push(match self.flavor {
-            Flavor::Xxh3(seed) => fmix64(key_hash(id, seed)),
-            Flavor::RedisLua(seed) => redis_lua::node_hash(id, seed) as u64,
+            Flavor::Xxh3(seed) => fmix64(xxh3_key(id, seed)),
+            Flavor::RedisLua(seed) => murmur3::node_hash(id, seed) as u64,
         });
         self.refresh_uniform(nodes);
         Ok(())
@@ -142,7 +142,7 @@ impl Strategy for Rendezvous {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let mut v = self.scored(nodes, cx.key_hash);
         v.retain(|p| nodes[p.1].usable);
-        crate::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
+        crate::base::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
         v.truncate(n);
         out.extend(v.iter().map(|p| p.1));
         self.scratch = v;
@@ -152,7 +152,7 @@ impl Strategy for Rendezvous {
 impl Preference for Rendezvous {
     fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
         let mut v = self.scored(nodes, key_hash);
-        crate::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
+        crate::base::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
         for &(_, i) in &v {
             if visit(i) {
                 break;
@@ -160,4 +160,10 @@ impl Preference for Rendezvous {
         }
         self.scratch = v;
     }
+}
+/// The score of compat "redis": `−weight / ln u` with the 32-bit variate of [`murmur3::unit`], as `lua/pick.lua`
+/// computes it step for step.
+#[inline]
+pub fn score32(key_hash: u32, node_hash: u32, weight: f64) -> f64 {
+    -weight / detmath::ln(murmur3::unit(key_hash, node_hash))
 }

@@ -2,7 +2,7 @@
 //! `weighted-round-robin` for weights).
 
 use super::{Ctx, Strategy};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::node::NodeState;
 
 #[derive(Debug, Default)]
@@ -45,7 +45,7 @@ impl Strategy for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::base::rng::Rng;
 
     #[test]
     fn cycles_in_order_and_survives_removal() {

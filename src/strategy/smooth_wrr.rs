@@ -4,7 +4,7 @@
 //! instead of bursting: weights {5,1,1} give a a b a c a a, exactly as nginx does.
 
 use super::{fill_by_score, Ctx, Strategy};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::node::NodeState;
 
 #[derive(Debug, Default)]
@@ -59,7 +59,7 @@ impl Strategy for SmoothWrr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::base::rng::Rng;
 
     fn run(weights: &[f64], picks: usize) -> String {
         let ids = ["a", "b", "c", "d", "e"];

@@ -6,8 +6,8 @@
 //! without replacement.
 
 use super::{Ctx, Strategy};
-use crate::detmath;
-use crate::error::Result;
+use crate::base::detmath;
+use crate::base::error::Result;
 use crate::node::NodeState;
 
 #[derive(Debug, Default)]
@@ -83,7 +83,7 @@ impl Strategy for WeightedRandom {
             .filter(|&(i, node)| i != first && node.usable)
             .map(|(i, node)| (detmath::ln(cx.rng.next_f64_nonzero()) / node.weight, i))
             .collect();
-        crate::sort::sort_by(&mut scored, &|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        crate::base::sort::sort_by(&mut scored, &|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         out.extend(scored.into_iter().take(n - 1).map(|(_, i)| i));
     }
 }

@@ -437,6 +437,31 @@ fn md5_u32(key: &[u8]) -> u32 {
     md5_word(&md5(key), 0)
 }
 
+/// Another system's key hash as a compat profile configures it: the function and its modifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemHash {
+    pub f: Hash32,
+    /// HAProxy's `avalanche` modifier: `full_hash` over the result.
+    pub avalanche: bool,
+    /// The empty key hashes to 0 (twemproxy).
+    pub empty_is_zero: bool,
+}
+
+impl SystemHash {
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u32 {
+        if self.empty_is_zero && key.is_empty() {
+            return 0;
+        }
+        let h = self.f.hash(key);
+        if self.avalanche {
+            full_hash(h)
+        } else {
+            h
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

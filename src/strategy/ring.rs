@@ -15,13 +15,19 @@
 //! met n distinct nodes.
 
 use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
-use crate::alloc;
-use crate::config::MAX_RING_POINTS;
-use crate::error::{Code, Error, Result};
+use crate::base::alloc;
+use crate::base::error::{Code, Error, Result};
+use crate::base::sort::sort_by;
 use crate::hash::PointHasher;
 use crate::node::NodeState;
-use crate::sort::sort_by;
 use core::cmp::Ordering;
+
+/// Ring points per unit of weight when `vnodes` is not given (the ketama tradition).
+pub const DEFAULT_VNODES: u32 = 160;
+/// Largest `vnodes`.
+pub const MAX_VNODES: u32 = 10_000;
+/// Most points a ring may hold in total (16 Mi points is 192 MiB; far beyond any sane pool).
+pub const MAX_RING_POINTS: u64 = 1 << 24;
 
 /// Directory bits for `n` points: about two points per entry, 16 to 2^20 entries.
 fn dir_bits(n: usize) -> u32 {
@@ -29,7 +35,7 @@ fn dir_bits(n: usize) -> u32 {
 }
 
 #[derive(Debug)]
-pub struct KetamaRing {
+pub struct HashRing {
     vnodes: u32,
     seed: u64,
     /// Point hashes, ascending; `owners[i]` is the node index owning `hashes[i]`.
@@ -43,9 +49,9 @@ pub struct KetamaRing {
     seen: Seen,
 }
 
-impl KetamaRing {
-    pub fn new(vnodes: u32, seed: u64) -> KetamaRing {
-        let mut r = KetamaRing {
+impl HashRing {
+    pub fn new(vnodes: u32, seed: u64) -> HashRing {
+        let mut r = HashRing {
             vnodes,
             seed,
             hashes: Vec::new(),
@@ -185,7 +191,7 @@ impl KetamaRing {
 /// points). A built ring keeps 12 bytes per point plus its directory.
 pub const BYTES_PER_POINT: u64 = 32;
 
-impl Strategy for KetamaRing {
+impl Strategy for HashRing {
     fn footprint(&self, nodes: &[NodeState]) -> Footprint {
         Footprint {
             items: nodes.iter().map(|n| self.points_for(n.weight) as u64).sum(),
@@ -335,7 +341,7 @@ impl Strategy for KetamaRing {
     }
 }
 
-impl Preference for KetamaRing {
+impl Preference for HashRing {
     /// Clockwise from the key's point, each owner the first time it is met.
     fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
         let len = self.hashes.len();
@@ -350,9 +356,9 @@ impl Preference for KetamaRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::base::rng::Rng;
 
-    fn ids(r: &KetamaRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
+    fn ids(r: &HashRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
         r.points().map(|(h, o)| (h, nodes[o].id.to_string())).collect()
     }
 
@@ -360,9 +366,9 @@ mod tests {
     fn equal_hashes_order_by_id_whatever_the_insertion_order() {
         // Node "b" is inserted before "a"; both claim hash 100 (forced: real hashes never collide).
         let nodes = vec![NodeState::new("b", 1.0), NodeState::new("a", 1.0)];
-        let mut r = KetamaRing::new(1, 0);
-        r.merge(&nodes[..1], vec![(100, 0), (300, 0)], KetamaRing::arrays(2).unwrap());
-        r.merge(&nodes, vec![(100, 1), (200, 1)], KetamaRing::arrays(4).unwrap());
+        let mut r = HashRing::new(1, 0);
+        r.merge(&nodes[..1], vec![(100, 0), (300, 0)], HashRing::arrays(2).unwrap());
+        r.merge(&nodes, vec![(100, 1), (200, 1)], HashRing::arrays(4).unwrap());
         let want = vec![
             (100, "a".to_string()),
             (100, "b".to_string()),
@@ -386,17 +392,17 @@ mod tests {
         assert_eq!(out, [1, 0]);
         // Merging in the other order gives the same ring.
         let nodes2 = vec![NodeState::new("a", 1.0), NodeState::new("b", 1.0)];
-        let mut r2 = KetamaRing::new(1, 0);
-        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)], KetamaRing::arrays(2).unwrap());
-        r2.merge(&nodes2, vec![(100, 1), (300, 1)], KetamaRing::arrays(4).unwrap());
+        let mut r2 = HashRing::new(1, 0);
+        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)], HashRing::arrays(2).unwrap());
+        r2.merge(&nodes2, vec![(100, 1), (300, 1)], HashRing::arrays(4).unwrap());
         assert_eq!(ids(&r2, &nodes2), want);
     }
 
     #[test]
     fn wraps_past_the_top_and_removes_cleanly() {
         let nodes = vec![NodeState::new("x", 1.0), NodeState::new("y", 1.0)];
-        let mut r = KetamaRing::new(1, 0);
-        r.merge(&nodes, vec![(10, 0), (20, 1)], KetamaRing::arrays(2).unwrap());
+        let mut r = HashRing::new(1, 0);
+        r.merge(&nodes, vec![(10, 0), (20, 1)], HashRing::arrays(2).unwrap());
         r.seen.resize(2);
         let mut rng = Rng::new(0);
         let mut cx = Ctx {

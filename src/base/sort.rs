@@ -55,7 +55,7 @@ fn sift_down<T: Copy>(v: &mut [T], mut root: usize, end: usize, cmp: &dyn Fn(&T,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::base::rng::Rng;
 
     #[test]
     fn sorts_like_the_standard_library_at_every_length() {

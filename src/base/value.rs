@@ -1,7 +1,7 @@
 //! A small JSON-shaped value tree.
 //!
 //! Options arrive from JS (through serde-wasm-bindgen), from JSON (tests, fuzzing, persisted configs) or from
-//! Rust code. All of them are turned into a [`Value`] first, and [`crate::config`] validates that one shape, so
+//! Rust code. All of them are turned into a [`Value`] first, and the options layer (`config.rs`) validates that one shape, so
 //! every path is checked by the same code with the same error messages.
 
 use core::fmt;

@@ -12,9 +12,9 @@
 //! Health never rebuilds a strategy's table: strategies skip unusable nodes at pick time, so keys of healthy
 //! nodes never move when another node flaps, and keys return home when their node recovers.
 
-use crate::config::fmt_num;
-use crate::error::{Code, Error, Result};
-use crate::value::Value;
+use crate::base::error::{Code, Error, Result};
+use crate::base::numfmt::fmt_num;
+use crate::base::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HealthConfig {
@@ -104,7 +104,8 @@ impl HealthConfig {
                 )
             };
             let whole = |lo: f64, hi: f64| n.fract() == 0.0 && n >= lo && n <= hi;
-            let ms = |zero_ok: bool| n.is_finite() && n <= crate::config::MAX_MS && (n > 0.0 || (zero_ok && n == 0.0));
+            let ms =
+                |zero_ok: bool| n.is_finite() && n <= crate::base::limits::MAX_MS && (n > 0.0 || (zero_ok && n == 0.0));
             let share = n.is_finite() && (0.0..=1.0).contains(&n);
             match k.as_str() {
                 "consecutiveFailures" if whole(0.0, 1e6) => h.consecutive_failures = n as u32,

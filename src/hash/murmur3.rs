@@ -1,21 +1,14 @@
-//! The keyed selection shared with the Lua scripts that run inside Redis (`lua/pick.lua`).
+//! MurmurHash3_x86_32 (Austin Appleby, SMHasher, 2011) and the 32-bit hashes of `compat: "redis"`.
 //!
-//! Redis runs Lua 5.1: numbers are IEEE-754 doubles, and the `bit` library works on 32 bits. So this profile
-//! uses only what both sides compute identically:
+//! Redis runs Lua 5.1: numbers are IEEE-754 doubles, and the `bit` library works on 32 bits. So that profile
+//! (weighted rendezvous, in `strategy/rendezvous.rs`) uses only what both sides compute identically, and
+//! `lua/pick.lua` computes the same:
 //!
-//! - key hash `k = murmur3_32(key bytes, seed)`: MurmurHash3_x86_32 (Austin Appleby, SMHasher, 2011);
+//! - key hash `k = murmur3_32(key bytes, seed)`;
 //! - node hash `n = murmur3_32(id bytes ‖ 0xFF, seed)` (0xFF never occurs in UTF-8, as in ring point hashes);
-//! - `u = (fmix32(k ⊕ n) + 0.5) / 2³²`, in (0, 1) and exact as a double;
-//! - `score = −weight / ln(u)` with [`crate::detmath::ln`], which uses only `+ − × /`; the Lua script follows
-//!   the same steps, so the two produce the same bits;
-//! - the highest score wins; equal scores go to the smaller id (bytes). `pickN` is the same order.
-//!
-//! This is weighted rendezvous hashing exactly as in [`crate::strategy::rendezvous`], with 32-bit hashes: each
-//! node's score depends only on the key and that node, so adding, removing or reweighting one node moves only
-//! the keys that go to or come from it.
+//! - the variate `u = (fmix32(k ⊕ n) + 0.5) / 2³²`, in (0, 1) and exact as a double.
 
-use crate::detmath;
-use crate::hash::POINT_SEPARATOR;
+use super::POINT_SEPARATOR;
 
 const C1: u32 = 0xcc9e_2d51;
 const C2: u32 = 0x1b87_3593;
@@ -73,12 +66,6 @@ pub fn unit(key_hash: u32, node_hash: u32) -> f64 {
     (fmix32(key_hash ^ node_hash) as f64 + 0.5) / 4_294_967_296.0
 }
 
-/// The rendezvous score of a node of weight `weight`.
-#[inline]
-pub fn score(key_hash: u32, node_hash: u32, weight: f64) -> f64 {
-    -weight / detmath::ln(unit(key_hash, node_hash))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +101,5 @@ mod tests {
             let u = unit(h, 0);
             assert!(u >= lo && u <= hi);
         }
-        assert!(score(1, 2, 1.0) > 0.0 && score(1, 2, 1.0).is_finite());
     }
 }

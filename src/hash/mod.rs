@@ -1,4 +1,8 @@
-//! The named hashes used by the hashing strategies.
+//! Layer 1: every hash the crate computes, named and documented.
+//!
+//! This file: the default ones ([`xxh3_key`], ring point hashes, SipHash for `secret`, the 64-bit mixers) and
+//! [`KeyHasher`], the choice a Router makes once. [`murmur3`]: compat redis's 32-bit hashes. [`systems`]: the
+//! other systems' 32-bit key hashes (CRC32, MD5, twemproxy's, HAProxy's) that the compat profiles reproduce.
 //!
 //! Keys are hashed as their bytes (a JS string as its UTF-8 encoding) with **XXH3-64** (xxHash 0.8,
 //! `XXH3_64bits_withSeed`), seeded with the Router's `seed` option, 0 when absent. Ring point `i` of a node is
@@ -13,7 +17,10 @@
 //!
 //! [`mix64`] combines two 64-bit hashes into one (rendezvous scores, jump's rehashes, maglev's probe stride).
 
-use crate::config::MAX_ID_BYTES;
+pub mod murmur3;
+pub mod systems;
+
+use crate::base::limits::MAX_ID_BYTES;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// The seed used when the options give none.
@@ -24,7 +31,7 @@ pub const POINT_SEPARATOR: u8 = 0xFF;
 
 /// Hash of a request key.
 #[inline]
-pub fn key_hash(key: &[u8], seed: u64) -> u64 {
+pub fn xxh3_key(key: &[u8], seed: u64) -> u64 {
     xxh3_64_with_seed(key, seed)
 }
 
@@ -72,20 +79,20 @@ pub enum KeyHasher {
     Xxh3(u64),
     /// Keyed SipHash-2-4 (the `secret` option).
     Sip(Secret),
-    /// MurmurHash3_x86_32, zero-extended (`compat: "redis"`; see [`crate::compat::redis_lua`]).
+    /// MurmurHash3_x86_32, zero-extended (`compat: "redis"`; see [`murmur3`]).
     Murmur3(u32),
-    /// Another system's 32-bit key hash, zero-extended (`compat: "nginx"` and the others; see [`crate::compat`]).
-    Compat(crate::compat::KeyHash),
+    /// Another system's 32-bit key hash, zero-extended (`compat: "nginx"` and the others; see [`systems`]).
+    System(systems::SystemHash),
 }
 
 impl KeyHasher {
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
         match self {
-            KeyHasher::Xxh3(seed) => key_hash(key, *seed),
+            KeyHasher::Xxh3(seed) => xxh3_key(key, *seed),
             KeyHasher::Sip(s) => siphash24(s, key),
-            KeyHasher::Murmur3(seed) => crate::compat::redis_lua::murmur3_32(key, *seed) as u64,
-            KeyHasher::Compat(h) => h.hash(key) as u64,
+            KeyHasher::Murmur3(seed) => murmur3::murmur3_32(key, *seed) as u64,
+            KeyHasher::System(h) => h.hash(key) as u64,
         }
     }
 }
@@ -182,7 +189,7 @@ mod tests {
     // input) pin that we call the function we name.
     #[test]
     fn xxh3_is_the_published_function() {
-        assert_eq!(key_hash(b"", 0), 0x2D06_8005_38D3_94C2);
+        assert_eq!(xxh3_key(b"", 0), 0x2D06_8005_38D3_94C2);
     }
 
     #[test]

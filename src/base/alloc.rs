@@ -3,7 +3,7 @@
 //! (`maxMemoryBytes`) bounds each Router, but many Routers, or a raised limit, can still exhaust the 4 GiB a
 //! wasm32 memory can hold; these helpers turn that into `ERR_TOO_LARGE`.
 
-use crate::error::{Code, Error, Result};
+use crate::base::error::{Code, Error, Result};
 
 fn exhausted(what: &str, n: usize) -> Error {
     Error::new(
