@@ -14,10 +14,10 @@
 
 pub mod base;
 pub mod compat;
-pub mod config;
 pub mod hash;
 pub mod load;
 pub mod node;
+pub mod options;
 pub mod router;
 pub mod strategy;
 
@@ -28,8 +28,8 @@ pub mod wasm;
 
 pub use base::error::{Code, Error, Result};
 pub use base::value::Value;
-pub use config::Config;
 pub use node::{NodeSpec, Outcome};
+pub use options::Config;
 pub use router::{NodeStats, Router};
 pub use strategy::kind::StrategyKind;
 
@@ -54,15 +54,15 @@ pub mod names {
     }
     /// Every top-level option.
     pub fn options() -> Vec<&'static str> {
-        crate::config::OPTIONS.to_vec()
+        crate::options::OPTIONS.to_vec()
     }
     /// The fields of a node spec.
     pub fn node_fields() -> Vec<&'static str> {
-        crate::config::NODE_FIELDS.to_vec()
+        crate::options::NODE_FIELDS.to_vec()
     }
     /// The fields of `options.health`.
     pub fn health_fields() -> Vec<&'static str> {
-        crate::node::health::FIELDS.to_vec()
+        crate::options::health::FIELDS.to_vec()
     }
     /// The JS/wasm protocol's constants by name, as `js/protocol.js` must export them.
     pub fn protocol() -> Vec<(&'static str, i64)> {

@@ -1,27 +1,41 @@
-//! Validation of Router options, node specs and outcomes.
+//! Layer 6, options: reading a Router's configuration from JSON-shaped input and writing it back.
 //!
 //! The single source of truth for what input is accepted. Every rejection carries a stable [`Code`] and a
-//! message naming the offending path and what to do instead. Nothing unknown is silently ignored.
+//! message naming the offending path and what to do instead. Nothing unknown is silently ignored. What a value
+//! may be is decided where the concept lives (limits in `base::limits`, each strategy's in its file, each
+//! profile's rules in `compat/`); this layer reads the input and calls those checks.
+//!
+//! - this file: [`Config`], the top-level options, and their serialisation (`toJSON`);
+//! - [`node`]: node specs and outcomes; [`compat`]: `compat`, `hash`, `avalanche`; [`fields`]: scalar fields
+//!   (seed, secret, whole numbers, durations, weights) and the entry helpers; `node::health`'s options are read
+//!   in [`health`].
 
-use crate::base::error::{Code, Error, Result};
-use crate::base::limits::{
-    validate_id, validate_weight, validate_whole_weight, DEFAULT_MAX_MEMORY, MAX_ID_BYTES, MAX_MAX_MEMORY, MAX_MS,
-    MAX_NODES, MAX_SEED, MAX_WEIGHT, MIN_MAX_MEMORY, MIN_WEIGHT,
+mod compat;
+mod fields;
+pub mod health;
+mod node;
+
+pub use fields::parse_weight;
+pub use node::NODE_FIELDS;
+
+use self::compat::{parse_compat, parse_compat_hash};
+use self::fields::{
+    check_no_duplicates, get, not_for, only_for, parse_int, parse_ms, parse_secret, parse_seed, strategy_list,
 };
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_whole_weight, DEFAULT_MAX_MEMORY, MAX_MAX_MEMORY, MAX_NODES, MIN_MAX_MEMORY};
 use crate::base::numfmt::fmt_num;
 use crate::base::value::Value;
-use crate::compat::haproxy::MAX_SERVER_ID;
 use crate::compat::{check_node_fields, Compat};
 use crate::hash::systems::Hash32;
 use crate::hash::Secret;
 use crate::node::health::HealthConfig;
-use crate::node::{NodeSpec, Outcome};
+use crate::node::NodeSpec;
 use crate::strategy::bounded_load::{DEFAULT_LOAD_FACTOR, MAX_LOAD_FACTOR};
 use crate::strategy::kind::StrategyKind;
 use crate::strategy::least_latency::DEFAULT_DECAY_MS;
 use crate::strategy::maglev::{is_prime, maglev_too_small, DEFAULT_TABLE_SIZE, MAX_TABLE_SIZE};
 use crate::strategy::ring::{DEFAULT_VNODES, MAX_VNODES};
-use core::fmt;
 
 /// A validated Router configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -330,156 +344,6 @@ impl Config {
     }
 }
 
-impl NodeSpec {
-    /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`); it is formatted
-    /// only for an error, since a 1000-node config would otherwise format thousands of unused messages.
-    pub fn from_value(v: &Value, path: &dyn fmt::Display) -> Result<NodeSpec> {
-        let entries = match v {
-            Value::Obj(e) => e,
-            other => {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "{path} must be an object like {{ id: \"origin-1\", weight: 2 }}, got {}",
-                        other.kind()
-                    ),
-                ))
-            }
-        };
-        check_no_duplicates(entries, path, Code::InvalidOption)?;
-        for (k, _) in entries {
-            if !NODE_FIELDS.contains(&k.as_str()) {
-                return Err(Error::new(
-                    Code::UnknownField,
-                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy) or serverId (haproxy)"),
-                ));
-            }
-        }
-        let id = match get(entries, "id") {
-            Some(Value::Str(s)) => s.clone(),
-            None => return Err(Error::new(Code::InvalidId, format!("{path}.id is required"))),
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidId,
-                    format!("{path}.id must be a string, got {}", other.kind()),
-                ))
-            }
-        };
-        if id.is_empty() || id.len() > MAX_ID_BYTES {
-            validate_id(&id, &format!("{path}.id"))?;
-        }
-        let weight = match get(entries, "weight") {
-            None => 1.0,
-            Some(&Value::Num(w)) if (MIN_WEIGHT..=MAX_WEIGHT).contains(&w) => w,
-            Some(w) => parse_weight(w, &format!("{path}.weight"))?,
-        };
-        let name = match get(entries, "name") {
-            None => None,
-            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains([' ', '\t', '\n', '\r']) => {
-                Some(s.clone())
-            }
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidId,
-                    format!(
-                        "{path}.name must be twemproxy's server name: a non-empty string of at most {MAX_ID_BYTES} bytes without spaces, got {}",
-                        match other {
-                            Value::Str(s) => format!("{s:?}"),
-                            _ => other.kind().to_string(),
-                        }
-                    ),
-                ))
-            }
-        };
-        let server_id = match get(entries, "serverId") {
-            None => None,
-            Some(Value::Num(s)) if s.fract() == 0.0 && *s >= 1.0 && *s <= MAX_SERVER_ID as f64 => Some(*s as u32),
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidId,
-                    format!(
-                        "{path}.serverId must be HAProxy's server id, a whole number from 1 to {MAX_SERVER_ID}, got {}",
-                        match other {
-                            Value::Num(n) => fmt_num(*n),
-                            _ => other.kind().to_string(),
-                        }
-                    ),
-                ))
-            }
-        };
-        Ok(NodeSpec {
-            id,
-            weight,
-            name,
-            server_id,
-        })
-    }
-}
-
-impl Outcome {
-    pub fn from_value(v: &Value) -> Result<Outcome> {
-        let entries = match v {
-            Value::Obj(e) => e,
-            other => {
-                return Err(Error::new(
-                    Code::InvalidReport,
-                    format!(
-                        "an outcome must be an object like {{ ok: true, latencyMs: 12.5 }}, got {}",
-                        other.kind()
-                    ),
-                ))
-            }
-        };
-        check_no_duplicates(entries, &"outcome", Code::InvalidReport)?;
-        for (k, _) in entries {
-            if k != "ok" && k != "latencyMs" {
-                return Err(Error::new(
-                    Code::UnknownField,
-                    format!("outcome has unknown field {k:?}; an outcome has only ok and latencyMs"),
-                ));
-            }
-        }
-        let ok = match get(entries, "ok") {
-            Some(Value::Bool(b)) => *b,
-            None => {
-                return Err(Error::new(
-                    Code::InvalidReport,
-                    "outcome.ok is required: true when the request succeeded, false when it failed",
-                ))
-            }
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidReport,
-                    format!("outcome.ok must be a boolean, got {}", other.kind()),
-                ))
-            }
-        };
-        let latency_ms = match get(entries, "latencyMs") {
-            None => None,
-            Some(v) => Some(parse_ms(v, "outcome.latencyMs", true, Code::InvalidReport)?),
-        };
-        Ok(Outcome { ok, latency_ms })
-    }
-}
-
-/// Checks a weight given as a value.
-pub fn parse_weight(v: &Value, what: &str) -> Result<f64> {
-    match v {
-        Value::Num(w) => validate_weight(*w, what),
-        other => Err(Error::new(
-            Code::InvalidWeight,
-            format!(
-                "{what} must be a number from 0.000001 to {}, got {}",
-                fmt_num(MAX_WEIGHT),
-                other.kind()
-            ),
-        )),
-    }
-}
-
-/// The fields of a node spec (`name` for compat twemproxy, `serverId` for haproxy).
-pub const NODE_FIELDS: [&str; 4] = ["id", "weight", "name", "serverId"];
-
 /// Every option name `new Router(options)` reads.
 pub const OPTIONS: [&str; 13] = [
     "maxMemoryBytes",
@@ -497,276 +361,11 @@ pub const OPTIONS: [&str; 13] = [
     "health",
 ];
 
-fn parse_secret(v: &Value) -> Result<Secret> {
-    let bad = |got: &str| {
-        Error::new(
-            Code::InvalidOption,
-            format!("options.secret must be 32 hexadecimal digits (a 128-bit SipHash key, e.g. from crypto.getRandomValues), got {got}"),
-        )
-    };
-    let Value::Str(s) = v else {
-        return Err(bad(v.kind()));
-    };
-    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad(&format!("a string of {} characters", s.chars().count())));
-    }
-    let mut key = [0u8; 16];
-    for (i, k) in key.iter_mut().enumerate() {
-        *k = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad("a non-hex string"))?;
-    }
-    Ok(Secret(key))
-}
-
-fn not_for(option: &str, who: &str, strategy: StrategyKind) -> Error {
-    Error::new(
-        Code::UnknownOption,
-        format!(
-            "option {option:?} applies only to {who}, not {:?}; remove it",
-            strategy.name()
-        ),
-    )
-}
-
-fn strategy_list() -> String {
-    let names: Vec<String> = StrategyKind::ALL.iter().map(|k| format!("{:?}", k.name())).collect();
-    names.join(", ")
-}
-
-fn get<'a>(entries: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
-    entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
-fn check_no_duplicates(entries: &[(String, Value)], what: &dyn fmt::Display, code: Code) -> Result<()> {
-    for (i, (k, _)) in entries.iter().enumerate() {
-        if entries[..i].iter().any(|(k2, _)| k2 == k) {
-            return Err(Error::new(code, format!("{what} has {k:?} more than once")));
-        }
-    }
-    Ok(())
-}
-
-/// Checks that `option` is the strategy's own option (the capability table names each option's one owner).
-fn only_for(strategy: StrategyKind, option: &str) -> Result<()> {
-    if strategy.caps().own_option == Some(option) {
-        return Ok(());
-    }
-    let owner = StrategyKind::ALL
-        .into_iter()
-        .find(|k| k.caps().own_option == Some(option));
-    Err(Error::new(
-        Code::UnknownOption,
-        format!(
-            "option {option:?} applies only to strategy {:?}, not {:?}; remove it",
-            owner.map_or("", StrategyKind::name),
-            strategy.name()
-        ),
-    ))
-}
-
-/// `compat`, checked against the options it constrains.
-fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
-    let names = || Compat::ALL.map(|c| format!("{:?}", c.name())).join(", ");
-    let c = match v {
-        Value::Str(s) => Compat::from_name(s).ok_or_else(|| {
-            Error::new(
-                Code::InvalidOption,
-                format!("unknown options.compat {s:?}; the profiles are {}", names()),
-            )
-        })?,
-        other => {
-            return Err(Error::new(
-                Code::InvalidOption,
-                format!(
-                    "options.compat must be a string, one of {}; got {}",
-                    names(),
-                    other.kind()
-                ),
-            ))
-        }
-    };
-    if !c.strategies().contains(&cfg.strategy) {
-        let list: Vec<String> = c.strategies().iter().map(|k| format!("{:?}", k.name())).collect();
-        return Err(Error::new(
-            Code::InvalidOption,
-            format!(
-                "options.compat {:?} reproduces strategy {}, not {:?}",
-                c.name(),
-                list.join(" or "),
-                cfg.strategy.name()
-            ),
-        ));
-    }
-    if c != Compat::Redis {
-        let fixed = [
-            ("seed", cfg.seed.is_some()),
-            ("secret", cfg.secret.is_some()),
-            ("vnodes", cfg.vnodes != DEFAULT_VNODES),
-            ("boundedLoad", cfg.bounded_load.is_some()),
-        ];
-        if let Some((opt, _)) = fixed.iter().find(|f| f.1) {
-            return Err(Error::new(
-                Code::InvalidOption,
-                format!(
-                    "options.{opt} cannot be used with compat {:?}: the profile fixes the hashes and points to match {}; remove it",
-                    c.name(),
-                    c.name()
-                ),
-            ));
-        }
-    }
-    match c {
-        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy => {}
-        Compat::Redis => {
-            if cfg.strategy != StrategyKind::Rendezvous {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "options.compat \"redis\" reproduces the Lua script's weighted rendezvous; use it with strategy \"rendezvous\", not {:?}",
-                        cfg.strategy.name()
-                    ),
-                ));
-            }
-            if cfg.secret.is_some() {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    "options.compat \"redis\" hashes keys with MurmurHash3 as the Lua script does, so it cannot take a secret; remove one of them",
-                ));
-            }
-            if cfg.seed.is_some_and(|s| s > u32::MAX as u64) {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "options.seed is {}, but compat \"redis\" uses 32-bit hashes: give a seed from 0 to 4294967295",
-                        cfg.seed.unwrap_or(0)
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(c)
-}
-
-/// `hash` and `avalanche`, which name a compat profile's key hash.
-fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
-    if let Some(v) = get(entries, "hash") {
-        let c = cfg.compat.filter(|c| !c.hashes().is_empty()).ok_or_else(|| {
-            Error::new(
-                Code::UnknownOption,
-                format!(
-                    "option \"hash\" names the key hash of compat \"twemproxy\" or \"haproxy\"; {}",
-                    match cfg.compat {
-                        Some(c) => format!("compat {:?} has one fixed hash, so remove it", c.name()),
-                        None => "without compat, keys are hashed with XXH3 (or SipHash with secret); remove it".into(),
-                    }
-                ),
-            )
-        })?;
-        let names = || {
-            c.hashes()
-                .iter()
-                .map(|h| format!("{:?}", h.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        cfg.hash = Some(match v {
-            Value::Str(s) => c.hashes().iter().find(|h| h.0 == s).map(|h| h.1).ok_or_else(|| {
-                Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "unknown options.hash {s:?} for compat {:?}; use one of {}",
-                        c.name(),
-                        names()
-                    ),
-                )
-            })?,
-            other => {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "options.hash must be a string, one of {}; got {}",
-                        names(),
-                        other.kind()
-                    ),
-                ))
-            }
-        });
-    }
-    if let Some(v) = get(entries, "avalanche") {
-        if cfg.compat != Some(Compat::Haproxy) {
-            return Err(Error::new(
-                Code::UnknownOption,
-                "option \"avalanche\" is HAProxy's hash modifier and applies only with compat \"haproxy\"; remove it",
-            ));
-        }
-        cfg.avalanche = Some(match v {
-            Value::Bool(b) => *b,
-            other => {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!("options.avalanche must be true or false, got {}", other.kind()),
-                ))
-            }
-        });
-    }
-    Ok(())
-}
-
-fn parse_seed(v: &Value) -> Result<u64> {
-    match v {
-        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SEED => Ok(*n as u64),
-        Value::Num(n) => Err(Error::new(
-            Code::InvalidOption,
-            format!(
-                "options.seed must be a whole number from 0 to 2^53-1 (Number.MAX_SAFE_INTEGER), got {}",
-                fmt_num(*n)
-            ),
-        )),
-        other => Err(Error::new(
-            Code::InvalidOption,
-            format!(
-                "options.seed must be a whole number from 0 to 2^53-1, got {}",
-                other.kind()
-            ),
-        )),
-    }
-}
-
-fn parse_int(v: &Value, what: &str, lo: u64, hi: u64) -> Result<u64> {
-    match v {
-        Value::Num(n) if n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64 => Ok(*n as u64),
-        Value::Num(n) => Err(Error::new(
-            Code::InvalidOption,
-            format!("{what} must be a whole number from {lo} to {hi}, got {}", fmt_num(*n)),
-        )),
-        other => Err(Error::new(
-            Code::InvalidOption,
-            format!("{what} must be a whole number from {lo} to {hi}, got {}", other.kind()),
-        )),
-    }
-}
-
-fn parse_ms(v: &Value, what: &str, zero_ok: bool, code: Code) -> Result<f64> {
-    let lo = if zero_ok { ">= 0" } else { "> 0" };
-    match v {
-        Value::Num(n) if n.is_finite() && *n <= MAX_MS && (*n > 0.0 || (zero_ok && *n == 0.0)) => Ok(n.abs()),
-        Value::Num(n) => Err(Error::new(
-            code,
-            format!(
-                "{what} must be a finite number of milliseconds {lo} and <= {}, got {}",
-                fmt_num(MAX_MS),
-                fmt_num(*n)
-            ),
-        )),
-        other => Err(Error::new(
-            code,
-            format!("{what} must be a number of milliseconds, got {}", other.kind()),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::limits::validate_id;
+    use crate::node::Outcome;
 
     fn node(id: &str) -> Value {
         Value::obj(vec![("id", id.into())])

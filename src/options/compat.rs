@@ -1,0 +1,157 @@
+//! The `compat` option and the `hash` and `avalanche` options it brings.
+
+use super::fields::get;
+use super::Config;
+use crate::base::error::{Code, Error, Result};
+use crate::base::value::Value;
+use crate::compat::Compat;
+use crate::strategy::kind::StrategyKind;
+use crate::strategy::ring::DEFAULT_VNODES;
+
+/// `compat`, checked against the options it constrains.
+pub(super) fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
+    let names = || Compat::ALL.map(|c| format!("{:?}", c.name())).join(", ");
+    let c = match v {
+        Value::Str(s) => Compat::from_name(s).ok_or_else(|| {
+            Error::new(
+                Code::InvalidOption,
+                format!("unknown options.compat {s:?}; the profiles are {}", names()),
+            )
+        })?,
+        other => {
+            return Err(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "options.compat must be a string, one of {}; got {}",
+                    names(),
+                    other.kind()
+                ),
+            ))
+        }
+    };
+    if !c.strategies().contains(&cfg.strategy) {
+        let list: Vec<String> = c.strategies().iter().map(|k| format!("{:?}", k.name())).collect();
+        return Err(Error::new(
+            Code::InvalidOption,
+            format!(
+                "options.compat {:?} reproduces strategy {}, not {:?}",
+                c.name(),
+                list.join(" or "),
+                cfg.strategy.name()
+            ),
+        ));
+    }
+    if c != Compat::Redis {
+        let fixed = [
+            ("seed", cfg.seed.is_some()),
+            ("secret", cfg.secret.is_some()),
+            ("vnodes", cfg.vnodes != DEFAULT_VNODES),
+            ("boundedLoad", cfg.bounded_load.is_some()),
+        ];
+        if let Some((opt, _)) = fixed.iter().find(|f| f.1) {
+            return Err(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "options.{opt} cannot be used with compat {:?}: the profile fixes the hashes and points to match {}; remove it",
+                    c.name(),
+                    c.name()
+                ),
+            ));
+        }
+    }
+    match c {
+        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy => {}
+        Compat::Redis => {
+            if cfg.strategy != StrategyKind::Rendezvous {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.compat \"redis\" reproduces the Lua script's weighted rendezvous; use it with strategy \"rendezvous\", not {:?}",
+                        cfg.strategy.name()
+                    ),
+                ));
+            }
+            if cfg.secret.is_some() {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    "options.compat \"redis\" hashes keys with MurmurHash3 as the Lua script does, so it cannot take a secret; remove one of them",
+                ));
+            }
+            if cfg.seed.is_some_and(|s| s > u32::MAX as u64) {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.seed is {}, but compat \"redis\" uses 32-bit hashes: give a seed from 0 to 4294967295",
+                        cfg.seed.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// `hash` and `avalanche`, which name a compat profile's key hash.
+pub(super) fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
+    if let Some(v) = get(entries, "hash") {
+        let c = cfg.compat.filter(|c| !c.hashes().is_empty()).ok_or_else(|| {
+            Error::new(
+                Code::UnknownOption,
+                format!(
+                    "option \"hash\" names the key hash of compat \"twemproxy\" or \"haproxy\"; {}",
+                    match cfg.compat {
+                        Some(c) => format!("compat {:?} has one fixed hash, so remove it", c.name()),
+                        None => "without compat, keys are hashed with XXH3 (or SipHash with secret); remove it".into(),
+                    }
+                ),
+            )
+        })?;
+        let names = || {
+            c.hashes()
+                .iter()
+                .map(|h| format!("{:?}", h.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cfg.hash = Some(match v {
+            Value::Str(s) => c.hashes().iter().find(|h| h.0 == s).map(|h| h.1).ok_or_else(|| {
+                Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "unknown options.hash {s:?} for compat {:?}; use one of {}",
+                        c.name(),
+                        names()
+                    ),
+                )
+            })?,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.hash must be a string, one of {}; got {}",
+                        names(),
+                        other.kind()
+                    ),
+                ))
+            }
+        });
+    }
+    if let Some(v) = get(entries, "avalanche") {
+        if cfg.compat != Some(Compat::Haproxy) {
+            return Err(Error::new(
+                Code::UnknownOption,
+                "option \"avalanche\" is HAProxy's hash modifier and applies only with compat \"haproxy\"; remove it",
+            ));
+        }
+        cfg.avalanche = Some(match v {
+            Value::Bool(b) => *b,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!("options.avalanche must be true or false, got {}", other.kind()),
+                ))
+            }
+        });
+    }
+    Ok(())
+}
