@@ -1,0 +1,118 @@
+//! The Router's side of passive health: outcomes, ejections, probes, manual marks and the usable flags.
+
+use super::{clock, Router};
+use crate::base::error::Result;
+use crate::node::health::State;
+use crate::node::Outcome;
+
+impl Router {
+    /// Recomputes every node's `usable` flag, the panic state and the next change time, if anything may have
+    /// changed. O(N), but only after a health event or when an ejection or mark ends.
+    pub(super) fn refresh(&mut self, now: f64) {
+        if !self.dirty && now < self.next_change {
+            return;
+        }
+        let pt = self.health.probe_timeout_ms;
+        let mut next = f64::INFINITY;
+        let mut usable = 0usize;
+        for n in self.nodes.iter_mut() {
+            n.usable = n.health.usable(now, pt);
+            usable += n.usable as usize;
+            next = next.min(n.health.next_change(now, pt));
+        }
+        let len = self.nodes.len();
+        self.panic = len > 0 && usable < len && (usable as f64) < self.health.panic_threshold * len as f64;
+        if self.panic {
+            for n in self.nodes.iter_mut() {
+                n.usable = n.health.state(now) != State::Down;
+            }
+        }
+        self.unusable = self.nodes.iter().filter(|n| !n.usable).count();
+        self.probing = self
+            .nodes
+            .iter()
+            .filter(|n| n.usable && n.health.state(now) == State::Probing)
+            .count();
+        self.next_change = next;
+        self.dirty = false;
+    }
+
+    /// After a pick at `now`: a probing node's one probe is now out, so it takes no more until it answers.
+    pub(super) fn take_probe(&mut self, i: usize, now: f64) {
+        let n = &mut self.nodes[i];
+        if !self.panic && n.health.state(now) == State::Probing {
+            n.health.probe_since = now.max(f64::MIN_POSITIVE);
+            n.usable = false;
+            self.unusable += 1;
+            self.probing = self.probing.saturating_sub(1);
+            self.next_change = self.next_change.min(now + self.health.probe_timeout_ms);
+        }
+    }
+
+    /// Whether the pool is in panic (too few healthy nodes, so all are used).
+    pub fn in_panic(&self) -> bool {
+        self.panic
+    }
+
+    /// Records the outcome of one request sent to `id`, at time `now_ms`. In-flight counts are not touched
+    /// (see [`Router::end`]).
+    pub fn report(&mut self, id: &str, outcome: Outcome, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
+        let idx = self.index_of(id)?;
+        let tau = self.decay_ms;
+        let n = &mut self.nodes[idx];
+        if outcome.ok {
+            n.successes += 1;
+        } else {
+            n.failures += 1;
+        }
+        if let Some(ms) = outcome.latency_ms {
+            n.latency.observe(ms, now_ms, tau);
+        }
+        let before = n.health;
+        if n.health.record(outcome.ok, now_ms, &self.health) && self.may_eject(idx, now_ms) {
+            self.nodes[idx].health.eject(now_ms, &self.health);
+        }
+        if self.nodes[idx].health != before
+            && (before.ejected_until > 0.0 || self.nodes[idx].health.ejected_until > 0.0)
+        {
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Whether node `idx` may be ejected: at most `maxEjectedShare` of the pool is ejected at once (a node
+    /// already ejected or probing does not count against itself).
+    pub(super) fn may_eject(&self, idx: usize, now: f64) -> bool {
+        let ejected = (0..self.nodes.len())
+            .filter(|&i| i != idx && matches!(self.nodes[i].health.state(now), State::Ejected | State::Probing))
+            .count();
+        (ejected + 1) as f64 <= (self.health.max_ejected_share * self.nodes.len() as f64).floor()
+    }
+
+    /// Takes a node out of rotation by hand, for `for_ms` or until [`Router::mark_up`].
+    pub fn mark_down(&mut self, id: &str, for_ms: Option<f64>, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
+        let idx = self.index_of(id)?;
+        self.nodes[idx].health.down_until = match for_ms {
+            Some(ms) => now_ms + ms,
+            None => f64::INFINITY,
+        };
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Puts a node back at once: clears a manual mark, an ejection and its failure streak.
+    pub fn mark_up(&mut self, id: &str, now_ms: f64) -> Result<()> {
+        let now_ms = clock(now_ms);
+        let idx = self.index_of(id)?;
+        let h = &mut self.nodes[idx].health;
+        h.down_until = 0.0;
+        h.ejected_until = 0.0;
+        h.probe_since = 0.0;
+        h.consecutive = 0;
+        h.healthy_since = now_ms;
+        self.dirty = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Membership changes (`add`, `remove`, `set_weight`) and the memory limit they are checked against.
+
+use super::Router;
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::{validate_id, validate_weight, MAX_NODES, MAX_WEIGHT, MIN_WEIGHT};
+use crate::base::numfmt::fmt_num;
+use crate::compat::Compat;
+use crate::node::NodeSpec;
+use crate::node::NodeState;
+
+impl Router {
+    /// Adds a node. Errors leave the Router unchanged.
+    pub fn add(&mut self, spec: NodeSpec) -> Result<()> {
+        check_spec(&spec, self.cfg.compat)?;
+        let Err(at) = self.by_id.find(&self.nodes, &spec.id) else {
+            return Err(dup(&spec.id));
+        };
+        if self.nodes.len() >= MAX_NODES {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!("at most {MAX_NODES} nodes are supported"),
+            ));
+        }
+        self.nodes.push(NodeState::from_spec(&spec));
+        let idx = self.nodes.len() - 1;
+        if let Err(e) = self
+            .check_memory(&self.nodes)
+            .and_then(|_| self.strategy.add(&self.nodes, idx))
+        {
+            self.nodes.pop();
+            return Err(e);
+        }
+        self.by_id.0.insert(at, idx as u32);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// The cost model's figure for this Router: the bytes its tables and node table take at their peak (while
+    /// built or changed), which `maxMemoryBytes` bounds.
+    pub fn memory_cost(&self) -> u64 {
+        self.cost(&self.nodes).0
+    }
+
+    pub(super) fn cost(&self, nodes: &[NodeState]) -> (u64, crate::strategy::Footprint, u64) {
+        let f = self.strategy.footprint(nodes);
+        let table: u64 = nodes.iter().map(|n| NODE_BYTES + 2 * n.id.len() as u64).sum();
+        (f.bytes().saturating_add(table), f, table)
+    }
+
+    /// Refuses a node table whose peak memory (the strategy's [`crate::strategy::Footprint`] plus the table
+    /// itself) passes `maxMemoryBytes`, before the strategy allocates any of it.
+    pub(super) fn check_memory(&self, nodes: &[NodeState]) -> Result<()> {
+        let (total, f, table) = self.cost(nodes);
+        let limit = self.cfg.max_memory_bytes;
+        if total <= limit {
+            return Ok(());
+        }
+        let tables = if f.items > 0 {
+            format!("{} {} × {} bytes, plus ", f.items, f.item, f.bytes_each)
+        } else {
+            String::new()
+        };
+        Err(Error::new(
+            Code::TooLarge,
+            format!(
+                "this Router would need about {} of memory at its peak ({tables}{table} bytes for {} nodes), over its limit of {}; lower vnodes, the weights or the number of nodes, or raise options.maxMemoryBytes (docs/reliability.md has the cost model)",
+                mib(total),
+                nodes.len(),
+                mib(limit)
+            ),
+        ))
+    }
+
+    /// Removes a node; `false` when no node has this id.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(idx) = self.by_id.remove(&self.nodes, id) else {
+            return false;
+        };
+        self.nodes.remove(idx);
+        self.dirty = true;
+        self.strategy.remove(&self.nodes, idx);
+        true
+    }
+
+    pub(super) fn index_of(&self, id: &str) -> Result<usize> {
+        self.by_id.find(&self.nodes, id).ok().ok_or_else(|| {
+            Error::new(
+                Code::UnknownNode,
+                format!("no node has id {id:?}; r.nodes() lists the ids this Router holds"),
+            )
+        })
+    }
+
+    /// Changes a node's weight. Errors leave the Router unchanged.
+    pub fn set_weight(&mut self, id: &str, weight: f64) -> Result<()> {
+        let idx = self.index_of(id)?;
+        let weight = validate_weight(weight, &format!("weight of node {id:?}"))?;
+        let old = core::mem::replace(&mut self.nodes[idx].weight, weight);
+        if let Err(e) = self
+            .check_memory(&self.nodes)
+            .and_then(|_| self.strategy.reweight(&self.nodes, idx, old))
+        {
+            self.nodes[idx].weight = old;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Bytes of one node besides its id (counted twice, as the id is while a Router is built from its config): its
+/// state, its spec while parsed and built (with growth slack), its place in the id index and per-node strategy
+/// state (a hash, a weight).
+pub(super) const NODE_BYTES: u64 = (core::mem::size_of::<NodeState>() + core::mem::size_of::<NodeSpec>()) as u64 + 128;
+
+/// Bytes in MiB for messages, to a tenth.
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", fmt_num((bytes as f64 / 1_048_576.0 * 10.0).round() / 10.0))
+}
+
+/// Checks a node spec built in Rust (specs from JS or JSON were checked by `config` already); the message is
+/// formatted only when something is wrong.
+pub(super) fn check_spec(spec: &NodeSpec, compat: Option<Compat>) -> Result<()> {
+    validate_id(&spec.id, "node id")?;
+    crate::compat::check_node_fields(spec, compat, &format_args!("node {:?}", spec.id))?;
+    if !(MIN_WEIGHT..=MAX_WEIGHT).contains(&spec.weight) {
+        validate_weight(spec.weight, &format!("weight of node {:?}", spec.id))?;
+    }
+    Ok(())
+}
+
+pub(super) fn dup(id: &str) -> Error {
+    Error::new(
+        Code::DuplicateId,
+        format!("a node with id {id:?} already exists; ids must be unique"),
+    )
+}
