@@ -8,6 +8,9 @@ step() { printf '\n=== %s\n' "$*"; }
 step "rustfmt"
 cargo fmt --check
 
+step "layers: no import up or across in src/, no circle, no file over 600 lines"
+node scripts/check-layers.mjs
+
 step "clippy (native and wasm32, all targets, warnings are errors)"
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
