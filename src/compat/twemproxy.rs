@@ -8,13 +8,13 @@
 //!   with an empty port).
 //! - Order: nutcracker sorts a pool's servers by identity (shorter first, then bytewise) to reject duplicates,
 //!   and keeps that order, so `modula`'s slots follow it, not the order of the config file.
-//! - modula: each server owns `weight` consecutive slots in that order; a key takes slot `hash mod Σw`.
+//! - modula: each server owns `weight` consecutive slots in that order; a key takes slot `hash mod Σw`. This is
+//!   [`crate::strategy::modulo::Modulo`] over [`order`] ([`modula`]).
 //! - An empty key hashes to 0 (`server_pool_hash`).
 
 use crate::base::error::{Code, Error, Result};
-use crate::base::limits::validate_whole_weight;
 use crate::node::NodeState;
-use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Preference, Seen, Strategy};
+use crate::strategy::modulo::Modulo;
 use std::borrow::Cow;
 
 /// libmemcached's default port, which twemproxy leaves out of the identity (`CONF_DEFAULT_KETAMA_PORT`).
@@ -50,6 +50,11 @@ pub fn identity(n: &NodeState) -> Result<Cow<'_, str>> {
     })
 }
 
+/// `distribution: modula`: modulo hashing over nutcracker's server order.
+pub fn modula() -> Modulo {
+    Modulo::ordered(order, "hash with compat \"twemproxy\"")
+}
+
 /// Node indices in nutcracker's server order: by identity, shorter first, then bytewise
 /// (`conf_server_name_cmp`). Two servers with one identity are an error, as in nutcracker.
 pub fn order(nodes: &[NodeState]) -> Result<Vec<usize>> {
@@ -74,73 +79,6 @@ pub fn order(nodes: &[NodeState]) -> Result<Vec<usize>> {
         ));
     }
     Ok(idx.into_iter().map(|k| keyed[k].1).collect())
-}
-
-/// `distribution: modula`.
-#[derive(Debug, Default)]
-pub struct Modula {
-    /// Node indices in server order.
-    order: Vec<usize>,
-    /// `ends[k]` = Σ weights of `order[0..=k]`.
-    ends: Vec<u64>,
-    seen: Seen,
-}
-
-impl Modula {
-    fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
-        let order = order(nodes)?;
-        let mut ends = Vec::with_capacity(order.len());
-        let mut total = 0u64;
-        for &i in &order {
-            let n = &nodes[i];
-            validate_whole_weight(
-                n.weight,
-                &format!("the weight of node {:?}", n.id),
-                "hash with compat \"twemproxy\"",
-            )?;
-            total += n.weight as u64;
-            ends.push(total);
-        }
-        self.order = order;
-        self.ends = ends;
-        self.seen.resize(nodes.len());
-        Ok(())
-    }
-
-    /// The position in server order of the slot owner.
-    fn position(&self, key_hash: u64) -> Option<usize> {
-        let total = *self.ends.last()?;
-        let slot = key_hash % total;
-        Some(self.ends.partition_point(|&e| e <= slot))
-    }
-}
-
-impl Strategy for Modula {
-    crate::strategy::rebuild_on_every_change!();
-
-    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if cx.all_usable {
-            return self.position(cx.key_hash).map(|k| self.order[k]);
-        }
-        first_usable(self, nodes, cx.key_hash)
-    }
-
-    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
-    }
-}
-
-impl Preference for Modula {
-    /// The slot owner, then the following servers in server order, wrapping.
-    fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
-        let Some(first) = self.position(key_hash) else { return };
-        let len = self.order.len();
-        for k in 0..len {
-            if visit(self.order[(first + k) % len]) {
-                break;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::base::rng::Rng;
 use crate::compat::continuum::{Continuum, RingProfile};
 use crate::compat::haproxy::HaproxyMap;
 use crate::compat::nginx::NginxHash;
-use crate::compat::twemproxy::Modula;
+use crate::compat::twemproxy;
 use crate::compat::Compat;
 use crate::hash::{KeyHasher, DEFAULT_SEED};
 use crate::node::health::HealthConfig;
@@ -119,7 +119,7 @@ impl Router {
             (Some(Compat::Nginx), StrategyKind::Hash, _) => Box::<NginxHash>::default(),
             (Some(Compat::Haproxy), StrategyKind::Hash, _) => Box::<HaproxyMap>::default(),
             (Some(Compat::Nginx), _, _) => compat_ring(RingProfile::Nginx),
-            (Some(Compat::Twemproxy), StrategyKind::Hash, _) => Box::<Modula>::default(),
+            (Some(Compat::Twemproxy), StrategyKind::Hash, _) => Box::new(twemproxy::modula()),
             (Some(Compat::Twemproxy), _, _) => compat_ring(RingProfile::Twemproxy),
             (Some(Compat::Libketama), _, _) => compat_ring(RingProfile::Libketama),
             (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),

@@ -6,25 +6,62 @@
 //! renumbers the slots, so nearly every key moves (1 − 1/(N+1) of them when a node joins). It is here for
 //! compatibility with those systems and as the contrast that shows what consistent hashing saves.
 //!
-//! Preference order (`pickN`, health): the owner, then the following nodes in node order, wrapping.
+//! Slots follow node order, or a server order a compat profile supplies (twemproxy's `modula` sorts its servers
+//! by identity: [`Modulo::ordered`]).
+//!
+//! Preference order (`pickN`, health): the owner, then the following nodes in slot order, wrapping.
 
 use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::base::error::{Code, Error, Result};
 use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
 use crate::node::NodeState;
 
-#[derive(Debug, Default)]
+/// A server order: node indices in the order their slots are laid out.
+pub type Ordering = fn(&[NodeState]) -> Result<Vec<usize>>;
+
+#[derive(Debug)]
 pub struct Modulo {
-    /// `ends[i]` = Σ weights of nodes 0..=i: node i owns slots `ends[i-1]..ends[i]`.
+    /// `ends[k]` = Σ weights of the first k+1 nodes in slot order: the k-th owns slots `ends[k-1]..ends[k]`.
     ends: Vec<u64>,
+    /// Node indices in slot order; empty when it is node order.
+    order: Vec<usize>,
+    /// Where a profile's server order comes from (`None`: node order).
+    ordering: Option<Ordering>,
+    /// The strategy's name in messages (`hash`, or `hash with compat "twemproxy"`).
+    label: &'static str,
+}
+
+impl Default for Modulo {
+    fn default() -> Modulo {
+        Modulo {
+            ends: Vec::new(),
+            order: Vec::new(),
+            ordering: None,
+            label: "hash",
+        }
+    }
 }
 
 impl Modulo {
+    /// Modulo over a profile's server order (`label` names the strategy in messages).
+    pub fn ordered(ordering: Ordering, label: &'static str) -> Modulo {
+        Modulo {
+            ordering: Some(ordering),
+            label,
+            ..Modulo::default()
+        }
+    }
+
     pub(crate) fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
+        let order = match self.ordering {
+            Some(f) => f(nodes)?,
+            None => Vec::new(),
+        };
         let mut ends = Vec::with_capacity(nodes.len());
         let mut total = 0u64;
-        for n in nodes {
-            validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), "hash")?;
+        for k in 0..nodes.len() {
+            let n = &nodes[order.get(k).copied().unwrap_or(k)];
+            validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), self.label)?;
             total += n.weight as u64;
             ends.push(total);
         }
@@ -35,13 +72,29 @@ impl Modulo {
             ));
         }
         self.ends = ends;
+        self.order = order;
         Ok(())
     }
 
-    pub(crate) fn owner(&self, key_hash: u64) -> Option<usize> {
+    /// The position in slot order of the owner of the key's slot.
+    fn position(&self, key_hash: u64) -> Option<usize> {
         let total = *self.ends.last()?;
         let slot = key_hash % total;
         Some(self.ends.partition_point(|&e| e <= slot))
+    }
+
+    /// The node at position `k` of slot order.
+    #[inline]
+    fn node_at(&self, k: usize) -> usize {
+        if self.order.is_empty() {
+            k
+        } else {
+            self.order[k]
+        }
+    }
+
+    pub(crate) fn owner(&self, key_hash: u64) -> Option<usize> {
+        self.position(key_hash).map(|k| self.node_at(k))
     }
 }
 
@@ -62,9 +115,9 @@ impl Strategy for Modulo {
 
 impl Preference for Modulo {
     fn walk(&mut self, nodes: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
-        let Some(first) = self.owner(key_hash) else { return };
+        let Some(first) = self.position(key_hash) else { return };
         for k in 0..nodes.len() {
-            if visit((first + k) % nodes.len()) {
+            if visit(self.node_at((first + k) % nodes.len())) {
                 break;
             }
         }
