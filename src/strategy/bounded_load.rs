@@ -9,6 +9,24 @@
 //!
 //! In-flight counts come from the Router (`begin`/`end`, or `acquire` and its lease); a plain `pick` does not
 //! change them.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! // With c = 1.25 and 4 nodes, no node holds more than ceil(1.25 × in-flight / 4) leases at once.
+//! let mut cfg = Config::new(StrategyKind::Ring, nodes(&["a", "b", "c", "d"]));
+//! cfg.bounded_load = Some(1.25);
+//! let mut r = Router::new(cfg, || 0).unwrap();
+//! let mut held = [0u32; 4];
+//! for i in 0..400 {
+//!     let n = r.acquire(Some(b"one hot key"), 0.0).unwrap().unwrap();
+//!     held[n] += 1;
+//!     let cap = (1.25 * (i + 1) as f64 / 4.0).ceil() as u32;
+//!     assert!(held.iter().all(|&h| h <= cap), "{held:?} over {cap}");
+//! }
+//! ```
 
 use super::{Ctx, Footprint, Preference, Strategy};
 use crate::base::error::Result;

@@ -15,6 +15,23 @@
 //! Unlike ring, rendezvous and maglev, jump's mapping depends on bucket numbers, so on the order in which nodes
 //! were added and removed: two Routers agree only if they saw the same sequence of changes (or were built from
 //! the same `nodes` list in the same order).
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! // Weights are whole numbers of buckets; pickN gives distinct nodes, starting with pick's.
+//! let mut r = Router::new(Config::new(StrategyKind::Jump, nodes(&["a", "b", "c", "d"])), || 0).unwrap();
+//! let first = pick(&mut r, Some(b"user:42"), 0.0).to_owned();
+//! let order = r.pick_n_ids(Some(b"user:42"), 3, 0.0).unwrap();
+//! assert_eq!(order[0], first);
+//! assert!(order[1] != order[0] && order[2] != order[1] && order[2] != order[0]);
+//! ```
 
 use super::{Ctx, Footprint, Preference, Seen, Strategy};
 use crate::base::error::{Code, Error, Result};

@@ -8,6 +8,25 @@
 //! balance of a full scan, without herding every isolate onto the same node. A node with no sample yet costs 0
 //! while it has nothing in flight, so new nodes are explored at once; once it has requests in flight it is
 //! costed at the mean estimate of the sampled nodes.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! use edgeroute::Outcome;
+//! // After "slow" reports 500 ms and "fast" 5 ms, new requests go to "fast".
+//! let mut r = Router::new(Config::new(StrategyKind::LeastLatency, nodes(&["slow", "fast"])), || 1).unwrap();
+//! r.report("slow", Outcome { ok: true, latency_ms: Some(500.0) }, 1000.0).unwrap();
+//! r.report("fast", Outcome { ok: true, latency_ms: Some(5.0) }, 1000.0).unwrap();
+//! for _ in 0..20 {
+//!     assert_eq!(pick(&mut r, None, 1001.0), "fast");
+//! }
+//! ```
 
 use super::{fill_by_score, two_choices, Ctx, Strategy};
 use crate::base::error::Result;

@@ -2,6 +2,22 @@
 //! load balancing", 2001) on requests in flight, weighted: of two random usable nodes, the one with the lower
 //! `(in_flight + 1) / weight` wins. Envoy's LEAST_REQUEST balancer works the same way. In-flight counts come
 //! from `acquire`/`begin`/`end`, so a slow node, whose requests stay in flight longer, receives fewer new ones.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! // With two requests in flight on "a", the next request goes to idle "b".
+//! let mut r = Router::new(Config::new(StrategyKind::LeastOutstanding, nodes(&["a", "b"])), || 1).unwrap();
+//! r.begin("a").unwrap();
+//! r.begin("a").unwrap();
+//! assert_eq!(pick(&mut r, None, 0.0), "b");
+//! ```
 
 use super::{fill_by_score, two_choices, Ctx, Strategy};
 use crate::base::error::Result;

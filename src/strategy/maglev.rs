@@ -16,6 +16,19 @@
 //! small but above the minimum (the paper measures it). `pickN` probes the table from the key's slot with a
 //! key-dependent stride (coprime with M, so it visits every slot once) and takes owners as first met.
 //! Costs: build O(M log M) expected; every membership change rebuilds; lookup O(1).
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! // A small prime table; every key lands on a node, and the same one each time.
+//! let mut cfg = Config::new(StrategyKind::Maglev, nodes(&["a", "b", "c"]));
+//! cfg.table_size = 251;
+//! let mut r = Router::new(cfg, || 0).unwrap();
+//! let first = r.pick(Some(b"/video/1"), 0.0).unwrap();
+//! assert_eq!(r.pick(Some(b"/video/1"), 0.0).unwrap(), first);
+//! ```
 
 use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 use crate::base::error::{Code, Error, Result};

@@ -10,6 +10,29 @@
 //! by identity: [`Modulo::ordered`]).
 //!
 //! Preference order (`pickN`, health): the owner, then the following nodes in slot order, wrapping.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! // Node "b" has weight 2: slots a, b, b, c, so about half the keys go to "b".
+//! let mut r = Router::new(
+//!     Config::new(
+//!         StrategyKind::Hash,
+//!         vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 2.0), NodeSpec::new("c", 1.0)],
+//!     ),
+//!     || 0,
+//! )
+//! .unwrap();
+//! let on_b = (0..4000).filter(|i| pick(&mut r, Some(format!("{i}").as_bytes()), 0.0) == "b").count();
+//! assert!((1800..2200).contains(&on_b), "{on_b}");
+//! # let _ = nodes;
+//! ```
 
 use super::{first_usable, pick_n_by_walk, Ctx, Preference, Strategy};
 use crate::base::error::{Code, Error, Result};

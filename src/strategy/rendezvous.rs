@@ -14,6 +14,26 @@
 //! With `compat: "redis"` the hashes and the variate are the 32-bit ones of [`murmur3`], so the Lua script
 //! in Redis (`lua/pick.lua`) computes the same scores with the same steps (`ln` uses only `+ − × /`); the order
 //! and tie rule are the same.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! // Weights are shares: "a" gets about three quarters of the keys.
+//! let mut r = Router::new(
+//!     Config::new(StrategyKind::Rendezvous, vec![NodeSpec::new("a", 3.0), NodeSpec::new("b", 1.0)]),
+//!     || 0,
+//! )
+//! .unwrap();
+//! let on_a = (0..4000).filter(|i| pick(&mut r, Some(format!("{i}").as_bytes()), 0.0) == "a").count();
+//! assert!((2800..3200).contains(&on_a), "{on_a}");
+//! # let _ = nodes;
+//! ```
 
 use super::{Ctx, Preference, Strategy};
 use crate::base::detmath;

@@ -13,6 +13,22 @@
 //! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(1) expected (a directory on the
 //! top bits of the hash narrows the search to about two points), `pickN` walks the ring clockwise until it has
 //! met n distinct nodes.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! // Removing a node moves only the keys it held.
+//! let mut r = Router::new(Config::new(StrategyKind::Ring, nodes(&["a", "b", "c"])), || 0).unwrap();
+//! let keys: Vec<String> = (0..200).map(|i| format!("/k/{i}")).collect();
+//! let before: Vec<String> = keys.iter().map(|k| r.pick_n_ids(Some(k.as_bytes()), 1, 0.0).unwrap()[0].clone()).collect();
+//! r.remove("c");
+//! for (k, was) in keys.iter().zip(&before) {
+//!     let now = &r.pick_n_ids(Some(k.as_bytes()), 1, 0.0).unwrap()[0];
+//!     assert!(was == "c" || now == was);
+//! }
+//! ```
 
 use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 use crate::base::alloc;

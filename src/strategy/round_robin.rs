@@ -1,5 +1,19 @@
 //! Plain round robin: nodes in insertion order, one after another. Weights are ignored (use
 //! `weighted-round-robin` for weights).
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! let mut r = Router::new(Config::new(StrategyKind::RoundRobin, nodes(&["a", "b", "c"])), || 0).unwrap();
+//! let seq: String = (0..6).map(|_| pick(&mut r, None, 0.0).to_owned()).collect();
+//! assert_eq!(seq, "abcabc");
+//! ```
 
 use super::{Ctx, Strategy};
 use crate::base::error::Result;

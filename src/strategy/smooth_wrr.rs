@@ -2,6 +2,29 @@
 //! 2012): every pick adds each node's weight to its current weight, takes the node with the greatest current
 //! weight (the first one on ties), and subtracts the total weight from it. The sequence interleaves nodes
 //! instead of bursting: weights {5,1,1} give a a b a c a a, exactly as nginx does.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! # fn pick(r: &mut Router, key: Option<&[u8]>, now: f64) -> String {
+//! #     let i = r.pick(key, now).unwrap().unwrap();
+//! #     r.id(i).to_owned()
+//! # }
+//! // Weights 5, 1, 1 give nginx's sequence: a a b a c a a, then again.
+//! let mut r = Router::new(
+//!     Config::new(
+//!         StrategyKind::WeightedRoundRobin,
+//!         vec![NodeSpec::new("a", 5.0), NodeSpec::new("b", 1.0), NodeSpec::new("c", 1.0)],
+//!     ),
+//!     || 0,
+//! )
+//! .unwrap();
+//! let seq: String = (0..7).map(|_| pick(&mut r, None, 0.0).to_owned()).collect();
+//! assert_eq!(seq, "aabacaa");
+//! # let _ = nodes;
+//! ```
 
 use super::{fill_by_score, Ctx, Strategy};
 use crate::base::error::Result;

@@ -4,6 +4,25 @@
 //! orders the rest by weighted sampling without replacement: Efraimidis & Spirakis, "Weighted random sampling with a reservoir" (IPL 2006): each node
 //! gets the score ln(u_i) / w_i and the n highest scores win, which is exactly sequential weighted sampling
 //! without replacement.
+//!
+//! # Examples
+//!
+//! ```
+//! use edgeroute::{Config, NodeSpec, Router, StrategyKind};
+//! let nodes = |ids: &[&str]| ids.iter().map(|id| NodeSpec::new(id, 1.0)).collect::<Vec<_>>();
+//! // A seeded Router draws the same sequence every time; weights set the odds.
+//! let cfg = || {
+//!     let mut c = Config::new(StrategyKind::Random, vec![NodeSpec::new("a", 9.0), NodeSpec::new("b", 1.0)]);
+//!     c.seed = Some(7);
+//!     c
+//! };
+//! let (mut r1, mut r2) = (Router::new(cfg(), || 0).unwrap(), Router::new(cfg(), || 0).unwrap());
+//! let draws: Vec<_> = (0..1000).map(|_| r1.pick(None, 0.0).unwrap()).collect();
+//! assert!(draws.iter().all(|&d| d == r2.pick(None, 0.0).unwrap()));
+//! let on_a = draws.iter().filter(|d| r1.id(d.unwrap()) == "a").count();
+//! assert!((850..950).contains(&on_a), "{on_a}");
+//! # let _ = nodes;
+//! ```
 
 use super::{Ctx, Strategy};
 use crate::base::detmath;
