@@ -1,8 +1,9 @@
 //! edgeroute: request routing for the edge.
 //!
-//! The core is plain Rust with no JS dependency: [`Router`] holds a node table and a [`strategy`], and every
-//! input is validated by [`config`] into stable [`error::Code`]s. The WebAssembly facade (`src/wasm.rs`, built
-//! only for `wasm32`) is the one place that talks to JS. See `docs/architecture.md`.
+//! The core is plain Rust with no JS dependency, in layers that import only downwards (`make test` checks it,
+//! `scripts/check-layers.mjs`): [`base`] → [`hash`] → [`load`] → [`node`] → [`strategy`] → [`compat`] →
+//! [`options`] → [`router`] → the WebAssembly facade (`src/wasm/`, built only for `wasm32`), the one place that
+//! talks to JS. Every input is validated into stable [`Code`]s. See `docs/architecture.md`.
 //!
 //! ```
 //! use edgeroute::{Config, NodeSpec, Router, StrategyKind};

@@ -1,7 +1,7 @@
 //! The 32-bit hash ring ("continuum") shared by the consistent modes of nginx, twemproxy, libketama and HAProxy.
 //!
-//! Each system puts its own points on the ring ([`RingProfile::points`], written in the system's module) and
-//! looks a key up its own way ([`Lookup`]). Points are sorted by hash; equal hashes keep the order in which the
+//! Each system puts its own points on the ring (`RingProfile::points`, written in the system's module) and
+//! looks a key up its own way (`Lookup`). Points are sorted by hash; equal hashes keep the order in which the
 //! system generates them (server order, then point order), as glibc's merge-sorting `qsort` and HAProxy's
 //! ebtree (duplicates after existing ones) do. Every change rebuilds the ring from the node table: the point
 //! counts of twemproxy and libketama depend on the total weight and the server count, and HAProxy's automatic

@@ -3,14 +3,17 @@
 //! A profile fixes the key hash, the node identity that is hashed and the placement rules, so a Router with
 //! `compat: "<name>"` sends every key where that system would.
 //!
-//! - [`redis_lua`] (`compat: "redis"`, with `strategy: "rendezvous"`): the keyed selection of the Lua scripts
-//!   shipped in the package (`lua/pick.lua`), which run inside Redis.
+//! - `"redis"` (with `strategy: "rendezvous"`): the keyed selection of the Lua scripts shipped in the package
+//!   (`lua/pick.lua`), which run inside Redis: 32-bit rendezvous ([`crate::strategy::rendezvous::score32`] over
+//!   [`crate::hash::murmur3`]); this profile has no file of its own here, only its row in [`Compat`].
 //! - [`nginx`] (`"nginx"`): `hash $key consistent;` (ring) and `hash $key;` (hash).
 //! - [`ketama`] (`"twemproxy"`, `"libketama"`): twemproxy's `ketama` distribution (ring) and `modula` (hash,
-//!   the plain [`crate::strategy::modulo`] slots), and libketama's continuum (ring).
+//!   [`crate::strategy::modulo`] over nutcracker's server order, [`twemproxy`]), and libketama's continuum (ring).
 //! - [`haproxy`] (`"haproxy"`): `hash-type consistent` (ring) and `map-based` (hash).
 //!
-//! The rings share [`continuum`]; the key hashes are in [`hashes`]. docs/compat.md is the user's guide.
+//! The rings share [`continuum`]; the key hashes are in [`crate::hash::systems`]. A profile's rules live here:
+//! which strategies it reproduces ([`Compat::strategies`]), which key hashes it offers, which node fields it
+//! reads ([`check_node_fields`]). docs/compat.md is the user's guide.
 
 pub mod continuum;
 pub mod haproxy;

@@ -356,7 +356,7 @@ fn wt6(key: &[u8]) -> u32 {
 }
 
 /// HAProxy's `full_hash`: one of Bob Jenkins' 32-bit integer hashes
-/// (http://burtleburtle.net/bob/hash/integer.html), then a multiply by 3221225473 (HAProxy's prime near 3/4 of
+/// (<http://burtleburtle.net/bob/hash/integer.html>), then a multiply by 3221225473 (HAProxy's prime near 3/4 of
 /// 2^32). Used for ring points and for the `avalanche` modifier.
 pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);

@@ -6,9 +6,9 @@
 //! profile's rules in `compat/`); this layer reads the input and calls those checks.
 //!
 //! - this file: [`Config`], the top-level options, and their serialisation (`toJSON`);
-//! - [`node`]: node specs and outcomes; [`compat`]: `compat`, `hash`, `avalanche`; [`fields`]: scalar fields
-//!   (seed, secret, whole numbers, durations, weights) and the entry helpers; `node::health`'s options are read
-//!   in [`health`].
+//! - `node.rs`: node specs and outcomes; `compat.rs`: `compat`, `hash`, `avalanche`; `fields.rs`: scalar
+//!   fields (seed, secret, whole numbers, durations, weights) and the entry helpers; `health.rs`: the options of
+//!   passive health.
 
 mod compat;
 mod fields;

@@ -24,7 +24,7 @@ use crate::node::NodeState;
 
 /// What a pick knows besides the node table.
 pub struct Ctx<'a> {
-    /// The key's hash ([`crate::hash::key_hash`]), or 0 for strategies that take no key.
+    /// The key's hash ([`crate::hash::KeyHasher::hash`]), or 0 for strategies that take no key.
     pub key_hash: u64,
     /// The key's bytes (empty for strategies that take no key), for strategies that rehash the key itself
     /// (nginx's `hash` retries).

@@ -1,7 +1,7 @@
 //! Weighted rendezvous (highest random weight) hashing, Thaler & Ravishankar 1998, with the logarithmic
 //! weighting of Schindelhauer & Schomaker, "Weighted distributed hash tables" (SPAA 2005).
 //!
-//! For key k and node i with weight wᵢ: uᵢ = [`unit_open`]`(`[`mix64`]`(hash(k), hash(idᵢ)))` in (0, 1) and
+//! For key k and node i with weight wᵢ: uᵢ = [`unit_open`]`(`[`crate::hash::mix64`]`(hash(k), hash(idᵢ)))` in (0, 1) and
 //! scoreᵢ = −wᵢ / ln uᵢ. The highest score wins; equal scores go to the smaller id (bytes). Since −ln uᵢ is
 //! exponential with rate 1, scoreᵢ⁻¹ is exponential with rate wᵢ, and the node with the smallest is node i with
 //! probability exactly wᵢ / Σw. Every node's score depends only on the key and that node, so adding, removing
