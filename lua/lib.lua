@@ -12,11 +12,11 @@
 -- computed the way src/compat/redis_lua.rs and src/detmath.rs compute it, operation for operation, so the
 -- scores here and in the wasm Router are the same bits.
 
-local MIN_WEIGHT = 1e-6 -- src/config.rs MIN_WEIGHT
-local MAX_WEIGHT = 1e6 -- src/config.rs MAX_WEIGHT
+local MIN_WEIGHT = 1e-6 -- src/base/limits.rs MIN_WEIGHT
+local MAX_WEIGHT = 1e6 -- src/base/limits.rs MAX_WEIGHT
 local WEIGHT_RANGE = 'from 1e-6 to 1e6'
-local MAX_ID_BYTES = 256 -- src/config.rs MAX_ID_BYTES
--- src/config.rs MAX_NODES: the Router refuses larger pools (ERR_TOO_LARGE), and the scripts do too, which also
+local MAX_ID_BYTES = 256 -- src/base/limits.rs MAX_ID_BYTES
+-- src/base/limits.rs MAX_NODES: the Router refuses larger pools (ERR_TOO_LARGE), and the scripts do too, which also
 -- bounds how long one script blocks Redis (every call is O(N)). A test checks the two agree.
 local MAX_NODES = 65536
 -- Versions are INCR counters, kept where a double (Lua) and a JS number hold them exactly: at most 2^53 - 1.
@@ -76,7 +76,7 @@ local function murmur3_32(s, seed)
   return fmix32(u32(bxor(h, len % TWO32)))
 end
 
--- ln x for x in (0, 1), as src/detmath.rs computes it: x = m 2^e with m in [1/sqrt2, sqrt2] (found by exact
+-- ln x for x in (0, 1), as src/base/detmath.rs computes it: x = m 2^e with m in [1/sqrt2, sqrt2] (found by exact
 -- doublings instead of reading the exponent bits), ln m = 2 atanh s with s = (m-1)/(m+1) by its series to
 -- s^26 in Horner form, and ln 2 split as fdlibm splits it (bits 0x3fe62e42fee00000 and 0x3dea39ef35793c76).
 local LN2_HI = 6.93147180369123816490e-01
