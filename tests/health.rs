@@ -407,3 +407,28 @@ fn smallest_weights_keep_their_shares() {
         }
     }
 }
+
+/// `forMs` is checked in the core, not only in the JS facade: a Rust caller gets the same refusal.
+#[test]
+fn mark_down_checks_its_duration_in_the_core() {
+    let mut r = Router::new(
+        Config::new(
+            StrategyKind::Ring,
+            vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)],
+        ),
+        || 1,
+    )
+    .unwrap();
+    for bad in [0.0, -5.0, f64::NAN, f64::INFINITY, 2e9] {
+        let e = r.mark_down("a", Some(bad), 10.0).unwrap_err();
+        assert_eq!(e.code, edgeroute::Code::InvalidOption, "{bad}");
+        assert!(
+            e.message.contains("forMs must be a number of milliseconds > 0"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(r.stats(10.0)[0].state, "healthy", "a refused mark changed nothing");
+    r.mark_down("a", Some(1000.0), 10.0).unwrap();
+    assert_eq!(r.stats(10.0)[0].state, "down");
+}

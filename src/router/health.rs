@@ -1,7 +1,9 @@
 //! The Router's side of passive health: outcomes, ejections, probes, manual marks and the usable flags.
 
 use super::{clock, Router};
-use crate::base::error::Result;
+use crate::base::error::{Code, Error, Result};
+use crate::base::limits::MAX_MS;
+use crate::base::numfmt::fmt_num;
 use crate::node::health::State;
 use crate::node::Outcome;
 
@@ -92,6 +94,9 @@ impl Router {
 
     /// Takes a node out of rotation by hand, for `for_ms` or until [`Router::mark_up`].
     pub fn mark_down(&mut self, id: &str, for_ms: Option<f64>, now_ms: f64) -> Result<()> {
+        if let Some(ms) = for_ms.filter(|ms| !(ms.is_finite() && *ms > 0.0 && *ms <= MAX_MS)) {
+            return Err(for_ms_error(&format!("the number {}", fmt_num(ms))));
+        }
         let now_ms = clock(now_ms);
         let idx = self.index_of(id)?;
         self.nodes[idx].health.down_until = match for_ms {
@@ -115,4 +120,14 @@ impl Router {
         self.dirty = true;
         Ok(())
     }
+}
+
+/// `markDown`'s `forMs` is not a duration (`got` says what it was).
+pub fn for_ms_error(got: &str) -> Error {
+    Error::new(
+        Code::InvalidOption,
+        format!(
+            "markDown(id, forMs): forMs must be a number of milliseconds > 0, or omitted for 'until markUp', got {got}"
+        ),
+    )
 }

@@ -11,6 +11,7 @@ mod membership;
 mod snapshot;
 mod stats;
 
+pub use health::for_ms_error;
 use ids::IdIndex;
 use membership::{check_spec, dup};
 pub use snapshot::SNAPSHOT_FORMAT;

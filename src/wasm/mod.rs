@@ -284,18 +284,10 @@ impl WasmRouter {
     /// `markDown(id, forMs?)`: `for_ms` undefined means until `markUp`.
     pub fn mark_down(&mut self, id: JsValue, for_ms: JsValue, now: f64) -> JsResult<()> {
         let id = string_arg(&id, Code::InvalidId, "markDown(id, forMs): id")?;
-        let ms = if for_ms.is_undefined() {
-            None
-        } else {
-            match for_ms.as_f64() {
-                Some(ms) if ms.is_finite() && ms > 0.0 && ms <= crate::base::limits::MAX_MS => Some(ms),
-                _ => {
-                    return Err(js_error(Error::new(
-                        Code::InvalidOption,
-                        format!("markDown(id, forMs): forMs must be a number of milliseconds > 0, or omitted for 'until markUp', got {}", js_type(&for_ms)),
-                    )))
-                }
-            }
+        let ms = match (for_ms.is_undefined(), for_ms.as_f64()) {
+            (true, _) => None,
+            (false, Some(ms)) => Some(ms), // the core checks the range
+            (false, None) => return Err(js_error(crate::router::for_ms_error(&js_type(&for_ms)))),
         };
         self.inner.mark_down(&id, ms, now).map_err(js_error)
     }
