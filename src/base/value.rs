@@ -1,15 +1,16 @@
 //! A small JSON-shaped value tree.
 //!
-//! Options arrive from JS (through serde-wasm-bindgen), from JSON (tests, fuzzing, persisted configs) or from
-//! Rust code. All of them are turned into a [`Value`] first, and the options layer (`config.rs`) validates that one shape, so
-//! every path is checked by the same code with the same error messages.
+//! Options arrive from JS (read with js-sys by the facade, `src/wasm/interop.rs`), from JSON (tests, fuzzing,
+//! persisted configs) or from Rust code. All of them are turned into a [`Value`] first, and the options layer
+//! (`src/options/`) validates that one shape, so every path is checked by the same code with the same messages.
 
 use core::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// JSON `null` or JS `undefined`; treated as "absent" for optional options.
+    /// JSON `null` (or a JS `undefined` the facade reads, though js/router.js drops undefined fields first): a
+    /// value no option takes, not "absent".
     Null,
     Bool(bool),
     Num(f64),

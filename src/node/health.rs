@@ -29,8 +29,8 @@ pub struct HealthConfig {
 
 impl Default for HealthConfig {
     /// Envoy's outlier-detection defaults where it has them (5 consecutive failures, a 10 s interval, a 30 s
-    /// base and 300 s maximum ejection, a 50% healthy-panic threshold); the maximum ejected share is 50%, as
-    /// the issue asks, where Envoy uses 10%.
+    /// base and 300 s maximum ejection, a 50% healthy-panic threshold); the maximum ejected share is 50%, where
+    /// Envoy uses 10%: edge pools are small (two to five origins), and 10% of those is no node at all.
     fn default() -> Self {
         HealthConfig {
             passive: true,
