@@ -38,10 +38,13 @@ function adopt(e, glue) {
   return e;
 }
 
-/** The caller's clock, as a number: whatever a replaced Date.now returns that is not one reads as 0 (the core then clamps it). */
+/**
+ * The caller's clock, as a number: whatever a replaced Date.now returns that is not one, or NaN, reads as 0 (the
+ * core then clamps it). NaN must not pass: to a pick export it means "JS did not read the clock" (NEED_CLOCK).
+ */
 function nowMs() {
   const t = Date.now();
-  return typeof t === "number" ? t : 0;
+  return typeof t === "number" && t === t ? t : 0;
 }
 
 /** 64 bits of entropy in an array of our own (never a view of wasm memory), for an unseeded random Router. */

@@ -258,8 +258,36 @@ export function reentranceChecks(Router, EdgerouteError) {
   const flip = new Proxy(["k1"], { get: (t, k) => (k === "0" ? (reads++ ? 42 : "k1") : t[k]) });
   const got = s.pickMany(flip);
   check(reads === 1 && got[0] === s.pick("k1"), `each element is read once (${reads} reads) and routed as read (${got[0]})`);
+
+  // A Date.now that returns NaN, on a Router that needs the clock (a node is ejected). NaN is how JS tells a pick
+  // export "no clock read" (js/protocol.js NEED_CLOCK): pick asked for the clock forever, and pickMany read its
+  // key lengths back as answers. The replacement throws after 1000 calls, so a loop fails here instead of hanging.
+  const h = new Router({ strategy: "ring", nodes, seed: 3, health: { consecutiveFailures: 1 } });
+  h.report("a", { ok: false });
+  const keys = ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"];
+  const realNow = Date.now;
+  let calls = 0;
+  Date.now = () => {
+    if (++calls > 1000) throw new Error("Date.now was called 1000 times: a pick loops asking for the clock");
+    return NaN;
+  };
+  let one, many, nanErr;
+  try {
+    one = keys.map((k) => h.pick(k));
+    many = h.pickMany(keys);
+  } catch (e) {
+    nanErr = e;
+  } finally {
+    Date.now = realNow;
+  }
+  check(nanErr === undefined, `a Date.now returning NaN: ${nanErr}`);
+  check(
+    one !== undefined && one.every((id) => id === "b" || id === "c") && JSON.stringify(many) === JSON.stringify(one),
+    `a Date.now returning NaN: pick gives ${one}, pickMany ${many} (same ids, never the ejected "a")`,
+  );
   r.free();
   s.free();
+  h.free();
   return result();
 }
 
