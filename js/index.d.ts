@@ -67,9 +67,12 @@ interface CommonOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * A whole number from 0 to 2^53-1. For "ring" it seeds the xxh3 hashes of keys and points (default 0): every
-   * isolate with the same nodes and seed maps keys identically. For "random" and "least-latency" it seeds the
-   * PRNG, making picks reproducible (default: fresh entropy, drawn lazily on the first pick).
+   * A whole number from 0 to 2^53-1 (to 2^32-1 with compat "redis"). The hashing strategies ("ring", "rendezvous",
+   * "maglev", "jump", "hash") seed their hashes of keys and nodes with it (default 0): every isolate with the same
+   * nodes and seed maps keys identically (with a `secret`, keys are hashed with the secret instead; node hashes
+   * still take the seed). The random strategies ("random", "least-latency", "least-outstanding") seed their PRNG
+   * with it, making picks reproducible (default: fresh entropy, drawn lazily on the first pick). "round-robin" and
+   * "weighted-round-robin" do not read it.
    */
   seed?: number;
 }
