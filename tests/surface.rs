@@ -306,7 +306,7 @@ fn accepts(json: &str) -> bool {
     Router::from_value(&options(json), || 42).is_ok()
 }
 
-/// Two nodes whose ids every compat profile takes (twemproxy wants `host:port`), weight 1 (whole, for jump).
+/// Three nodes whose ids every compat profile takes (twemproxy wants `host:port`), weight 1 (whole, for jump).
 const NODES: &str = r#"[{ "id": "10.0.0.1:11211" }, { "id": "10.0.0.2:11211" }, { "id": "10.0.0.3:11211" }]"#;
 
 /// A valid value of each option that needs no compat profile, to ask the core whether a strategy takes it.
