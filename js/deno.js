@@ -2,7 +2,8 @@
 // edgeroute needs no --allow-read (Deno 2.x). Nothing random happens at import.
 import source wasmModule from "./edgeroute_bg.wasm";
 import * as glue from "./glue.js";
-import { bindRouter, EdgerouteError, version } from "./router.js";
+import { EdgerouteError } from "./errors.js";
+import { bindRouter, version } from "./router.js";
 import { bindRegistry } from "./registry.js";
 
 glue.initSync({ module: wasmModule });

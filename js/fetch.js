@@ -5,7 +5,7 @@
 // Settlement never depends on fetch honouring an abort: every wait races our own timer and the caller's signal,
 // and aborting the upstream request is only a best effort to free the connection. (Node's fetch drops the abort
 // link when the Request it was given is garbage collected, so the Request is also held until its attempt ends.)
-import { EdgerouteError } from "./router.js";
+import { coded as codedError } from "./errors.js";
 
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"];
 const OPTIONS = [
@@ -35,11 +35,8 @@ function describe(v) {
   return `${typeof v} ${String(v)}`;
 }
 
-function coded(code, message, cause) {
-  const err = new EdgerouteError(code, `routedFetch: ${message}`);
-  if (cause !== undefined) err.cause = cause;
-  return err;
-}
+/** An EdgerouteError whose message starts with "routedFetch: " (js/errors.js lists the codes). */
+const coded = (code, message, cause) => codedError(code, `routedFetch: ${message}`, cause);
 
 const optionError = (message) => coded("ERR_INVALID_OPTION", message);
 
@@ -55,7 +52,7 @@ function checkOptions(o) {
   if (o === null || typeof o !== "object") throw optionError("options must be an object");
   for (const k of Object.keys(o)) {
     if (!OPTIONS.includes(k)) {
-      throw new EdgerouteError("ERR_UNKNOWN_OPTION", `routedFetch: unknown option ${JSON.stringify(k)}; the options are ${OPTIONS.join(", ")}`);
+      throw coded("ERR_UNKNOWN_OPTION", `unknown option ${JSON.stringify(k)}; the options are ${OPTIONS.join(", ")}`);
     }
   }
   const positive = (k, whole) => {
@@ -468,11 +465,9 @@ async function routedFetch(router, input, options = {}) {
     return deliver(response, { router, origin, latencyMs, signal, ac, req, request, deadline, deadlineMs, head });
   }
   const detail = attempts.map((a) => `${a.origin}: ${a.status ? `HTTP ${a.status}` : a.error}`).join("; ");
-  const err = new EdgerouteError(
+  const err = coded(
     "ERR_ALL_ATTEMPTS_FAILED",
-    order.length === 0
-      ? "routedFetch: no origin can serve (the pool is empty or every node is down)"
-      : `routedFetch: ${attempts.length} attempt(s) failed: ${detail}`,
+    order.length === 0 ? "no origin can serve (the pool is empty or every node is down)" : `${attempts.length} attempt(s) failed: ${detail}`,
   );
   err.attempts = attempts;
   throw err;

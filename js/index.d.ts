@@ -1,5 +1,8 @@
 // Types of the edgeroute package. Every entry point ("edgeroute" under node, deno, workerd, browser and
-// bundlers, and "edgeroute/web") exports these.
+// bundlers, and "edgeroute/web") exports these. tests/surface.rs checks the names here against the Rust core.
+//
+// The Router reads its inputs (options, nodes, health options, outcomes) as plain data, where a property set to
+// `undefined` is absent: their optional properties are typed `| undefined`, for exactOptionalPropertyTypes.
 
 /** The routing strategies. */
 export type Strategy =
@@ -18,11 +21,11 @@ export type Strategy =
 export interface NodeSpec {
   id: string;
   /** Relative weight, a number from 1e-6 to 1e6 (a BigInt is read as its number). Default 1. `null` is not a weight. */
-  weight?: number;
+  weight?: number | undefined;
   /** twemproxy's server name (`- host:port:weight name`), hashed instead of the address. Only with compat "twemproxy". */
-  name?: string;
+  name?: string | undefined;
   /** HAProxy's server id (`server ... id N`), 1 to 2^31-1. Only with compat "haproxy"; default: HAProxy's automatic numbering. */
-  serverId?: number;
+  serverId?: number | undefined;
 }
 
 /** A node as the Router holds it. */
@@ -36,42 +39,45 @@ export interface NodeInfo {
 /** Passive health (outlier ejection). Every field is optional; the defaults are shown. */
 export interface HealthOptions {
   /** Eject after this many failures in a row (0 = off). Default 5. */
-  consecutiveFailures?: number;
+  consecutiveFailures?: number | undefined;
   /** Eject when this share of outcomes in the window failed (0 = off). Default 0.5. */
-  failureRate?: number;
+  failureRate?: number | undefined;
   /** Outcomes needed in the window before the failure rate counts. Default 20. */
-  minRequests?: number;
+  minRequests?: number | undefined;
   /** The failure-rate window. Default 10000 ms. */
-  windowMs?: number;
+  windowMs?: number | undefined;
   /** First ejection length; it doubles with each ejection. Default 30000 ms. */
-  baseEjectionMs?: number;
+  baseEjectionMs?: number | undefined;
   /** Longest ejection. Default 300000 ms. */
-  maxEjectionMs?: number;
+  maxEjectionMs?: number | undefined;
   /** At most this share of the pool is ejected at once. Default 0.5. */
-  maxEjectedShare?: number;
+  maxEjectedShare?: number | undefined;
   /** Below this share of healthy nodes, route to all of them (panic). Default 0.5. */
-  panicThreshold?: number;
+  panicThreshold?: number | undefined;
   /** A probe that gets no outcome in this time is given up and another one allowed. Default 10000 ms. */
-  probeTimeoutMs?: number;
+  probeTimeoutMs?: number | undefined;
 }
 
 interface CommonOptions {
   /** At least one node; ids unique. */
   nodes: readonly NodeSpec[];
   /** Passive health: `false` turns ejection off (markDown still works), `true` or an object tunes it. */
-  health?: boolean | HealthOptions;
+  health?: boolean | HealthOptions | undefined;
   /**
    * The most memory this Router's tables may take at their peak, in bytes: a whole number from 1 MiB to 4 GiB.
    * Default 64 MiB (a Workers isolate has 128 MB). A config, `add` or `setWeight` that would need more throws
    * ERR_TOO_LARGE before allocating; docs/reliability.md has the cost per ring point, table slot and bucket.
    */
-  maxMemoryBytes?: number;
+  maxMemoryBytes?: number | undefined;
   /**
-   * A whole number from 0 to 2^53-1. For "ring" it seeds the xxh3 hashes of keys and points (default 0): every
-   * isolate with the same nodes and seed maps keys identically. For "random" and "least-latency" it seeds the
-   * PRNG, making picks reproducible (default: fresh entropy, drawn lazily on the first pick).
+   * A whole number from 0 to 2^53-1 (to 2^32-1 with compat "redis"). The hashing strategies ("ring", "rendezvous",
+   * "maglev", "jump", "hash") seed their hashes of keys and nodes with it (default 0): every isolate with the same
+   * nodes and seed maps keys identically (with a `secret`, keys are hashed with the secret instead; node hashes
+   * still take the seed). The random strategies ("random", "least-latency", "least-outstanding") seed their PRNG
+   * with it, making picks reproducible (default: fresh entropy, drawn lazily on the first pick). "round-robin" and
+   * "weighted-round-robin" do not read it.
    */
-  seed?: number;
+  seed?: number | undefined;
 }
 
 interface HashingOptions extends CommonOptions {
@@ -79,7 +85,7 @@ interface HashingOptions extends CommonOptions {
    * 32 hexadecimal digits: a 128-bit key. Keys are then hashed with keyed SipHash-2-4, so nobody without the
    * secret can craft keys that pile onto one node. Every isolate that must agree needs the same secret.
    */
-  secret?: string;
+  secret?: string | undefined;
 }
 
 interface BoundableOptions extends HashingOptions {
@@ -87,13 +93,13 @@ interface BoundableOptions extends HashingOptions {
    * Consistent hashing with bounded loads: `true` for load factor c = 1.25, or c > 1. No node takes more than
    * ceil(c x its weighted share) of the requests in flight (counted by acquire/begin/end).
    */
-  boundedLoad?: boolean | number;
+  boundedLoad?: boolean | number | undefined;
 }
 
 export interface RingOptions extends BoundableOptions {
   strategy: "ring";
   /** Ring points per unit of weight, 1 to 10000. Default 160. */
-  vnodes?: number;
+  vnodes?: number | undefined;
 }
 
 export interface RendezvousOptions extends BoundableOptions {
@@ -102,13 +108,13 @@ export interface RendezvousOptions extends BoundableOptions {
    * `"redis"`: the 32-bit mapping of the Lua script `lua/pick.lua` (MurmurHash3 keys, the same scores), so this
    * Router picks exactly what `Registry.pick` picks inside Redis. Needs a seed below 2^32 and no secret.
    */
-  compat?: "redis";
+  compat?: "redis" | undefined;
 }
 
 export interface MaglevOptions extends BoundableOptions {
   strategy: "maglev";
   /** Lookup table size, a prime above the node count. Default 65537. */
-  tableSize?: number;
+  tableSize?: number | undefined;
 }
 
 export interface JumpOptions extends HashingOptions {
@@ -124,7 +130,7 @@ export interface HashOptions extends HashingOptions {
 export interface LeastLatencyOptions extends CommonOptions {
   strategy: "least-latency";
   /** Time constant of the latency EWMA in ms, > 0. Default 10000. */
-  decayMs?: number;
+  decayMs?: number | undefined;
 }
 
 export interface SimpleOptions extends CommonOptions {
@@ -134,13 +140,13 @@ export interface SimpleOptions extends CommonOptions {
 interface CompatOptions {
   /** At least one node; ids unique. Weights are whole numbers, as in the system. */
   nodes: readonly NodeSpec[];
-  health?: boolean | HealthOptions;
+  health?: boolean | HealthOptions | undefined;
   /**
    * The most memory this Router's tables may take at their peak, in bytes: a whole number from 1 MiB to 4 GiB.
    * Default 64 MiB (a Workers isolate has 128 MB). A config, `add` or `setWeight` that would need more throws
    * ERR_TOO_LARGE before allocating; docs/reliability.md has the cost per ring point, table slot and bucket.
    */
-  maxMemoryBytes?: number;
+  maxMemoryBytes?: number | undefined;
 }
 
 /** twemproxy's `hash:` functions. */
@@ -172,7 +178,7 @@ export interface TwemproxyOptions extends CompatOptions {
   strategy: "ring" | "hash";
   compat: "twemproxy";
   /** Default "fnv1a_64", as in twemproxy. */
-  hash?: TwemproxyHash;
+  hash?: TwemproxyHash | undefined;
 }
 
 /** libketama's continuum (npm hashring's "ketama" mode, with libketama's float32 point counts). */
@@ -186,9 +192,9 @@ export interface HaproxyOptions extends CompatOptions {
   strategy: "ring" | "hash";
   compat: "haproxy";
   /** Default "sdbm". */
-  hash?: HaproxyHash;
+  hash?: HaproxyHash | undefined;
   /** Default: true for "ring" with no hash named (HAProxy's `hash-type consistent`), otherwise false. */
-  avalanche?: boolean;
+  avalanche?: boolean | undefined;
 }
 
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
@@ -212,7 +218,7 @@ export type Key = string | Uint8Array;
 export interface Outcome {
   ok: boolean;
   /** Observed latency in ms, finite, >= 0. */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
 }
 
 /** A request in flight, from `acquire`. */

@@ -1,7 +1,8 @@
 // Node, `require`: wasm-bindgen's CommonJS glue loads the same edgeroute_bg.wasm synchronously.
 "use strict";
 const glue = require("./glue.cjs");
-const { bindRouter, EdgerouteError, version } = require("./router.cjs");
+const { EdgerouteError } = require("./errors.cjs");
+const { bindRouter, version } = require("./router.cjs");
 
 const { routedFetch } = require("./fetch.cjs");
 const { bindRegistry, registryScripts } = require("./registry.cjs");

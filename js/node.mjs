@@ -1,7 +1,8 @@
 // Node, `import`: compile the shared wasm synchronously, so the Router is ready as soon as the import resolves.
 import { readFileSync } from "node:fs";
 import * as glue from "./glue.js";
-import { bindRouter, EdgerouteError, version } from "./router.js";
+import { EdgerouteError } from "./errors.js";
+import { bindRouter, version } from "./router.js";
 import { bindRegistry } from "./registry.js";
 
 glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.url)) });

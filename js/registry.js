@@ -3,7 +3,7 @@
 // through a command function `(cmd, ...args) => Promise<reply>`, so any client works: ioredis
 // (`(...a) => redis.call(...a)`), node-redis (`(...a) => client.sendCommand(a)`), or an HTTP or socket client
 // in a worker. The build copies this file to registry.cjs for require(), rewriting its import and export lines.
-import { EdgerouteError } from "./router.js";
+import { ERROR_CODES, coded } from "./errors.js";
 import { registryScripts } from "./scripts.js";
 
 const OPTIONS = ["name", "prefix", "seed"];
@@ -12,7 +12,7 @@ const MAX_SEED = 4294967295;
 // The id of the one node router() builds an empty Router with, and removes at once: shaped as a unix socket
 // path, which every compat profile accepts as an id (twemproxy wants "host:port" or "/path").
 const PLACEHOLDER = "/edgeroute-placeholder";
-// The weight range of the Router (src/config.rs MIN_WEIGHT, MAX_WEIGHT) and of lua/lib.lua.
+// The weight range of the Router (src/base/limits.rs MIN_WEIGHT, MAX_WEIGHT) and of lua/lib.lua.
 const MIN_WEIGHT = 1e-6;
 const MAX_WEIGHT = 1e6;
 const WEIGHT_RANGE = "from 1e-6 to 1e6";
@@ -25,8 +25,9 @@ const SCRIPT_SUFFIX = /\s*(?:script: [0-9a-f]{40}, on @user_script:\d+\.|\(call 
 // A Redis error reply starts with an upper-case error code: ERR, WRONGTYPE, BUSY, OOM, READONLY, NOSCRIPT...
 const REDIS_ERROR = /^[A-Z][A-Z_]*(?:\s|$)/;
 
+/** An EdgerouteError whose message starts with "Registry: " (js/errors.js lists the codes). */
 function fail(code, message) {
-  return new EdgerouteError(code, `Registry: ${message}`);
+  return coded(code, `Registry: ${message}`);
 }
 
 function describe(v) {
@@ -101,16 +102,17 @@ function newStamp() {
 
 /**
  * Turns a rejection of the command function into an EdgerouteError: an error raised by our scripts
- * (`ERR_<CODE> message`) keeps its code; any other Redis error reply (a script killed by SCRIPT KILL, BUSY,
- * OOM, READONLY, a Lua runtime error...) becomes ERR_REGISTRY_REDIS, or ERR_REGISTRY_WRONG_TYPE for WRONGTYPE.
+ * (`ERR_<CODE> message`, a code of js/errors.js) keeps its code; any other Redis error reply (a script killed by
+ * SCRIPT KILL, BUSY, OOM, READONLY, a Lua runtime error, an ERR_ code we do not know...) becomes
+ * ERR_REGISTRY_REDIS, or ERR_REGISTRY_WRONG_TYPE for WRONGTYPE.
  * The original error is the cause. Anything else (the connection failed, a bug in the command function) is not
  * a Redis reply and propagates unchanged.
  */
 function adoptReply(e, what) {
   const message = e instanceof Error && typeof e.message === "string" ? e.message : "";
-  const coded = /^(ERR_[A-Z_]+) ([^]*)$/.exec(message);
+  const ours = /^(ERR_[A-Z_]+) ([^]*)$/.exec(message);
   let err;
-  if (coded) err = new EdgerouteError(coded[1], coded[2].replace(SCRIPT_SUFFIX, ""));
+  if (ours && Object.hasOwn(ERROR_CODES, ours[1])) err = coded(ours[1], ours[2].replace(SCRIPT_SUFFIX, ""));
   else if (/^WRONGTYPE\b/.test(message)) err = fail("ERR_REGISTRY_WRONG_TYPE", `${what}: a registry key holds another Redis type (${message})`);
   else if (REDIS_ERROR.test(message)) err = fail("ERR_REGISTRY_REDIS", `Redis failed ${what}: ${message}`);
   else return e;

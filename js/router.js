@@ -1,22 +1,12 @@
 // The public Router class, shared by every entry point of the package.
 //
-// It wraps the wasm-bindgen class `WasmRouter` (src/wasm.rs), which does all validation and routing. This layer
+// It wraps the wasm-bindgen class `WasmRouter` (src/wasm/mod.rs), which does all validation and routing. This layer
 // only dispatches keys by type, caches node ids so a pick returns a cached string (nothing is decoded per
-// call), and turns thrown errors into `EdgerouteError` instances. The build copies this file to router.cjs
-// for require(), replacing the last line.
-
-/** An error thrown by edgeroute. `code` is stable; see the README's error table. */
-class EdgerouteError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-Object.defineProperty(EdgerouteError.prototype, "name", { value: "EdgerouteError", writable: true, configurable: true });
-
-function fail(code, message) {
-  return new EdgerouteError(code, message);
-}
+// call), and turns thrown errors into `EdgerouteError` instances (js/errors.js). The protocol with the wasm side
+// (sentinels, limits, the scratch layout) is js/protocol.js. The build copies this file to router.cjs for
+// require(), rewriting its import and export lines.
+import { EdgerouteError, coded as fail } from "./errors.js";
+import { NONE, FAILED, NEED_CLOCK, NEED_ENTROPY, MAX_DEPTH, MAX_ARRAY, MAX_STRING, MAX_KEY_BYTES, MAX_BATCH, NO_KEY, align4 } from "./protocol.js";
 
 /** The ERR_INTERNAL errors edgeroute itself made from a trap (a caller's error with that code is not one). */
 const TRAPS = new WeakSet();
@@ -48,20 +38,13 @@ function adopt(e, glue) {
   return e;
 }
 
-const MAX_DEPTH = 32;
-/** Longest array `plain` copies: more than any valid option holds (65,536 nodes), so a lying `length` can't hang. */
-const MAX_ARRAY = 1 << 20;
-/** Longest string `plain` copies (an id is at most 256 bytes): a huge one would only grow wasm memory for good. */
-const MAX_STRING = 1 << 16;
-/** Longest key, in UTF-8 bytes. The scratch buffer a key is copied into never shrinks (wasm memory does not). */
-const MAX_KEY_BYTES = 1 << 20;
-/** Most keys in one pickMany call. */
-const MAX_BATCH = 1 << 24;
-
-/** The caller's clock, as a number: whatever a replaced Date.now returns that is not one reads as 0 (the core then clamps it). */
+/**
+ * The caller's clock, as a number: whatever a replaced Date.now returns that is not one, or NaN, reads as 0 (the
+ * core then clamps it). NaN must not pass: to a pick export it means "JS did not read the clock" (NEED_CLOCK).
+ */
 function nowMs() {
   const t = Date.now();
-  return typeof t === "number" ? t : 0;
+  return typeof t === "number" && t === t ? t : 0;
 }
 
 /** 64 bits of entropy in an array of our own (never a view of wasm memory), for an unseeded random Router. */
@@ -193,6 +176,11 @@ function badKey(key) {
   return fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
 }
 
+/** A pick export answered what the protocol (js/protocol.js) does not allow there: a bug, never the caller's. */
+function unexpected(r) {
+  return fail("ERR_INTERNAL", `edgeroute hit an internal error (a pick export returned ${r}). This is a bug: please report it with this message.`);
+}
+
 function reentrant() {
   return fail(
     "ERR_REENTRANT",
@@ -239,10 +227,9 @@ const FROM_SNAPSHOT = Symbol("fromSnapshot");
 /** wasm memory is little-endian; typed arrays use the platform's order (big-endian only on e.g. s390x). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const le32 = LITTLE_ENDIAN ? (x) => x : (x) => ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-const align4 = (n) => (n + 3) & ~3;
 
 /**
- * The wasm module's scratch buffer (src/wasm.rs `scratch`), as byte and word views of wasm memory. String keys
+ * The wasm module's scratch buffer (src/wasm/scratch.rs `scratch`), as byte and word views of wasm memory. String keys
  * are written into it as UTF-8 with TextEncoder.encodeInto, so a pick makes one wasm call and allocates nothing
  * in wasm (wasm-bindgen's own string passing allocates, copies and frees: about 80 ns more per pick). pickN
  * and pickMany read their node indices back from it.
@@ -342,12 +329,6 @@ function withIndex(err, i) {
   return err;
 }
 
-/** What a pick export returns besides a node index (src/wasm.rs): no node, an error to take, needs the clock,
- * needs entropy. The last two are asked of JS so that no JS runs inside a wasm call. */
-const NONE = -1;
-const FAILED = -2;
-const NEED_CLOCK = -3;
-const NEED_ENTROPY = -4;
 /** Picks made with the clock before a Router that once needed it tries again without (a healthy pool never does). */
 const CLOCK_HINT_PICKS = 256;
 
@@ -503,9 +484,11 @@ function bindRouter(getGlue) {
         if (r === NEED_CLOCK) {
           this.#clockPicks = CLOCK_HINT_PICKS;
           now = nowMs();
-        } else {
+        } else if (r === NEED_ENTROPY) {
           const e = entropyWords();
           this.#call((w) => w.seed_entropy(e[0], e[1]));
+        } else {
+          throw unexpected(r);
         }
       }
     }
@@ -516,7 +499,7 @@ function bindRouter(getGlue) {
       return this.#strategy;
     }
 
-    /** A pick export's result (src/wasm.rs `pick_key`): an index, or -1 for none. */
+    /** A pick export's result (src/wasm/mod.rs `pick_key`): an index, or NONE. */
     #pickIndex(key, acquire) {
       const w = Router.#live(this);
       const n = key === undefined ? 0 : checkKey(key);
@@ -555,7 +538,7 @@ function bindRouter(getGlue) {
     pick(key) {
       Router.#live(this);
       const i = this.#pickIndex(key, false);
-      return i < 0 ? undefined : this.#ids[i];
+      return i === NONE ? undefined : this.#ids[i];
     }
 
     /**
@@ -602,7 +585,8 @@ function bindRouter(getGlue) {
         if (typeof first !== "string" || first.length > SHORT_KEY) {
           const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first, typedArrayByteLength.call(first)), now);
           if (i === FAILED) throw w.take_error();
-          out[from++] = i < 0 ? undefined : ids[i];
+          if (i < NONE) throw unexpected(i); // the clock and entropy were given
+          out[from++] = i === NONE ? undefined : ids[i];
           continue;
         }
         let to = from;
@@ -612,12 +596,14 @@ function bindRouter(getGlue) {
         }
         const bytes = s.writeMany(keys, from, to, units);
         const at = align4(bytes) >> 2;
-        if (w.pick_many_scratch(bytes, to - from, now) === FAILED) throw w.take_error();
+        const rc = w.pick_many_scratch(bytes, to - from, now);
+        if (rc === FAILED) throw w.take_error();
+        if (rc !== 0) throw unexpected(rc);
         s.reserve(0);
         const words = s.words;
         for (let i = from; i < to; i++) {
           const idx = le32(words[at + i - from]) | 0;
-          out[i] = idx < 0 ? undefined : ids[idx];
+          out[i] = idx === NONE ? undefined : ids[idx];
         }
         from = to;
       }
@@ -628,7 +614,7 @@ function bindRouter(getGlue) {
     acquire(key) {
       Router.#live(this);
       const i = this.#pickIndex(key, true);
-      if (i < 0) return undefined;
+      if (i === NONE) return undefined;
       const id = this.#ids[i];
       this.#serials ??= new Map(this.#ids.map((x) => [x, this.#nextSerial++]));
       const serial = this.#serials.get(id);
@@ -664,7 +650,7 @@ function bindRouter(getGlue) {
       const c = this.#pick((w, now) => {
         // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
         const s = scratch ?? scratchOf();
-        const len = key === undefined ? -1 : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
+        const len = key === undefined ? NO_KEY : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
         at = align4(Math.max(len, 0));
         s.reserve(at + 4 * (typeof count === "number" && count >= 1 ? Math.min(count, this.#ids.length) : 0));
         return w.pick_n_scratch(len, count, now);
@@ -772,4 +758,4 @@ function bindRouter(getGlue) {
 /** The package version (stamped by the build). */
 const version = "__EDGEROUTE_VERSION__";
 
-export { EdgerouteError, bindRouter, version };
+export { bindRouter, version };

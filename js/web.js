@@ -1,6 +1,7 @@
 // Browsers without a bundler: `await init()` (or `initSync(module)`) once, then create Routers.
 import glueInit, * as glue from "./glue.js";
-import { bindRouter, EdgerouteError, version } from "./router.js";
+import { EdgerouteError, coded } from "./errors.js";
+import { bindRouter, version } from "./router.js";
 import { bindRegistry } from "./registry.js";
 
 let ready = false;
@@ -23,10 +24,7 @@ export function initSync(module) {
 
 export const Router = bindRouter(() => {
   if (!ready) {
-    throw new EdgerouteError(
-      "ERR_NOT_INITIALIZED",
-      'the wasm module is not loaded yet: call `await init()` from "edgeroute/web" before creating a Router',
-    );
+    throw coded("ERR_NOT_INITIALIZED", 'the wasm module is not loaded yet: call `await init()` from "edgeroute/web" before creating a Router');
   }
   return glue;
 });

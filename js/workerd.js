@@ -2,7 +2,8 @@
 // it draws no randomness, so this is safe at global scope; random strategies seed lazily on first pick.
 import wasmModule from "./edgeroute_bg.wasm";
 import * as glue from "./glue.js";
-import { bindRouter, EdgerouteError, version } from "./router.js";
+import { EdgerouteError } from "./errors.js";
+import { bindRouter, version } from "./router.js";
 import { bindRegistry } from "./registry.js";
 
 glue.initSync({ module: wasmModule });

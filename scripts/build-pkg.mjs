@@ -63,17 +63,20 @@ fs.writeFileSync(
     "for (const s of Object.values(registryScripts)) Object.freeze(s);\n\nexport { registryScripts };\n",
 );
 
-// Our ES modules, and a CommonJS copy of each: `import { a } from "./x.js";` lines become require("./x.cjs")
-// and the one closing `export { ... };` becomes module.exports. Any other import or export is an error.
+// Our ES modules, and a CommonJS copy of each: `import { a, b as c } from "./x.js";` lines become
+// `const { a, b: c } = require("./x.cjs");` and the one closing `export { ... };` becomes module.exports. Any
+// other import or export is an error.
 function esmAndCjs(src, name, transform = (s) => s) {
   const esm = transform(fs.readFileSync(src, "utf8"));
   const cjs = esm
-    .replace(/^import \{ ([\w, ]+) \} from "\.\/(\w+)\.js";$/gm, 'const { $1 } = require("./$2.cjs");')
+    .replace(/^import \{ ([\w, ]+) \} from "\.\/(\w+)\.js";$/gm, (_, names, file) => `const { ${names.replace(/ as /g, ": ")} } = require("./${file}.cjs");`)
     .replace(/^export \{ ([\w, ]+) \};\s*$/m, "module.exports = { $1 };\n");
   if (/^(import|export) /m.test(cjs)) throw new Error(`${src}: only 'import { .. } from "./x.js";' and one final 'export { .. };' are allowed`);
   fs.writeFileSync(r("pkg", `${name}.js`), esm);
   fs.writeFileSync(r("pkg", `${name}.cjs`), '"use strict";\n' + cjs);
 }
+esmAndCjs(r("js/errors.js"), "errors");
+esmAndCjs(r("js/protocol.js"), "protocol");
 esmAndCjs(r("js/router.js"), "router", (s) => s.replace("__EDGEROUTE_VERSION__", version));
 esmAndCjs(r("js/fetch.js"), "fetch");
 esmAndCjs(r("js/registry.js"), "registry");
@@ -114,7 +117,7 @@ const pkg = {
     "./package.json": "./package.json",
   },
   files: [
-    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "registry.js", "registry.cjs",
+    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "errors.js", "errors.cjs", "protocol.js", "protocol.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "registry.js", "registry.cjs",
     "scripts.js", "scripts.cjs", "lua", "node.mjs", "node.cjs", "deno.js",
     "workerd.js", "web.js", "bundler.js", "index.d.ts", "index.d.cts", "web.d.ts", "README.md", "LICENSE",
   ],

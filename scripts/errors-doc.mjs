@@ -2,20 +2,68 @@
 // (test-js/shared/checks.js BAD_INPUTS) by running every case through the built package, and the per-code
 // descriptions from the README's error table. The tests then assert these exact messages in Node, Deno, workerd
 // and Chromium. `--check` fails when either file is out of date (make test runs it).
+//
+// First, in every mode, it checks that the package has one error-code list: the codes of js/errors.js
+// (ERROR_CODES), js/index.d.ts's ErrorCode union and the README's error table must be the same codes in the same
+// order, and every ERR_ code named in js/, lua/, www/, README.md or docs/ must be one of them (`ERR_REGISTRY_*`
+// must match at least one). tests/surface.rs checks the other side: the core's codes are all in the list.
 //   node scripts/errors-doc.mjs [--check]
 import fs from "node:fs";
 import path from "node:path";
 import { Router, EdgerouteError } from "../pkg/node.mjs";
+import { ERROR_CODES } from "../js/errors.js";
 import { BAD_INPUTS, EDGE_INPUTS } from "../test-js/shared/checks.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const r = (...p) => path.join(root, ...p);
-const readme = fs.readFileSync(r("README.md"), "utf8");
-const describe = new Map([...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]));
+
+/** Every disagreement between `want` (the list) and `got` (another source), in both directions and in order. */
+function disagreements(what, want, got) {
+  const out = [];
+  const missing = want.filter((c) => !got.includes(c));
+  const extra = got.filter((c) => !want.includes(c));
+  const repeated = got.filter((c, i) => got.indexOf(c) !== i);
+  if (missing.length) out.push(`${what} lacks ${missing.join(", ")}`);
+  if (extra.length) out.push(`${what} has ${extra.join(", ")}, which js/errors.js does not list`);
+  if (repeated.length) out.push(`${what} repeats ${repeated.join(", ")}`);
+  if (!out.length && want.join() !== got.join()) {
+    const i = want.findIndex((c, k) => got[k] !== c);
+    out.push(`${what} has the codes in another order: ${got[i]} where js/errors.js has ${want[i]}`);
+  }
+  return out;
+}
+
+const codes = Object.keys(ERROR_CODES);
+const problems = [];
 const types = fs.readFileSync(r("js/index.d.ts"), "utf8");
-const codes = [...types.slice(types.indexOf("export type ErrorCode")).split(";")[0].matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1]);
-const undocumented = codes.filter((c) => !describe.has(c));
-if (undocumented.length) throw new Error(`README's error table lacks ${undocumented.join(", ")}`);
+const union = /^export type ErrorCode =([^;]*);/m.exec(types);
+if (!union) problems.push("js/index.d.ts has no `export type ErrorCode = ...;`");
+const typeCodes = union ? [...union[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]) : [];
+problems.push(...disagreements("js/index.d.ts's ErrorCode", codes, typeCodes));
+const readme = fs.readFileSync(r("README.md"), "utf8");
+const readmeRows = [...readme.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \| (.+) \|$/gm)];
+problems.push(...disagreements("the README's error table", codes, readmeRows.map((m) => m[1])));
+const describe = new Map(readmeRows.map((m) => [m[1], m[2]]));
+// Every ERR_ code any source names. A code with a trailing `*` (ERR_REGISTRY_*) stands for those it prefixes.
+const named = (dir, test) => fs.readdirSync(r(dir)).filter(test).map((f) => path.join(dir, f));
+const sources = [
+  ...named("js", () => true),
+  ...named("lua", (f) => f.endsWith(".lua")),
+  ...named("www", (f) => /\.(js|html)$/.test(f)),
+  "README.md",
+  ...named("docs", (f) => f.endsWith(".md")),
+];
+for (const f of sources) {
+  const text = fs.readFileSync(r(f), "utf8");
+  for (const m of text.matchAll(/\bERR_[A-Z0-9_]*[A-Z0-9_](\*)?/g)) {
+    const known = m[1] ? codes.some((c) => c.startsWith(m[0].slice(0, -1))) : Object.hasOwn(ERROR_CODES, m[0]);
+    if (!known) problems.push(`${f}:${text.slice(0, m.index).split("\n").length} names ${m[0]}, which js/errors.js does not list`);
+  }
+}
+if (problems.length) {
+  console.error(`the error codes disagree (js/errors.js ERROR_CODES is the list):\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
 
 const shared = () => new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }], seed: 7 });
 const rows = [];

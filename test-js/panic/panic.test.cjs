@@ -8,7 +8,8 @@ const path = require("node:path");
 
 const root = path.resolve(__dirname, "../..");
 const glue = require(path.join(root, "target/debug-glue/edgeroute.js"));
-const { bindRouter, EdgerouteError } = require(path.join(root, "pkg/router.cjs"));
+const { bindRouter } = require(path.join(root, "pkg/router.cjs"));
+const { EdgerouteError } = require(path.join(root, "pkg/errors.cjs"));
 const Router = bindRouter(() => glue);
 
 test("a panic surfaces as ERR_INTERNAL with the panic message, and the Router is retired", () => {

@@ -500,6 +500,12 @@ test("one version syntax in JS and Lua; every Redis error reaches the caller as 
   for (const use of [() => down.version(), () => down.load(), () => down.pick("k"), () => down.add({ id: "z" })]) {
     assert.equal(await rejection(use(), "a command function that fails"), lost);
   }
+  // A reply shaped like our scripts' errors but with a code the package does not list is Redis's, not ours:
+  // err.code is always one of ErrorCode (js/errors.js).
+  const foreign = new Error("ERR_NOT_OURS something else replied");
+  const odd = new Registry(async () => { throw foreign; }, { name: "ver" });
+  const e = await rejection(odd.version(), "an unknown ERR_ code");
+  assert.ok(e instanceof EdgerouteError && e.code === "ERR_REGISTRY_REDIS" && e.cause === foreign, String(e));
   router.free();
 });
 

@@ -1,16 +1,34 @@
 // Runtime-agnostic checks of the packed package, run unchanged in Node (ESM and CJS), Deno, workerd and a page.
 // Each returns { passed, failures: [message...] }; the runtime's harness asserts that failures is empty.
+//
+// Type-checked against the package's own types (tsc --checkJs, test-js/types/tsconfig.shared.json). The tables of
+// bad inputs call the API wrongly on purpose: each call the types reject is marked `@ts-expect-error`, so tsc
+// also fails if the types stop rejecting it.
+
+/**
+ * @typedef {typeof import("edgeroute").Router} RouterClass
+ * @typedef {import("edgeroute").Router} RouterInstance
+ * @typedef {typeof import("edgeroute").EdgerouteError} ErrorClass
+ * @typedef {import("edgeroute").ErrorCode} ErrorCode
+ * @typedef {import("edgeroute").Key} Key
+ * @typedef {{ passed: number, failures: string[] }} Result
+ */
 
 export function recorder() {
+  /** @type {string[]} */
   const failures = [];
   let passed = 0;
+  /** @type {(cond: unknown, msg: string) => void} */
   const check = (cond, msg) => {
     if (cond) passed++;
     else failures.push(msg);
   };
-  return { check, result: (extra = {}) => ({ passed, failures, ...extra }) };
+  /** @type {<T extends object = {}>(extra?: T) => Result & T} */
+  const result = (extra) => ({ passed, failures, ...(/** @type {any} */ (extra)) });
+  return { check, result };
 }
 
+/** A golden key: a string, or bytes as `{ hex }`. @param {string | { hex: string }} k @returns {Key} */
 function keyOf(k) {
   if (typeof k === "string") return k;
   const hex = k.hex;
@@ -19,9 +37,22 @@ function keyOf(k) {
   return out;
 }
 
+/** @type {(a: unknown, b: unknown) => boolean} */
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The golden vectors of tests/golden/vectors.json. */
+/**
+ * Type-only: tells tsc that a value the test knows is there (a lease, a node's stats) is not undefined or null.
+ * It returns `x` unchanged, so a wrong guess still fails at run time as before.
+ * @template T @param {T} x @returns {NonNullable<T>}
+ */
+export const defined = (x) => /** @type {NonNullable<T>} */ (x);
+
+/**
+ * @typedef {{ op: "add", node: import("edgeroute").NodeSpec } | { op: "remove", id: string } | { op: "setWeight", id: string, weight: number }} GoldenOp
+ * @typedef {{ name: string, options: import("edgeroute").RouterOptions, ops: GoldenOp[], picks: [string | { hex: string }, string][], pickN: [string | { hex: string }, number, string[]][] }} GoldenCase
+ */
+
+/** The golden vectors of tests/golden/vectors.json. @param {RouterClass} Router @param {{ cases: GoldenCase[] }} golden */
 export function goldenChecks(Router, golden) {
   const { check, result } = recorder();
   for (const c of golden.cases) {
@@ -57,7 +88,7 @@ class LyingBytes extends Uint8Array {
   }
 }
 
-/** Detaches `buf` (as a transfer to a worker does) with what the runtime has, and checks that it did. */
+/** Detaches `buf` (as a transfer to a worker does) with what the runtime has, and checks that it did. @param {ArrayBuffer} buf */
 export function detach(buf) {
   if (typeof buf.transfer === "function") buf.transfer();
   else structuredClone(buf, { transfer: [buf] });
@@ -70,10 +101,14 @@ const detachedKey = () => {
   return key;
 };
 
-/** Runs `f` with `Date.now` replaced by `now`, then puts it back. */
+/**
+ * Runs `f` with `Date.now` replaced by `now`, then puts it back. `now` may return anything: a replaced Date.now
+ * is the caller's code, and the Router must cope with what it returns.
+ * @template T @param {() => unknown} now @param {() => T} f @returns {T}
+ */
 function withDateNow(now, f) {
   const orig = Date.now;
-  Date.now = now;
+  Date.now = /** @type {() => number} */ (now);
   try {
     return f();
   } finally {
@@ -84,31 +119,49 @@ function withDateNow(now, f) {
 /**
  * Bad inputs: [name, action(Router, r), code]. Each must throw an EdgerouteError with that code, and the shared
  * Router r must keep working afterwards.
+ * @type {[name: string, action: (R: RouterClass, r: RouterInstance) => unknown, code: ErrorCode, varies?: "varies"][]}
  */
 export const BAD_INPUTS = [
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["no options", (R) => new R(), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["options is a string", (R) => new R("ring"), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["options is null", (R) => new R(null), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["strategy missing", (R) => new R({ nodes: NODES }), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown strategy", (R) => new R({ strategy: "fastest", nodes: NODES }), "ERR_UNKNOWN_STRATEGY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["strategy not a string", (R) => new R({ strategy: 1, nodes: NODES }), "ERR_INVALID_OPTION"],
   ["hash with a fractional weight", (R) => new R({ strategy: "hash", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["keyPosition of a number", (R) => new R({ strategy: "ring", nodes: NODES }).keyPosition(7), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown compat profile", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "memcached" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat not a string", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: true }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat redis with ring", (R) => new R({ strategy: "ring", nodes: NODES, compat: "redis" }), "ERR_INVALID_OPTION"],
   ["compat redis with a secret", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "redis", secret: "000102030405060708090a0b0c0d0e0f" }), "ERR_INVALID_OPTION"],
   ["compat redis seed above 2^32-1", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "redis", seed: 2 ** 32 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat nginx with maglev", (R) => new R({ strategy: "maglev", nodes: NODES, compat: "nginx" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat libketama with hash", (R) => new R({ strategy: "hash", nodes: [{ id: "a:1" }], compat: "libketama" }), "ERR_INVALID_OPTION"],
   ["compat nginx with a seed", (R) => new R({ strategy: "ring", nodes: NODES, compat: "nginx", seed: 1 }), "ERR_INVALID_OPTION"],
   ["compat haproxy with vnodes", (R) => new R({ strategy: "ring", nodes: NODES, compat: "haproxy", vnodes: 100 }), "ERR_INVALID_OPTION"],
   ["compat twemproxy with boundedLoad", (R) => new R({ strategy: "ring", nodes: [{ id: "a:1" }], compat: "twemproxy", boundedLoad: true }), "ERR_INVALID_OPTION"],
   ["hash without compat", (R) => new R({ strategy: "ring", nodes: NODES, hash: "md5" }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["hash with compat nginx", (R) => new R({ strategy: "ring", nodes: NODES, compat: "nginx", hash: "crc32" }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown twemproxy hash", (R) => new R({ strategy: "ring", nodes: [{ id: "a:1" }], compat: "twemproxy", hash: "sha1" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["haproxy hash not a string", (R) => new R({ strategy: "ring", nodes: NODES, compat: "haproxy", hash: 1 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["avalanche without haproxy", (R) => new R({ strategy: "ring", nodes: [{ id: "a:1" }], compat: "twemproxy", avalanche: true }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["avalanche not a boolean", (R) => new R({ strategy: "ring", nodes: NODES, compat: "haproxy", avalanche: "yes" }), "ERR_INVALID_OPTION"],
   ["name without twemproxy", (R) => new R({ strategy: "ring", nodes: [{ id: "a", name: "x" }] }), "ERR_UNKNOWN_FIELD"],
   ["serverId without haproxy", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a", serverId: 1 }] }), "ERR_UNKNOWN_FIELD"],
@@ -124,28 +177,39 @@ export const BAD_INPUTS = [
   ["haproxy add with serverId taken", (R) => new R({ strategy: "hash", compat: "haproxy", nodes: [{ id: "a", serverId: 2 }] }).add({ id: "b", serverId: 2 }), "ERR_DUPLICATE_ID"],
   ["twemproxy setWeight fractional", (R) => new R({ strategy: "ring", compat: "twemproxy", nodes: [{ id: "a:1" }] }).setWeight("a:1", 0.5), "ERR_INVALID_WEIGHT"],
   ["nginx ring too many points", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a", weight: 200000 }] }), "ERR_TOO_LARGE"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
   ["own __proto__ key", (R) => new R(JSON.parse('{"strategy":"ring","nodes":[{"id":"a"}],"__proto__":{"x":1}}')), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["function in options", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: () => 2 }] }), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["symbol id", (R) => new R({ strategy: "ring", nodes: [{ id: Symbol("a") }] }), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["nodes missing", (R) => new R({ strategy: "ring" }), "ERR_NO_NODES"],
   ["nodes empty", (R) => new R({ strategy: "ring", nodes: [] }), "ERR_NO_NODES"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["nodes not an array", (R) => new R({ strategy: "ring", nodes: { a: 1 } }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["node is a string", (R) => new R({ strategy: "ring", nodes: ["a"] }), "ERR_INVALID_OPTION"],
   ["empty id", (R) => new R({ strategy: "ring", nodes: [{ id: "" }] }), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["missing id", (R) => new R({ strategy: "ring", nodes: [{ weight: 1 }] }), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["numeric id", (R) => new R({ strategy: "ring", nodes: [{ id: 7 }] }), "ERR_INVALID_ID"],
   ["over-long id", (R) => new R({ strategy: "ring", nodes: [{ id: "x".repeat(257) }] }), "ERR_INVALID_ID"],
   ["lone surrogate id", (R) => new R({ strategy: "ring", nodes: [{ id: lone }] }), "ERR_INVALID_ID"],
   ["lone surrogate twemproxy name", (R) => new R({ strategy: "ring", compat: "twemproxy", nodes: [{ id: "a:1", name: lone }] }), "ERR_INVALID_ID"],
   ["duplicate ids", (R) => new R({ strategy: "ring", nodes: [{ id: "a" }, { id: "a" }] }), "ERR_DUPLICATE_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown node field", (R) => new R({ strategy: "ring", nodes: [{ id: "a", wieght: 2 }] }), "ERR_UNKNOWN_FIELD"],
   ["weight NaN", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: NaN }] }), "ERR_INVALID_WEIGHT"],
   ["weight Infinity", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: Infinity }] }), "ERR_INVALID_WEIGHT"],
   ["weight negative", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -1 }] }), "ERR_INVALID_WEIGHT"],
   ["weight zero", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 0 }] }), "ERR_INVALID_WEIGHT"],
   ["weight -0", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -0 }] }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["weight string", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: "2" }] }), "ERR_INVALID_WEIGHT"],
   ["weight huge", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 1e300 }] }), "ERR_INVALID_WEIGHT"],
   ["vnodes zero", (R) => new R({ strategy: "ring", nodes: NODES, vnodes: 0 }), "ERR_INVALID_OPTION"],
@@ -156,33 +220,48 @@ export const BAD_INPUTS = [
   ["decayMs zero", (R) => new R({ strategy: "least-latency", nodes: NODES, decayMs: 0 }), "ERR_INVALID_OPTION"],
   ["secret too short", (R) => new R({ strategy: "ring", nodes: NODES, secret: "abc" }), "ERR_INVALID_OPTION"],
   ["secret not hex", (R) => new R({ strategy: "rendezvous", nodes: NODES, secret: "z".repeat(32) }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["secret on random", (R) => new R({ strategy: "random", nodes: NODES, secret: "0".repeat(32) }), "ERR_UNKNOWN_OPTION"],
   ["tableSize not prime", (R) => new R({ strategy: "maglev", nodes: NODES, tableSize: 65536 }), "ERR_INVALID_OPTION"],
   ["tableSize below node count", (R) => new R({ strategy: "maglev", nodes: NODES, tableSize: 3 }), "ERR_TOO_LARGE"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["tableSize on ring", (R) => new R({ strategy: "ring", nodes: NODES, tableSize: 7 }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["boundedLoad on jump", (R) => new R({ strategy: "jump", nodes: NODES, boundedLoad: true }), "ERR_UNKNOWN_OPTION"],
   ["boundedLoad of 1", (R) => new R({ strategy: "ring", nodes: NODES, boundedLoad: 1 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["boundedLoad a string", (R) => new R({ strategy: "maglev", nodes: NODES, boundedLoad: "1.25" }), "ERR_INVALID_OPTION"],
   ["jump fractional weight", (R) => new R({ strategy: "jump", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
   ["rendezvous without key", (R) => new R({ strategy: "rendezvous", nodes: NODES }).pick(), "ERR_INVALID_KEY"],
   ["begin unknown id", (R, r) => r.begin("nope"), "ERR_UNKNOWN_NODE"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["begin non-string", (R, r) => r.begin(3), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["end bad outcome", (R, r) => r.end("a", { ok: 1 }), "ERR_INVALID_REPORT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["acquire bad key", (R, r) => r.acquire(7), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["health not an object", (R) => new R({ strategy: "ring", nodes: NODES, health: 3 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["health unknown field", (R) => new R({ strategy: "ring", nodes: NODES, health: { retries: 2 } }), "ERR_UNKNOWN_OPTION"],
   ["health rate above 1", (R) => new R({ strategy: "ring", nodes: NODES, health: { failureRate: 2 } }), "ERR_INVALID_OPTION"],
   ["health base above max", (R) => new R({ strategy: "ring", nodes: NODES, health: { baseEjectionMs: 9, maxEjectionMs: 5 } }), "ERR_INVALID_OPTION"],
   ["markDown unknown id", (R, r) => r.markDown("nope"), "ERR_UNKNOWN_NODE"],
   ["markDown negative time", (R, r) => r.markDown("a", -5), "ERR_INVALID_OPTION"],
   ["markDown NaN time", (R, r) => r.markDown("a", NaN), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["markUp non-string", (R, r) => r.markUp(null), "ERR_INVALID_ID"],
   ["fromJSON not JSON", (R) => R.fromJSON("{nope"), "ERR_INVALID_OPTIONS", "varies"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["fromJSON wrong format", (R) => R.fromJSON({ format: "x", options: {} }), "ERR_INVALID_OPTIONS"],
   ["fromJSON unknown node in health", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "a" }] }, health: [{ id: "zz" }] }), "ERR_UNKNOWN_NODE"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pick number key", (R, r) => r.pick(42), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pick object key", (R, r) => r.pick({ key: "a" }), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pick null key", (R, r) => r.pick(null), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pick ArrayBuffer key", (R, r) => r.pick(new ArrayBuffer(4)), "ERR_INVALID_KEY"],
   ["ring pick without key", (R, r) => r.pick(), "ERR_INVALID_KEY"],
   ["pick lone surrogate key", (R, r) => r.pick("ab" + lone), "ERR_INVALID_KEY"],
@@ -190,25 +269,38 @@ export const BAD_INPUTS = [
   ["pickN n = -1", (R, r) => r.pickN("k", -1), "ERR_INVALID_COUNT"],
   ["pickN n = 1.5", (R, r) => r.pickN("k", 1.5), "ERR_INVALID_COUNT"],
   ["pickN n = NaN", (R, r) => r.pickN("k", NaN), "ERR_INVALID_COUNT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickN n = '2'", (R, r) => r.pickN("k", "2"), "ERR_INVALID_COUNT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickN n missing", (R, r) => r.pickN("k"), "ERR_INVALID_COUNT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickN bad key", (R, r) => r.pickN(1, 2), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickMany not an array", (R, r) => r.pickMany("k"), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickMany number key", (R, r) => r.pickMany(["a", "b", 3]), "ERR_INVALID_KEY"],
   ["pickMany lone surrogate key", (R, r) => r.pickMany(["a", "ab" + lone]), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickMany undefined key", (R, r) => r.pickMany([undefined]), "ERR_INVALID_KEY"],
   ["add duplicate", (R, r) => r.add({ id: "a" }), "ERR_DUPLICATE_ID"],
   ["add bad weight", (R, r) => r.add({ id: "z", weight: NaN }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["add unknown field", (R, r) => r.add({ id: "z", zone: "eu" }), "ERR_UNKNOWN_FIELD"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["add not an object", (R, r) => r.add("z"), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["remove non-string", (R, r) => r.remove(42), "ERR_INVALID_ID"],
   ["setWeight unknown id", (R, r) => r.setWeight("nope", 2), "ERR_UNKNOWN_NODE"],
   ["setWeight NaN", (R, r) => r.setWeight("a", NaN), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["setWeight string", (R, r) => r.setWeight("a", "3"), "ERR_INVALID_WEIGHT"],
   ["report unknown id", (R, r) => r.report("nope", { ok: true }), "ERR_UNKNOWN_NODE"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["report without ok", (R, r) => r.report("a", { latencyMs: 3 }), "ERR_INVALID_REPORT"],
   ["report negative latency", (R, r) => r.report("a", { ok: true, latencyMs: -5 }), "ERR_INVALID_REPORT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["report unknown field", (R, r) => r.report("a", { ok: true, status: 200 }), "ERR_UNKNOWN_FIELD"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["report not an object", (R, r) => r.report("a", true), "ERR_INVALID_REPORT"],
   // Numbers at the edges.
   ["weight -Infinity", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: -Infinity }] }), "ERR_INVALID_WEIGHT"],
@@ -225,13 +317,18 @@ export const BAD_INPUTS = [
   ["markDown Infinity time", (R, r) => r.markDown("a", Infinity), "ERR_INVALID_OPTION"],
   ["keyPosition lone surrogate", (R, r) => r.keyPosition(lone), "ERR_INVALID_KEY"],
   // Prototype pollution, frozen, proxied and cyclic objects.
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["constructor key in options", (R) => new R({ strategy: "ring", nodes: NODES, constructor: {} }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["constructor key in a node", (R) => new R({ strategy: "ring", nodes: [{ id: "a", constructor: 1 }] }), "ERR_UNKNOWN_FIELD"],
   ["__proto__ key in a node", (R, r) => r.add(JSON.parse('{"id":"z","__proto__":{"weight":3}}')), "ERR_UNKNOWN_FIELD"],
   ["frozen options, bad weight", (R) => new R(Object.freeze({ strategy: "ring", nodes: Object.freeze([Object.freeze({ id: "a", weight: 0 })]) })), "ERR_INVALID_WEIGHT"],
   ["proxy options, unknown key", (R) => new R(new Proxy({ strategy: "ring", nodes: NODES, extra: 1 }, {})), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["revoked proxy options", (R) => { const p = Proxy.revocable({}, {}); p.revoke(); return new R(p.proxy); }, "ERR_INVALID_OPTIONS", "varies"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["cyclic options", (R) => { const o = { strategy: "ring", nodes: NODES }; o.self = o; return new R(o); }, "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["cyclic node", (R, r) => { const n = { id: "z" }; n.weight = [n]; return r.add(n); }, "ERR_INVALID_OPTIONS"],
   // Keys that lie, and buffers that are gone (issue 15: a lying length corrupted every Router's memory).
   ["pick a key on a detached buffer", (R, r) => r.pick(detachedKey()), "ERR_INVALID_KEY"],
@@ -240,18 +337,25 @@ export const BAD_INPUTS = [
   ["keyPosition of a key on a detached buffer", (R, r) => r.keyPosition(detachedKey()), "ERR_INVALID_KEY"],
   ["pickMany with a key on a detached buffer", (R, r) => r.pickMany(["k", detachedKey()]), "ERR_INVALID_KEY"],
   ["pick a Proxy over a Uint8Array", (R, r) => r.pick(new Proxy(new Uint8Array(4), {})), "ERR_INVALID_KEY"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["pick a Uint8ClampedArray", (R, r) => r.pick(new Uint8ClampedArray(4)), "ERR_INVALID_KEY"],
-  ["pickMany whose length lies", (R, r) => r.pickMany(new Proxy(["k"], { get: (t, k) => (k === "length" ? -1 : t[k]) })), "ERR_INVALID_KEY"],
-  ["nodes array whose length lies", (R) => new R({ strategy: "ring", nodes: new Proxy([{ id: "a" }], { get: (t, k) => (k === "length" ? 2 ** 40 : t[k]) }) }), "ERR_INVALID_OPTIONS"],
+  ["pickMany whose length lies", (R, r) => r.pickMany(new Proxy(["k"], { get: (t, k) => (k === "length" ? -1 : /** @type {any} */ (t)[k]) })), "ERR_INVALID_KEY"],
+  ["nodes array whose length lies", (R) => new R({ strategy: "ring", nodes: new Proxy([{ id: "a" }], { get: (t, k) => (k === "length" ? 2 ** 40 : /** @type {any} */ (t)[k]) }) }), "ERR_INVALID_OPTIONS"],
   // null is a value, not an absent field; weights have a floor (subnormal weights skewed the shares).
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["weight null", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: null }] }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["id null", (R) => new R({ strategy: "ring", nodes: [{ id: null }] }), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["seed null", (R) => new R({ strategy: "ring", nodes: NODES, seed: null }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["health field null", (R) => new R({ strategy: "ring", nodes: NODES, health: { windowMs: null } }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["outcome latencyMs null", (R, r) => r.report("a", { ok: true, latencyMs: null }), "ERR_INVALID_REPORT"],
   ["a subnormal weight", (R) => new R({ strategy: "rendezvous", nodes: [{ id: "a", weight: 5e-324 }, { id: "b", weight: 1e-323 }] }), "ERR_INVALID_WEIGHT"],
   ["a weight below a millionth", (R) => new R({ strategy: "random", nodes: [{ id: "a", weight: 9.99e-7 }] }), "ERR_INVALID_WEIGHT"],
   ["setWeight below a millionth", (R, r) => r.setWeight("a", 1e-7), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
   ["a BigInt weight above 1e6", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 10n ** 7n }] }), "ERR_INVALID_WEIGHT"],
   // Memory: each config has a cost, refused over maxMemoryBytes before anything is allocated.
   ["a ring over the memory limit", (R) => new R({ strategy: "ring", vnodes: 10000, nodes: Array.from({ length: 1677 }, (_, i) => ({ id: `n${i}` })) }), "ERR_TOO_LARGE"],
@@ -272,23 +376,27 @@ export const BAD_INPUTS = [
   ["a string over 64 Ki characters in options", (R) => new R({ strategy: "ring", nodes: [{ id: "x".repeat(70000) }] }), "ERR_INVALID_OPTIONS"],
   ["a method called on another object", (R, r) => R.prototype.pick.call({}, "k"), "ERR_INVALID_ARGUMENT"],
   ["free called on another object", (R) => R.prototype.free.call({}), "ERR_INVALID_ARGUMENT"],
+  // @ts-expect-error a hand-made snapshot without health (toJSON always writes it; fromJSON does not need it)
   ["a lone surrogate id in a snapshot", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "\uD800" }] } }), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["snapshot health null", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: NODES }, health: null }), "ERR_INVALID_OPTIONS"],
   // Every method after free().
-  ...["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"].map((m) => [
+  .../** @type {const} */ (["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"]).map((m) => /** @type {[string, (R: RouterClass) => unknown, ErrorCode]} */ ([
     `${m} after free()`,
     (R) => {
       const q = new R({ strategy: "ring", nodes: NODES });
       q.free();
+      // @ts-expect-error every method gets the same stand-in arguments: after free() none is read
       return q[m]("a", 1);
     },
     "ERR_FREED",
-  ]),
+  ])),
 ];
 
 /**
  * Edge inputs that are not errors: each must route (the same way twice) and leave the shared Router working.
  * [name, action(Router, r) => value that must be a node id or a non-empty array of ids]
+ * @type {[name: string, action: (R: RouterClass, r: RouterInstance) => unknown][]}
  */
 export const EDGE_INPUTS = [
   ["empty string key", (R, r) => r.pick("")],
@@ -300,10 +408,12 @@ export const EDGE_INPUTS = [
   ["proxy options", (R) => new R(new Proxy({ strategy: "rendezvous", nodes: NODES }, {})).pick("k")],
   ["null-prototype options", (R) => new R(Object.assign(Object.create(null), { strategy: "maglev", nodes: NODES })).pick("k")],
   ["inherited options are ignored", (R) => {
+    // @ts-expect-error a polluted prototype on purpose
     Object.prototype.vnodes = 5; // a polluted prototype: only own properties are read
     try {
       return new R({ strategy: "random", nodes: NODES, seed: 1 }).pick();
     } finally {
+      // @ts-expect-error a polluted prototype on purpose
       delete Object.prototype.vnodes;
     }
   }],
@@ -328,6 +438,7 @@ export const EDGE_INPUTS = [
     const q = new R({ strategy: "least-latency", nodes: NODES, seed: 1 });
     return withDateNow(() => ({ valueOf: () => r.pick("x") }), () => q.pick());
   }],
+  // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
   ["pickN and a BigInt n", (R, r) => r.pickN("k", 2n)],
   ["a Uint8Array subclass whose length lies", (R, r) => {
     const key = new LyingBytes(200000).fill(7);
@@ -337,15 +448,17 @@ export const EDGE_INPUTS = [
   ["a lying key through pickN, acquire and keyPosition", (R, r) => {
     const key = new LyingBytes(5000).fill(1);
     const real = new Uint8Array(5000).fill(1);
-    const lease = r.acquire(key);
+    const lease = defined(r.acquire(key));
     lease.end();
     const same = lease.id === r.pick(real) && r.keyPosition(key) === r.keyPosition(real) && r.pickN(key, 3).join() === r.pickN(real, 3).join();
     return same ? r.pickN(key, 3) : ["mismatch"];
   }],
   ["a Uint8Array from another view of the same buffer", (R, r) => r.pick(new Uint8Array(new Uint8Array([9, 8, 7, 6, 5]).buffer, 1, 3))],
+  // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
   ["a BigInt weight", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: 3n }, { id: "b" }] }).pick("k")],
   ["a BigInt in setWeight", (R) => {
     const q = new R({ strategy: "ring", nodes: NODES });
+    // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
     q.setWeight("b", 5n);
     return q.nodes()[1].weight === 5 ? q.pick("k") : "not 5";
   }],
@@ -354,13 +467,13 @@ export const EDGE_INPUTS = [
   ["a raised memory limit", (R) => new R({ strategy: "maglev", tableSize: 1000003, maxMemoryBytes: 2 ** 32, nodes: NODES }).pick("k")],
   ["pickMany whose element getter removes a node", (R) => {
     const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
-    const keys = new Proxy(["k1", "k2", "k3"], { get: (t, k) => (k === "1" && q.remove("a"), t[k]) });
+    const keys = new Proxy(["k1", "k2", "k3"], { get: (t, k) => (k === "1" && q.remove("a"), /** @type {any} */ (t)[k]) });
     const got = q.pickMany(keys);
     return got.every((id) => id !== "a" && q.pick("k1") === got[0]) ? got : ["a removed node was named"];
   }],
   ["pickMany whose element getter adds nodes", (R) => {
     const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
-    const keys = new Proxy(["k1", "k2"], { get: (t, k) => (k === "0" && Array.from({ length: 20 }, (_, i) => q.add({ id: `x${i}` })), t[k]) });
+    const keys = new Proxy(["k1", "k2"], { get: (t, k) => (k === "0" && Array.from({ length: 20 }, (_, i) => q.add({ id: `x${i}` })), /** @type {any} */ (t)[k]) });
     const got = q.pickMany(keys);
     return got.every((id) => typeof id === "string") && got[1] === q.pick("k2") ? got : ["an answer was lost"];
   }],
@@ -370,12 +483,14 @@ export const EDGE_INPUTS = [
  * Every bad input throws its code and, where `messages` (test-js/shared/error-messages.json, generated into
  * docs/errors.md) has one, exactly that message; then the shared Router still routes as before. Edge inputs route.
  */
+/** @param {RouterClass} Router @param {ErrorClass} EdgerouteError @param {Record<string, string | null>} [messages] */
 export function errorChecks(Router, EdgerouteError, messages = {}) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "ring", nodes: NODES, seed: 7 });
   const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
   const before = keys.map((k) => r.pick(k));
   for (const [name, action, code] of BAD_INPUTS) {
+    /** @type {any} */
     let err;
     try {
       action(Router, r);
@@ -397,10 +512,11 @@ export function errorChecks(Router, EdgerouteError, messages = {}) {
     try {
       a = action(Router, r);
       b = action(Router, r);
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       check(false, `${name}: threw ${e && e.code} ${e && e.message}`);
       continue;
     }
+    /** @param {unknown} v */
     const ok = (v) => (typeof v === "string" && v.length > 0) || (Array.isArray(v) && v.length > 0);
     check(ok(a) && JSON.stringify(a) === JSON.stringify(b), `${name}: routed to ${JSON.stringify(a)} then ${JSON.stringify(b)}`);
     check(same(keys.map((k) => r.pick(k)), before), `${name}: the router changed or broke`);
@@ -409,6 +525,7 @@ export function errorChecks(Router, EdgerouteError, messages = {}) {
   check(same(r.nodes().map((n) => n.id), ["a", "b", "c"]), "pool unchanged after bad input");
   r.free();
   r.free();
+  /** @type {any} */
   let freed;
   try {
     r.pick("k");
@@ -419,7 +536,7 @@ export function errorChecks(Router, EdgerouteError, messages = {}) {
   return { ...result(), cases: BAD_INPUTS.length + EDGE_INPUTS.length + 2 };
 }
 
-/** Each strategy does real routing through the package. */
+/** Each strategy does real routing through the package. @param {RouterClass} Router */
 export function strategyChecks(Router) {
   const { check, result } = recorder();
   // Smooth WRR: nginx's sequence for {5,1,1}.
@@ -436,26 +553,29 @@ export function strategyChecks(Router) {
   const r2 = seeded();
   const s1 = Array.from({ length: 200 }, () => r1.pick());
   check(same(s1, Array.from({ length: 200 }, () => r2.pick())), "seeded random reproducible");
+  /** @type {Record<string, number>} */
   const counts = { a: 0, b: 0, c: 0 };
-  for (let i = 0; i < 20000; i++) counts[r1.pick("ignored")]++;
+  for (let i = 0; i < 20000; i++) counts[defined(r1.pick("ignored"))]++;
   // a has weight 2 of 4: expect 10000, sd ~71; allow 6 sd.
   check(Math.abs(counts.a - 10000) < 430, `random shares ${JSON.stringify(counts)}`);
   // Unseeded random routers must be constructible and draw entropy on first pick.
   const u = new Router({ strategy: "random", nodes: NODES });
-  check(["a", "b", "c"].includes(u.pick()), "unseeded random picks");
+  check(["a", "b", "c"].includes(defined(u.pick())), "unseeded random picks");
   // Least latency avoids a slow node, and explores a new one.
   const ll = new Router({ strategy: "least-latency", nodes: NODES, seed: 3 });
+  /** @type {Record<string, number>} */
   const lat = { a: 5, b: 5, c: 250 };
+  /** @type {Record<string, number>} */
   const got = { a: 0, b: 0, c: 0 };
   for (let i = 0; i < 2000; i++) {
-    const lease = ll.acquire();
+    const lease = defined(ll.acquire());
     got[lease.id]++;
     lease.end({ ok: true, latencyMs: lat[lease.id] });
   }
   check(got.c < 150, `least-latency sent ${got.c} of 2000 to the slow node`);
   const st = ll.stats();
   check(st.length === 3 && st.every((s) => typeof s.ewmaMs === "number" && s.inflight === 0), "least-latency stats");
-  check(st.find((s) => s.id === "c").ewmaMs > 100, "slow node's EWMA is high");
+  check(defined(defined(st.find((s) => s.id === "c")).ewmaMs) > 100, "slow node's EWMA is high");
   // Ring: pickN is distinct and starts with pick; removing a node only moves its keys.
   const ring = new Router({ strategy: "ring", nodes: NODES });
   const keys = Array.from({ length: 3000 }, (_, i) => `/item/${i}`);
@@ -471,7 +591,7 @@ export function strategyChecks(Router) {
   ring.add({ id: "b" });
   check(same(keys.map((k) => ring.pick(k)), before), "re-adding b restores the mapping");
   // The modern hashing strategies route, keep pickN distinct, and move only the removed node's keys.
-  for (const strategy of ["rendezvous", "maglev", "jump"]) {
+  for (const strategy of /** @type {const} */ (["rendezvous", "maglev", "jump"])) {
     const h = new Router({ strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] });
     const own = keys.map((k) => h.pick(k));
     check(new Set(own).size === 4, `${strategy} uses every node`);
@@ -487,7 +607,9 @@ export function strategyChecks(Router) {
   // every length (across the buffer's growth) and character width, also after wasm memory itself has grown.
   const enc = new TextEncoder();
   const sk = new Router({ strategy: "rendezvous", nodes: NODES.concat([{ id: "d" }, { id: "e", weight: 3 }]) });
+  /** @param {number} len */
   const shapes = (len) => ["x".repeat(len), "é".repeat(len), "東".repeat(len), "🎉".repeat(len >> 1), `${"a".repeat(len)}é`];
+  /** @param {string} tag */
   const agree = (tag) => {
     for (const len of [0, 1, 85, 86, 255, 256, 257, 767, 768, 769, 5000, 70000]) {
       for (const s of shapes(len)) {
@@ -502,8 +624,8 @@ export function strategyChecks(Router) {
   big.free();
   // pickMany answers as pick does, key by key, for ASCII, UTF-8, byte and mixed batches, short keys (joined)
   // and long ones (sent singly), across the scratch buffer's growth, and counts each pick once.
-  for (const strategy of ["ring", "maglev", "rendezvous", "jump", "hash", "round-robin", "weighted-round-robin"]) {
-    const opts = { strategy, nodes: NODES.concat([{ id: "d", weight: 2 }]) };
+  for (const strategy of /** @type {const} */ (["ring", "maglev", "rendezvous", "jump", "hash", "round-robin", "weighted-round-robin"])) {
+    const opts = /** @type {import("edgeroute").RouterOptions} */ ({ strategy, nodes: NODES.concat([{ id: "d", weight: 2 }]) });
     const one = new Router(opts);
     const many = new Router(opts);
     const batches = [
@@ -519,6 +641,7 @@ export function strategyChecks(Router) {
       const want = batch.map((k) => one.pick(k));
       check(same(got, want), `${strategy}: pickMany of ${batch.length} keys differs from pick`);
     }
+    /** @param {RouterInstance} r */
     const picks = (r) => r.stats().map((s) => s.picks).join(",");
     check(picks(one) === picks(many), `${strategy}: pickMany counted ${picks(many)}, pick ${picks(one)}`);
   }
@@ -528,7 +651,7 @@ export function strategyChecks(Router) {
   // Inspection: the ring's points are round(vnodes × weight) per node, ascending, and a key goes to the owner of
   // the first point at or after its position (wrapping).
   const insp = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c", weight: 0.5 }], vnodes: 10 });
-  const pts = insp.ringPoints();
+  const pts = defined(insp.ringPoints());
   check(pts.positions.length === 35 && pts.owners.filter((o) => o === "a").length === 20, `ring points ${pts.positions.length}`);
   check(pts.positions.every((p, i) => p >= 0 && p < 1 && (i === 0 || p >= pts.positions[i - 1])), "ring points ascending in [0, 1)");
   for (const k of keys.slice(0, 300)) {
@@ -547,7 +670,7 @@ export function strategyChecks(Router) {
   // Bounded loads: a hot key spills over once its node is at capacity, and comes home when leases end.
   const b = new Router({ strategy: "ring", nodes: [{ id: "a" }, { id: "b" }, { id: "c" }, { id: "d" }], boundedLoad: 1.25 });
   const home = b.pick("hot");
-  const leases = Array.from({ length: 40 }, () => b.acquire("hot"));
+  const leases = Array.from({ length: 40 }, () => defined(b.acquire("hot")));
   const load = Object.fromEntries(b.stats().map((s) => [s.id, s.inflight]));
   check(Object.values(load).every((l) => l <= Math.ceil((1.25 * 40) / 4)), `bounded loads ${JSON.stringify(load)}`);
   check(leases[0].id === home && new Set(leases.map((l) => l.id)).size > 1, "hot key spilled over");
@@ -558,7 +681,7 @@ export function strategyChecks(Router) {
   snapR.markDown("b", 120000);
   const copy = Router.fromJSON(JSON.stringify(snapR));
   check(same(keys.map((k) => copy.pick(k)), keys.map((k) => snapR.pick(k))), "fromJSON keeps the mapping");
-  check(copy.stats().find((s) => s.id === "b").state === "down", "fromJSON keeps the health");
+  check(defined(copy.stats().find((s) => s.id === "b")).state === "down", "fromJSON keeps the health");
   copy.markUp("b");
   check(keys.some((k) => copy.pick(k) === "b"), "markUp brings b back");
   // A secret changes the mapping but still spreads keys.

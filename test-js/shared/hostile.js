@@ -11,10 +11,20 @@
 //   - the victim's in-flight total equals the leases opened minus the `end()`s that returned true;
 //   - wasm memory stays bounded.
 // Returns { passed, failures, ops, thrown }.
+//
+// Type-checked against the package's own types (tsc --checkJs, test-js/types/tsconfig.shared.json). The hostile
+// values are of any type on purpose (`pick` returns `any`): the Router's methods and what they return are still
+// checked, the arguments the fuzzer throws at them are not.
 
-import { recorder, detach } from "./checks.js";
+import { recorder, detach, defined } from "./checks.js";
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+/**
+ * @typedef {import("./checks.js").RouterClass} RouterClass
+ * @typedef {import("./checks.js").ErrorClass} ErrorClass
+ * @typedef {import("edgeroute").Lease} Lease
+ */
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. @param {number} seed */
 function prng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -35,10 +45,13 @@ const CODES = new Set([
 /** What the caller's own hooks throw: it must come out unchanged. */
 class Mine extends Error {}
 
+/** @param {RouterClass} Router @param {ErrorClass} EdgerouteError @param {{ seed?: number, ops?: number }} [options] */
 export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } = {}) {
   const { check, result } = recorder();
   const rand = prng(seed);
+  /** @param {number} n */
   const int = (n) => Math.floor(rand() * n);
+  /** One of `xs`; hostile values are of any type on purpose. @type {(xs: readonly any[]) => any} */
   const pick = (xs) => xs[int(xs.length)];
   const START = [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d", weight: 3 }];
   const KEYS = Array.from({ length: 64 }, (_, i) => `probe-${i}`);
@@ -46,8 +59,11 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
   const bystanderMap = KEYS.map((k) => bystander.pick(k));
   const victim = new Router({ strategy: "ring", nodes: START, seed: 5, vnodes: 40, health: false });
   // The leases we hold that the Router counts in flight: acquired, not yet ended with true, node not removed.
+  /** @type {Set<Lease>} */
   const open = new Set();
+  /** @type {Lease[]} */
   let leases = [];
+  /** @param {Lease} l @param {any} [o] a hostile outcome */
   const endLease = (l, o) => {
     if (l.end(o)) open.delete(l);
   };
@@ -62,7 +78,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => victim.add({ id: `s${serial++}`, weight: 1 + int(3) }),
     () => victim.remove(pick(victim.nodes())?.id ?? "none"),
     () => victim.setWeight(pick(victim.nodes())?.id ?? "a", 1 + int(4)),
-    () => leases.length && endLease(leases.pop(), { ok: rand() < 0.5 }),
+    () => leases.length && endLease(defined(leases.pop()), { ok: rand() < 0.5 }),
     () => victim.pickMany(["x", "y"]),
     () => bystander.stats(),
     () => {
@@ -78,6 +94,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     }
   };
 
+  /** @param {number} n */
   const bytes = (n) => {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) b[i] = int(256);
@@ -131,7 +148,9 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
         return o;
       },
     ])();
+  /** @param {Record<string, unknown>} fields @returns {any} */
   const hookObject = (fields) => {
+    /** @type {Record<string, unknown>} */
     const o = {};
     for (const [k, v] of Object.entries(fields)) {
       if (rand() < 0.3) Object.defineProperty(o, k, { enumerable: true, configurable: true, get: () => (effect(), v) });
@@ -183,7 +202,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     const op = int(opsList.length);
     try {
       opsList[op]();
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       thrown++;
       const ok = e instanceof Mine || (e instanceof EdgerouteError && CODES.has(e.code));
       if (!ok) {
@@ -218,11 +237,13 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
  * The re-entrance findings, one by one: a lease ended from its own outcome's getter, and pickMany with an
  * element getter that frees the Router or changes a key's type between reads.
  */
+/** @param {RouterClass} Router @param {ErrorClass} EdgerouteError */
 export function reentranceChecks(Router, EdgerouteError) {
   const { check, result } = recorder();
   const nodes = [{ id: "a" }, { id: "b" }, { id: "c" }];
   const r = new Router({ strategy: "least-outstanding", nodes, seed: 1 });
-  const lease = r.acquire();
+  const lease = defined(r.acquire());
+  /** @type {boolean | undefined} */
   let inner;
   const first = lease.end({
     get ok() {
@@ -234,9 +255,11 @@ export function reentranceChecks(Router, EdgerouteError) {
   check(total === 0, `a lease ended from its outcome's getter: ${total} in flight (the count went below zero or stayed)`);
   check(inner === true && first === false, `the inner end() counts once (inner ${inner}, outer ${first})`);
   check(lease.end() === false, "a third end() is a no-op");
-  const l2 = r.acquire();
+  const l2 = defined(r.acquire());
+  /** @type {any} */
   let threw;
   try {
+    // @ts-expect-error a bad outcome on purpose: the types reject it too
     l2.end({ ok: "yes" });
   } catch (e) {
     threw = e;
@@ -246,20 +269,54 @@ export function reentranceChecks(Router, EdgerouteError) {
   check(r.stats().reduce((s, n) => s + n.inflight, 0) === 0, "every lease released");
 
   const q = new Router({ strategy: "ring", nodes, seed: 3 });
+  /** @type {any} */
   let err;
   try {
-    q.pickMany(new Proxy(["k1", "k2"], { get: (t, k) => (k === "1" && q.free(), t[k]) }));
+    q.pickMany(new Proxy(["k1", "k2"], { get: (t, k) => (k === "1" && q.free(), /** @type {any} */ (t)[k]) }));
   } catch (e) {
     err = e;
   }
   check(err instanceof EdgerouteError && err.code === "ERR_FREED", `pickMany after a getter freed the Router: ${err?.code} ${err?.message}`);
   const s = new Router({ strategy: "ring", nodes, seed: 3 });
   let reads = 0;
-  const flip = new Proxy(["k1"], { get: (t, k) => (k === "0" ? (reads++ ? 42 : "k1") : t[k]) });
+  const flip = new Proxy(["k1"], { get: (t, k) => (k === "0" ? (reads++ ? 42 : "k1") : /** @type {any} */ (t)[k]) });
   const got = s.pickMany(flip);
   check(reads === 1 && got[0] === s.pick("k1"), `each element is read once (${reads} reads) and routed as read (${got[0]})`);
+
+  // A Date.now that returns NaN, on a Router that needs the clock (a node is ejected). NaN is how JS tells a pick
+  // export "no clock read" (js/protocol.js NEED_CLOCK): pick asked for the clock forever, and pickMany read its
+  // key lengths back as answers. The replacement throws after 1000 calls, so a loop fails here instead of hanging.
+  const h = new Router({ strategy: "ring", nodes, seed: 3, health: { consecutiveFailures: 1 } });
+  h.report("a", { ok: false });
+  const keys = ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"];
+  const realNow = Date.now;
+  let calls = 0;
+  Date.now = () => {
+    if (++calls > 1000) throw new Error("Date.now was called 1000 times: a pick loops asking for the clock");
+    return NaN;
+  };
+  /** @type {(string | undefined)[] | undefined} */
+  let one;
+  /** @type {(string | undefined)[] | undefined} */
+  let many;
+  /** @type {unknown} */
+  let nanErr;
+  try {
+    one = keys.map((k) => h.pick(k));
+    many = h.pickMany(keys);
+  } catch (e) {
+    nanErr = e;
+  } finally {
+    Date.now = realNow;
+  }
+  check(nanErr === undefined, `a Date.now returning NaN: ${nanErr}`);
+  check(
+    one !== undefined && one.every((id) => id === "b" || id === "c") && JSON.stringify(many) === JSON.stringify(one),
+    `a Date.now returning NaN: pick gives ${one}, pickMany ${many} (same ids, never the ejected "a")`,
+  );
   r.free();
   s.free();
+  h.free();
   return result();
 }
 
@@ -268,6 +325,7 @@ export function reentranceChecks(Router, EdgerouteError) {
  * cut the call short inside wasm. Such a Router is retired with a coded ERR_INTERNAL (never wasm-bindgen's
  * uncoded "recursive use of an object"), `free()` on it is safe, and every other Router keeps routing.
  */
+/** @param {RouterClass} Router @param {ErrorClass} EdgerouteError @param {number} [rounds] */
 export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
   const { check, result } = recorder();
   const nodes = [{ id: "a" }, { id: "b" }, { id: "c" }];
@@ -275,6 +333,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
   const keys = Array.from({ length: 32 }, (_, i) => `b${i}`);
   const map = keys.map((k) => bystander.pick(k));
   const seen = { ok: 0, refused: 0, retired: 0, rangeError: 0 };
+  /** @type {((v: import("edgeroute").Router) => unknown)[]} */
   const calls = [
     (v) => v.nodes(),
     (v) => v.stats(),
@@ -287,6 +346,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
     const use = calls[t % calls.length];
     // Every frame of a recursion that ran out of stack calls the Router on its way back up, so some call meets
     // the limit at each point of its path, wasm and the JS it calls included.
+    /** @param {number} n */
     const deep = (n) => {
       try {
         deep(n + 1);
@@ -294,7 +354,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
       try {
         use(victim);
         seen.ok++;
-      } catch (e) {
+      } catch (/** @type {any} */ e) {
         if (e instanceof EdgerouteError && e.code === "ERR_INTERNAL") seen.retired++;
         else if (e instanceof EdgerouteError) seen.refused++;
         else if (e instanceof RangeError) seen.rangeError++;
@@ -302,6 +362,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
       }
     };
     deep(0);
+    /** @type {any} */
     let after;
     try {
       after = victim.pick("k");
@@ -311,7 +372,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
     check(typeof after === "string" || (after instanceof EdgerouteError && after.code === "ERR_INTERNAL"), `round ${t}: afterwards the victim gave ${after?.name} ${after?.code ?? ""} ${after?.message ?? after}`);
     try {
       victim.free();
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       check(false, `round ${t}: free() threw ${e?.message}`);
     }
   }

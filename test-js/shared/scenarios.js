@@ -1,18 +1,39 @@
 // Health and failover scenarios against real local origins, shared by the Node and Deno tests. Each takes
 // { Router, routedFetch, origins } (origins from origins.mjs) and returns { passed, failures, ...figures }.
+// Type-checked against the package's own types (tsc --checkJs, test-js/types/tsconfig.shared.json).
 
-import { recorder } from "./checks.js";
+import { recorder, defined } from "./checks.js";
 
+/**
+ * @typedef {import("./checks.js").RouterClass} RouterClass
+ * @typedef {import("edgeroute").Router} RouterInstance
+ * @typedef {object} Origins what startOrigins() of origins.mjs returns (it needs node:http, so it is not imported)
+ * @property {string[]} urls
+ * @property {Record<string, string>} byUrl
+ * @property {Record<string, string>} urlOf
+ * @property {{ name: string, path: string, method: string, bodyBytes: number, at: number }[]} log
+ * @property {number} started
+ * @property {number} open
+ * @property {(name: string, mode: string, delayMs?: number) => void} set
+ * @typedef {{ Router: RouterClass, routedFetch: typeof import("edgeroute").routedFetch, origins: Origins, gc?: (() => void) | undefined }} Env
+ * @typedef {{ value?: any, error?: any, pending?: true }} Settled what settle() saw; `any`: whatever p held
+ */
+
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @param {Origins} origins */
 const nodesOf = (origins) => origins.urls.map((id) => ({ id }));
+/** @param {Response} res */
 const bodyOf = async (res) => (await res.text()).split(" ")[0];
 
 /**
  * p's outcome as { value } or { error }, or { pending: true } if it has not settled within `ms`. The bound is
  * generous: the checks are that things settle at all, never how fast.
  */
+/** @param {Promise<unknown>} p @param {number} [ms] @returns {Promise<Settled>} */
 async function settle(p, ms = 5000) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   const late = new Promise((r) => (timer = setTimeout(() => r({ pending: true }), ms)));
   try {
@@ -22,18 +43,22 @@ async function settle(p, ms = 5000) {
   }
 }
 
-/** Waits until cond() holds, up to `ms`; returns whether it did. */
+/** Waits until cond() holds, up to `ms`; returns whether it did. @param {() => boolean} cond @param {number} [ms] */
 async function until(cond, ms = 5000) {
   for (const end = Date.now() + ms; !cond(); await sleep(10)) if (Date.now() > end) return false;
   return true;
 }
 
+/** @param {RouterInstance} r */
 const inflightOf = (r) => r.stats().reduce((n, s) => n + s.inflight, 0);
-const statOf = (r, id) => r.stats().find((s) => s.id === id);
+/** @param {RouterInstance} r @param {string} id */
+const statOf = (r, id) => defined(r.stats().find((s) => s.id === id));
+/** @param {Settled} o */
 const what = (o) => (o.pending ? "still pending" : o.error ? `${o.error.code ?? o.error.name}: ${o.error.message}` : "resolved");
+/** @param {Origins} origins */
 const resetAll = (origins) => Object.keys(origins.urlOf).forEach((n) => origins.set(n, "ok"));
 
-/** Every request gets a good response while some origins fail, or one clear error when all do. */
+/** Every request gets a good response while some origins fail, or one clear error when all do. @param {Env} env */
 export async function noRequestLost({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const names = Object.keys(origins.urlOf);
@@ -47,7 +72,7 @@ export async function noRequestLost({ Router, routedFetch, origins }) {
       const res = await routedFetch(r, `http://edge.test/item/${i}`, { timeoutMs: 2000, attempts: names.length });
       check(res.status === 200 && (await bodyOf(res)) === "a", `request ${i} answered by a failing origin`);
       good++;
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       errors++;
       check(false, `request ${i} lost: ${e.message}`);
     }
@@ -59,11 +84,12 @@ export async function noRequestLost({ Router, routedFetch, origins }) {
     try {
       await routedFetch(r2, `http://edge.test/x/${i}`, { timeoutMs: 300 });
       check(false, "a request succeeded although every origin fails");
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       check(e.code === "ERR_ALL_ATTEMPTS_FAILED" && e.attempts.length === 3, `error ${e.code} with ${e.attempts?.length} attempts`);
+      /** @param {string} o */
       const want = (o) => ["timeout", "HTTP 503", "network"][names.indexOf(origins.byUrl[o]) % 3];
-      const kinds = e.attempts.map((a) => (a.status ? `HTTP ${a.status}` : a.error.startsWith("timeout") ? "timeout" : "network"));
-      check(e.attempts.every((a, j) => kinds[j] === want(a.origin)), `attempts ${JSON.stringify(e.attempts)}`);
+      const kinds = e.attempts.map((/** @type {import("edgeroute").Attempt & { error: string }} */ a) => (a.status ? `HTTP ${a.status}` : a.error.startsWith("timeout") ? "timeout" : "network"));
+      check(e.attempts.every((/** @type {import("edgeroute").Attempt} */ a, /** @type {number} */ j) => kinds[j] === want(a.origin)), `attempts ${JSON.stringify(e.attempts)}`);
       check(e.message.includes(e.attempts[0].origin), "the message names the origins");
     }
   }
@@ -71,7 +97,7 @@ export async function noRequestLost({ Router, routedFetch, origins }) {
   return result({ good, errors });
 }
 
-/** The origins tried for a request follow pickN's order exactly. */
+/** The origins tried for a request follow pickN's order exactly. @param {Env} env */
 export async function failoverFollowsPickN({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "ring", nodes: nodesOf(origins), health: false });
@@ -93,7 +119,7 @@ export async function failoverFollowsPickN({ Router, routedFetch, origins }) {
   return result({ keys });
 }
 
-/** A failing origin is ejected after the configured streak, probed after the ejection, and restored. */
+/** A failing origin is ejected after the configured streak, probed after the ejection, and restored. @param {Env} env */
 export async function ejectionAndRecovery({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const health = { consecutiveFailures: 3, baseEjectionMs: 500, maxEjectionMs: 4000 };
@@ -108,9 +134,9 @@ export async function ejectionAndRecovery({ Router, routedFetch, origins }) {
     check(res.status === 200, "failed over to a healthy origin");
     ejectedAt = Date.now();
   }
-  const st = r.stats().find((s) => s.id === bUrl);
+  const st = defined(r.stats().find((s) => s.id === bUrl));
   check(st.state === "ejected", `b is ${st.state} after 3 failures`);
-  const planned = st.ejectedUntil - ejectedAt;
+  const planned = defined(st.ejectedUntil) - ejectedAt;
   // ejectedUntil = the third failure's time + 500; `ejectedAt` is read a little after it (more under load).
   check(planned > 250 && planned <= 520, `ejection planned for ${planned} ms, want about 500`);
   // While ejected, b's keys go straight to their next origin: b sees no request.
@@ -119,28 +145,28 @@ export async function ejectionAndRecovery({ Router, routedFetch, origins }) {
   check(!origins.log.some((l) => l.name === "b"), "an ejected origin was tried");
   // b recovers; after the ejection one probe goes to it and restores it.
   origins.set("b", "ok");
-  await sleep(Math.max(0, st.ejectedUntil - Date.now()) + 20);
-  check(r.stats().find((s) => s.id === bUrl).state === "probing", "b is probing after its ejection");
+  await sleep(Math.max(0, defined(st.ejectedUntil) - Date.now()) + 20);
+  check(defined(r.stats().find((s) => s.id === bUrl)).state === "probing", "b is probing after its ejection");
   const probe = await routedFetch(r, `http://edge.test${bKeys[0]}`);
   check((await bodyOf(probe)) === "b", "the probe went to b");
-  const back = r.stats().find((s) => s.id === bUrl);
+  const back = defined(r.stats().find((s) => s.id === bUrl));
   check(back.state === "healthy" && back.ejections === 1, `b is ${back.state} after a good probe`);
   const restoredMs = Date.now() - ejectedAt;
   for (const k of bKeys) check((await bodyOf(await routedFetch(r, `http://edge.test${k}`))) === "b", `key ${k} not home`);
   return result({ ejectedForMs: planned, restoredAfterMs: restoredMs });
 }
 
-/** Keys of healthy origins are served by the same origin before, during and after another origin's flap. */
+/** Keys of healthy origins are served by the same origin before, during and after another origin's flap. @param {Env} env */
 export async function keysStayDuringFlap({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "maglev", nodes: nodesOf(origins), health: { consecutiveFailures: 2, baseEjectionMs: 300 } });
   const keys = Array.from({ length: 60 }, (_, i) => `/flap/${i}`);
-  const home = Object.fromEntries(keys.map((k) => [k, origins.byUrl[r.pick(k)]]));
+  const home = Object.fromEntries(keys.map((k) => [k, origins.byUrl[defined(r.pick(k))]]));
   const served = async () => Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await bodyOf(await routedFetch(r, `http://edge.test${k}`))])));
   origins.set("c", "503");
   const during = await served();
   await served();
-  check(r.stats().find((s) => s.id === origins.urlOf.c).state === "ejected", "c ejected");
+  check(defined(r.stats().find((s) => s.id === origins.urlOf.c)).state === "ejected", "c ejected");
   let moved = 0;
   for (const k of keys) {
     if (home[k] === "c") check(during[k] !== "c", `${k} still on c`);
@@ -154,7 +180,7 @@ export async function keysStayDuringFlap({ Router, routedFetch, origins }) {
   return result({ keys: keys.length, movedHealthy: moved });
 }
 
-/** With too few healthy origins, routing ignores ejections (panic) instead of overloading the survivors. */
+/** With too few healthy origins, routing ignores ejections (panic) instead of overloading the survivors. @param {Env} env */
 export async function panicThreshold({ Router, origins }) {
   const { check, result } = recorder();
   const r = new Router({
@@ -177,7 +203,7 @@ export async function panicThreshold({ Router, origins }) {
   return result({ ejected });
 }
 
-/** least-outstanding sends fewer requests to a slow origin. */
+/** least-outstanding sends fewer requests to a slow origin. @param {Env} env */
 export async function leastOutstandingAvoidsSlow({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   origins.set("a", "slow", 150);
@@ -197,7 +223,7 @@ export async function leastOutstandingAvoidsSlow({ Router, routedFetch, origins 
   return result({ counts });
 }
 
-/** Bodies are buffered to retry idempotent methods, never beyond the limit; POST is not retried. */
+/** Bodies are buffered to retry idempotent methods, never beyond the limit; POST is not retried. @param {Env} env */
 export async function bodiesAndMethods({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "ring", nodes: nodesOf(origins), health: false });
@@ -210,15 +236,15 @@ export async function bodiesAndMethods({ Router, routedFetch, origins }) {
   check(res.status === 200 && (await bodyOf(res)) === order[1], "PUT retried on the next origin");
   const sent = origins.log.filter((l) => l.path === path).map((l) => l.bodyBytes);
   check(JSON.stringify(sent) === "[5000,5000]", `bodies sent ${sent}`);
-  for (const [method, init, want] of [
+  for (const [method, init, want] of /** @type {[string, { method: string, body: string }, number][]} */ ([
     ["POST", { method: "POST", body }, 1],
     ["PUT over the buffer limit", { method: "PUT", body: "y".repeat(3000) }, 1],
-  ]) {
+  ])) {
     origins.log.length = 0;
     try {
       await routedFetch(r, new Request(`http://edge.test${path}`, init), { maxBufferBytes: 1000 });
       check(false, `${method}: succeeded on a failing origin`);
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       check(e.code === "ERR_ALL_ATTEMPTS_FAILED" && e.attempts.length === want, `${method}: ${e.attempts?.length} attempts`);
     }
     const tried = origins.log.filter((l) => l.path === path);
@@ -232,11 +258,13 @@ export async function bodiesAndMethods({ Router, routedFetch, origins }) {
  * Timeouts and the deadline hold whatever fetch does: an origin that never answers ends in a timeout, with the
  * in-flight count back at 0, also when a garbage collection runs meanwhile (`gc`, where the runtime exposes it:
  * Node's fetch forgets the abort of a collected Request), and for 200 concurrent requests.
+ * @param {Env} env
  */
 export async function timeoutsSettle({ Router, routedFetch, origins, gc }) {
   const { check, result } = recorder();
   origins.set("a", "hang");
   const lone = new Router({ strategy: "ring", nodes: [{ id: origins.urlOf.a }], health: false });
+  /** @param {number[]} times */
   const gcAt = (...times) => times.forEach((ms) => setTimeout(() => gc?.(), ms));
   gcAt(50);
   const one = await settle(routedFetch(lone, "http://edge.test/gc/one", { timeoutMs: 200, deadlineMs: 500 }));
@@ -265,12 +293,13 @@ export async function timeoutsSettle({ Router, routedFetch, origins, gc }) {
   return result({ firstOnHangingOrigin: firstOnA });
 }
 
-/** The caller's signal is honoured before sending, while the body is buffered, during an attempt and mid-body. */
+/** The caller's signal is honoured before sending, while the body is buffered, during an attempt and mid-body. @param {Env} env */
 export async function callerSignal({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const a = origins.urlOf.a;
   const r = new Router({ strategy: "ring", nodes: nodesOf(origins), health: false });
   const reason = new Error("caller gave up");
+  /** @param {number} ms */
   const abortAfter = (ms) => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(reason), ms);
@@ -297,7 +326,8 @@ export async function callerSignal({ Router, routedFetch, origins }) {
       cancelled = why;
     },
   });
-  const put = new Request("http://edge.test/sig/put", { method: "PUT", body: stalled, duplex: "half" });
+  // `duplex` (a stream body needs it in Node) is not in TypeScript's RequestInit yet.
+  const put = new Request("http://edge.test/sig/put", /** @type {RequestInit} */ ({ method: "PUT", body: stalled, duplex: "half" }));
   const buffering = await settle(routedFetch(r, put, { signal: abortAfter(50) }));
   check(buffering.error === reason, `abort while buffering: ${what(buffering)}`);
   check(cancelled === reason, `the body's reader was cancelled with ${cancelled}`);
@@ -322,7 +352,7 @@ export async function callerSignal({ Router, routedFetch, origins }) {
   const ac = new AbortController();
   const res = await routedFetch(lone, `http://edge.test${path}`, { signal: ac.signal, timeoutMs: 60_000, deadlineMs: 60_000 });
   check(res.status === 200 && inflightOf(lone) === 1, `mid-body: status ${res.status}, in flight ${inflightOf(lone)} before the body ends`);
-  const reader = res.body.getReader();
+  const reader = defined(res.body).getReader();
   const first = await settle(reader.read());
   check(first.value?.value?.byteLength > 0, `mid-body: first part ${what(first)}`);
   ac.abort(reason);
@@ -338,11 +368,13 @@ export async function callerSignal({ Router, routedFetch, origins }) {
  * deadlineMs covers reading the body: a body that stalls ends in ERR_DEADLINE_EXCEEDED and counts against the
  * origin; one that completes in time is a success; an unread body holds its in-flight count until the deadline,
  * not forever; a response without a body ends at once; status, headers and url are the origin's.
+ * @param {Env} env
  */
 export async function deadlineCoversBody({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const a = origins.urlOf.a;
   const r = new Router({ strategy: "ring", nodes: [{ id: a }], health: false });
+  /** @param {string} p @param {import("edgeroute").RoutedFetchOptions} [o] */
   const get = (p, o) => routedFetch(r, `http://edge.test${p}`, o);
 
   origins.set("a", "stall-body");
@@ -378,7 +410,7 @@ export async function deadlineCoversBody({ Router, routedFetch, origins }) {
   return result();
 }
 
-/** An origin that dies mid-body is a failure, and the reader gets ERR_BODY_INTERRUPTED with the cause. */
+/** An origin that dies mid-body is a failure, and the reader gets ERR_BODY_INTERRUPTED with the cause. @param {Env} env */
 export async function originDiesMidBody({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const a = origins.urlOf.a;
@@ -398,6 +430,7 @@ export async function originDiesMidBody({ Router, routedFetch, origins }) {
 /**
  * A node id (or rewrite result) that is not an absolute http(s) URL is refused when used, with
  * ERR_INVALID_ORIGIN in `attempts`, and the request fails over; no outcome is recorded for it.
+ * @param {Env} env
  */
 export async function invalidOriginsFailOver({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
@@ -422,15 +455,15 @@ export async function invalidOriginsFailOver({ Router, routedFetch, origins }) {
   const none = await settle(routedFetch(allBad, "http://edge.test/inv/x"));
   const at = none.error?.attempts ?? [];
   check(none.error?.code === "ERR_ALL_ATTEMPTS_FAILED" && at.length === 2, `only bad ids: ${what(none)}`);
-  check(at.every((x) => x.code === "ERR_INVALID_ORIGIN" && x.error.includes(x.origin)), `attempts ${JSON.stringify(at)}`);
+  check(at.every((/** @type {import("edgeroute").Attempt & { error: string }} */ x) => x.code === "ERR_INVALID_ORIGIN" && x.error.includes(x.origin)), `attempts ${JSON.stringify(at)}`);
 
   // rewrite() that throws or gives a non-http(s) URL: the same.
   const two = new Router({ strategy: "ring", nodes: [{ id: origins.urlOf.a }, { id: good }], health: false });
   const p2 = Array.from({ length: 300 }, (_, i) => `/rw/${i}`).find((p) => two.pick(p) === origins.urlOf.a);
-  for (const [name, rewrite] of [
+  for (const [name, rewrite] of /** @type {[string, (u: URL, o: string) => URL | string][]} */ ([
     ["throws", (u, o) => (o === good ? new URL(u.pathname, o) : JSON.parse("{"))],
     ["file: URL", (u, o) => (o === good ? `${o}${u.pathname}` : "file:///etc/passwd")],
-  ]) {
+  ])) {
     const out = await settle(routedFetch(two, `http://edge.test${p2}`, { rewrite }));
     check(out.value?.status === 200 && (await out.value.text()).startsWith("b "), `rewrite ${name}: ${what(out)}`);
   }
@@ -438,25 +471,34 @@ export async function invalidOriginsFailOver({ Router, routedFetch, origins }) {
   return result();
 }
 
-/** Bad arguments and a fetch option that resolves to something else than a Response give coded errors. */
+/** Bad arguments and a fetch option that resolves to something else than a Response give coded errors. @param {Env} env */
 export async function codedErrors({ Router, routedFetch, origins }) {
   const { check, result } = recorder();
   const r = new Router({ strategy: "ring", nodes: nodesOf(origins), health: false });
+  /** @type {[string, () => Promise<Response>, import("edgeroute").ErrorCode][]} */
   const cases = [
+    // @ts-expect-error a bad argument on purpose: the types reject it too
     ["router null", () => routedFetch(null, "http://edge.test/"), "ERR_INVALID_ARGUMENT"],
+    // @ts-expect-error a bad argument on purpose: the types reject it too
     ["router a plain object", () => routedFetch({}, "http://edge.test/"), "ERR_INVALID_ARGUMENT"],
+    // @ts-expect-error a bad argument on purpose: the types reject it too
     ["request null", () => routedFetch(r, null), "ERR_INVALID_ARGUMENT"],
+    // @ts-expect-error a bad argument on purpose: the types reject it too
     ["request a number", () => routedFetch(r, 42), "ERR_INVALID_ARGUMENT"],
     ["request not a URL", () => routedFetch(r, "not a url"), "ERR_INVALID_ARGUMENT"],
+    // @ts-expect-error a bad option on purpose: the types reject it too
     ["signal true", () => routedFetch(r, "http://edge.test/", { signal: true }), "ERR_INVALID_OPTION"],
+    // @ts-expect-error a bad option on purpose: the types reject it too
     ["signal a plain object", () => routedFetch(r, "http://edge.test/", { signal: {} }), "ERR_INVALID_OPTION"],
+    // @ts-expect-error a bad option on purpose: the types reject it too
     ["signal a controller", () => routedFetch(r, "http://edge.test/", { signal: new AbortController() }), "ERR_INVALID_OPTION"],
   ];
   for (const [name, call, code] of cases) {
+    /** @type {Promise<Response>} */
     let p;
     try {
       p = call();
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       p = Promise.reject(e);
     }
     const o = await settle(p);
@@ -465,12 +507,15 @@ export async function codedErrors({ Router, routedFetch, origins }) {
   // The fetch option answers an object that is not a Response for one origin: that attempt fails, with no
   // outcome, and the next origin serves.
   const odd = origins.urlOf.a;
+  /** @param {Request} req */
   const fetch = (req) => (req.url.startsWith(odd) ? Promise.resolve({ status: 200 }) : globalThis.fetch(req));
   const path = Array.from({ length: 300 }, (_, i) => `/odd/${i}`).find((p) => r.pick(p) === odd);
+  // @ts-expect-error a fetch that resolves to a non-Response on purpose: the types reject it too
   const res = await settle(routedFetch(r, `http://edge.test${path}`, { fetch }));
   const served = res.value instanceof Response && res.value.status === 200 && (await bodyOf(res.value));
   check(served && served !== "a", `not a Response: ${what(res)}, served by ${served}`);
   const alone = new Router({ strategy: "ring", nodes: [{ id: odd }], health: false });
+  // @ts-expect-error a fetch that resolves to a non-Response on purpose: the types reject it too
   const none = await settle(routedFetch(alone, "http://edge.test/odd", { fetch }));
   check(none.error?.attempts?.[0]?.code === "ERR_INVALID_RESPONSE", `only odd answers: ${JSON.stringify(none.error?.attempts)}`);
   check(statOf(r, odd).failures === 0 && inflightOf(r) + inflightOf(alone) === 0, "a non-Response counted");
@@ -480,6 +525,7 @@ export async function codedErrors({ Router, routedFetch, origins }) {
 /**
  * Bookkeeping cannot break a request: a node removed while its request is in flight still delivers the
  * response, and timeouts longer than a timer can hold (2^31 - 1 ms) do not fire at once.
+ * @param {Env} env
  */
 export async function bookkeepingEdges({ Router, routedFetch, origins }) {
   const { check, result } = recorder();

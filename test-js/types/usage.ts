@@ -20,6 +20,9 @@ const v: string = version;
 const opts: RouterOptions = { strategy: "least-latency", nodes: [{ id: "x" }], decayMs: 5000 };
 new Router(opts).pick();
 new Router({ strategy: "round-robin", nodes: [{ id: "x" }] }).pickN(undefined, 2);
+// A property set to undefined is absent (the Router reads options as plain data), exactOptionalPropertyTypes or not.
+const maybeSeed: number | undefined = undefined;
+new Router({ strategy: "ring", nodes: [{ id: "a", weight: undefined }], seed: maybeSeed, health: { windowMs: undefined } }).report("a", { ok: true, latencyMs: undefined });
 
 const bounded = new Router({ strategy: "maglev", nodes: [{ id: "a" }], tableSize: 65537, boundedLoad: 1.5, secret: "00".repeat(16) });
 const lease = bounded.acquire("k");
