@@ -54,15 +54,13 @@ impl NodeState {
 }
 
 /// One node as given by the user.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeSpec {
     pub id: String,
     pub weight: f64,
     /// twemproxy's server name (`compat: "twemproxy"` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// HAProxy's numeric server id (`compat: "haproxy"` only).
-    #[serde(rename = "serverId", skip_serializing_if = "Option::is_none")]
     pub server_id: Option<u32>,
 }
 

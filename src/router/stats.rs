@@ -1,13 +1,10 @@
 //! Per-node figures: [`NodeStats`] and `Router::stats`.
 
-use serde::Serialize;
-
 use super::{clock, Router};
 use crate::base::value::Value;
 
 /// Per-node figures returned by [`Router::stats`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeStats {
     pub id: String,
     pub weight: f64,

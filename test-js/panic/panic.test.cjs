@@ -21,7 +21,7 @@ test("a panic surfaces as ERR_INTERNAL with the panic message, and the Router is
       e instanceof EdgerouteError &&
       e.code === "ERR_INTERNAL" &&
       /a test asked for a panic with the debug key/.test(e.message) &&
-      /src\/wasm\.rs/.test(e.message) &&
+      /src\/wasm\/mod\.rs/.test(e.message) &&
       /create a new Router/.test(e.message),
   );
   assert.throws(() => r.pick("k"), (e) => e.code === "ERR_INTERNAL" && /can no longer be used/.test(e.message));
