@@ -8,11 +8,11 @@
 //! maglev's lookup table (Eisenbud et al., NSDI 2016, §3.4), modulo hashing (`hash`), and consistent hashing with
 //! bounded loads (Mirrokni, Thorup & Zadimoghaddam, SODA 2018).
 //!
-//! Internal paths used (to update if the crate's modules move): `edgeroute::hash::key_hash`,
+//! Internal paths used (to update if the crate's modules move): `edgeroute::hash::xxh3_key`,
 //! `edgeroute::hash::point_hash`, `edgeroute::hash::siphash24`, `edgeroute::hash::Secret`, all in the oracles'
 //! key and permutation hashes. Everything else is the public API (`Router`, `NodeSpec`, `Value`, `names`).
 
-use edgeroute::hash::{key_hash, point_hash, siphash24, Secret};
+use edgeroute::hash::{point_hash, siphash24, xxh3_key, Secret};
 use edgeroute::{NodeSpec, Outcome, Router, Value};
 use serde_json::{json, Value as Json};
 use std::collections::{HashMap, HashSet};
@@ -730,7 +730,7 @@ fn oracle_key_hash(opts: &Json, key: &[u8]) -> u64 {
             }
             siphash24(&Secret(k), key)
         }
-        None => key_hash(key, opts["seed"].as_u64().unwrap_or(0)),
+        None => xxh3_key(key, opts["seed"].as_u64().unwrap_or(0)),
     }
 }
 
