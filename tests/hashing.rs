@@ -361,3 +361,29 @@ fn rendezvous_equal_weight_fast_path_matches_scores() {
         assert_eq!(fast, r.pick_n_ids(Some(key.as_bytes()), 2, 0.0).unwrap()[0]);
     }
 }
+
+/// The key-size limit of the JS/wasm protocol holds in the core too, for every strategy, keyed or not.
+#[test]
+fn keys_over_the_protocol_limit_are_refused_by_the_core() {
+    let limit = edgeroute::base::protocol::MAX_KEY_BYTES as usize;
+    for kind in edgeroute::StrategyKind::ALL {
+        let mut r = Router::new(
+            Config::new(kind, vec![NodeSpec::new("a", 1.0), NodeSpec::new("b", 1.0)]),
+            || 3,
+        )
+        .unwrap();
+        assert!(
+            r.pick(Some(&vec![7u8; limit]), 1.0).is_ok(),
+            "{kind:?}: a key at the limit routes"
+        );
+        let e = r.pick(Some(&vec![7u8; limit + 1]), 1.0).unwrap_err();
+        assert_eq!(e.code, edgeroute::Code::InvalidKey, "{kind:?}");
+        let mut out = Vec::new();
+        assert_eq!(
+            r.pick_n(Some(&vec![7u8; limit + 1]), 2, 1.0, &mut out)
+                .unwrap_err()
+                .code,
+            edgeroute::Code::InvalidKey
+        );
+    }
+}

@@ -19,6 +19,7 @@ pub use stats::NodeStats;
 
 use crate::base::error::{Code, Error, Result};
 use crate::base::limits::MAX_NODES;
+use crate::base::protocol::MAX_KEY_BYTES;
 use crate::base::rng::Rng;
 use crate::compat::continuum::{Continuum, RingProfile};
 use crate::compat::haproxy::HaproxyMap;
@@ -232,6 +233,12 @@ impl Router {
     fn ctx_parts(&mut self, key: Option<&[u8]>) -> Result<u64> {
         let needs_key = self.kind.needs_key();
         let h = match key {
+            Some(k) if k.len() > MAX_KEY_BYTES as usize => {
+                return Err(Error::new(
+                    Code::InvalidKey,
+                    format!("the key is {} bytes; keys are at most {MAX_KEY_BYTES} bytes (1 MiB): route by a shorter key, such as a hash of it", k.len()),
+                ))
+            }
             Some(k) if needs_key => self.hasher.hash(k),
             Some(_) => 0,
             None if needs_key => {
