@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { writePackageReadme } from "./pkg-readme.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const r = (...p) => path.join(root, ...p);
@@ -85,7 +86,9 @@ for (const f of ["node.mjs", "node.cjs", "deno.js", "workerd.js", "web.js", "bun
   fs.copyFileSync(r("js", f), r("pkg", f));
 }
 fs.copyFileSync(r("js/index.d.ts"), r("pkg/index.d.cts"));
-fs.copyFileSync(r("README.md"), r("pkg/README.md"));
+// The npm README (install and usage first) and the docs and examples it links: scripts/pkg-readme.mjs.
+const readmeLinks = writePackageReadme(r("pkg"));
+fs.copyFileSync(r("CHANGELOG.md"), r("pkg/CHANGELOG.md"));
 fs.copyFileSync(r("LICENSE"), r("pkg/LICENSE"));
 
 const pkg = {
@@ -119,7 +122,7 @@ const pkg = {
   files: [
     "edgeroute_bg.wasm", "glue.js", "glue.cjs", "errors.js", "errors.cjs", "protocol.js", "protocol.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "registry.js", "registry.cjs",
     "scripts.js", "scripts.cjs", "lua", "node.mjs", "node.cjs", "deno.js",
-    "workerd.js", "web.js", "bundler.js", "index.d.ts", "index.d.cts", "web.d.ts", "README.md", "LICENSE",
+    "workerd.js", "web.js", "bundler.js", "index.d.ts", "index.d.cts", "web.d.ts", "README.md", "LICENSE", "CHANGELOG.md", ...readmeLinks,
   ],
   sideEffects: ["./node.mjs", "./node.cjs", "./deno.js", "./workerd.js", "./bundler.js"],
 };

@@ -18,6 +18,9 @@ cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warning
 step "wasm size within the budget"
 node scripts/check-size.mjs
 
+step "the npm README: install first, every link it makes is shipped, a CHANGELOG"
+node scripts/pkg-readme.mjs --check
+
 step "docs/errors.md matches what the package throws"
 node scripts/errors-doc.mjs --check
 
