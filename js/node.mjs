@@ -8,7 +8,8 @@ import { bindRegistry } from "./registry.js";
 glue.initSync({ module: readFileSync(new URL("./edgeroute_bg.wasm", import.meta.url)) });
 
 export const Router = bindRouter(() => glue);
-export const Registry = bindRegistry(Router);
+// Pure: a bundle that does not import Registry leaves it, and the Lua sources it carries, out.
+export const Registry = /* @__PURE__ */ bindRegistry(Router);
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
 export { registryScripts } from "./registry.js";

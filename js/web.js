@@ -28,7 +28,8 @@ export const Router = bindRouter(() => {
   }
   return glue;
 });
-export const Registry = bindRegistry(Router);
+// Pure: a bundle that does not import Registry leaves it, and the Lua sources it carries, out.
+export const Registry = /* @__PURE__ */ bindRegistry(Router);
 
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
