@@ -2,11 +2,20 @@
 // health keys), read into Routers and changed atomically by the Lua scripts in lua/. It talks to Redis only
 // through a command function `(cmd, ...args) => Promise<reply>`, so any client works: ioredis
 // (`(...a) => redis.call(...a)`), node-redis (`(...a) => client.sendCommand(a)`), or an HTTP or socket client
-// in a worker. The build copies this file to registry.cjs for require(), rewriting its import and export lines.
+// in a worker. Every argument it gets is a string, except a byte key, which is a Buffer (or what options.bytes
+// makes of it where there is no Buffer). The build copies this file to registry.cjs for require(), rewriting its
+// import and export lines.
 import { ERROR_CODES, coded } from "./errors.js";
+import { ownKey } from "./router.js";
 import { registryScripts } from "./scripts.js";
 
-const OPTIONS = ["name", "prefix", "seed"];
+const OPTIONS = ["name", "prefix", "seed", "bytes"];
+// Node's Buffer where the runtime has one (Node, Bun, Deno, workerd with nodejs_compat). Clients send a Buffer
+// argument as its bytes; a plain Uint8Array they may not: ioredis sends String(u8) ("104,105"), node-redis
+// throws. Read once, at load, as the bare global (Deno gives npm packages a Buffer that is not globalThis's).
+const NodeBuffer = typeof Buffer === "function" && typeof Buffer.from === "function" ? Buffer : undefined;
+/** The default of options.bytes: a Buffer over the key's own copy (made by ownKey, so nothing else holds it). */
+const asBuffer = NodeBuffer && ((key) => NodeBuffer.from(key.buffer, key.byteOffset, key.byteLength));
 const META_FIELDS = ["url", "zone"];
 const MAX_SEED = 4294967295;
 // The id of the one node router() builds an empty Router with, and removes at once: shaped as a unix socket
@@ -153,6 +162,7 @@ function text(v, what) {
 function bindRegistry(Router) {
   class Registry {
     #command;
+    #bytes;
     #keys;
     #seed;
     /** The revision `{ version, stamp }` each Router from router() was last brought to. */
@@ -161,7 +171,9 @@ function bindRegistry(Router) {
 
     /**
      * @param command `(cmd, ...args) => Promise<reply>`
-     * @param options `{ name, prefix = "edgeroute", seed = 0 }`: the keys are `<prefix>:{<name>}:...`.
+     * @param options `{ name, prefix = "edgeroute", seed = 0, bytes }`: the keys are `<prefix>:{<name>}:...`;
+     *   `bytes(key)` turns a byte key (a Uint8Array copy) into the argument the command function sends as
+     *   those bytes: a Buffer by default where Buffer exists; elsewhere required for byte keys.
      */
     constructor(command, options) {
       if (typeof command !== "function") {
@@ -173,7 +185,7 @@ function bindRegistry(Router) {
       for (const k of Object.keys(options)) {
         if (!OPTIONS.includes(k)) throw fail("ERR_UNKNOWN_OPTION", `unknown option ${JSON.stringify(k)}; the options are ${OPTIONS.join(", ")}`);
       }
-      const { name, prefix = "edgeroute", seed = 0 } = options;
+      const { name, prefix = "edgeroute", seed = 0, bytes = asBuffer } = options;
       for (const [k, v] of [["name", name], ["prefix", prefix]]) {
         if (typeof v !== "string" || v.length === 0 || /[{}]/.test(v) || !v.isWellFormed()) {
           throw fail("ERR_INVALID_OPTION", `options.${k} must be a non-empty string without { or } (the name becomes the hash tag), got ${typeof v === "string" ? JSON.stringify(v) : describe(v)}`);
@@ -182,8 +194,12 @@ function bindRegistry(Router) {
       if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
         throw fail("ERR_INVALID_OPTION", `options.seed must be a whole number from 0 to ${MAX_SEED}, got ${String(seed)}`);
       }
+      if (bytes !== undefined && typeof bytes !== "function") {
+        throw fail("ERR_INVALID_OPTION", `options.bytes must be a function (key: Uint8Array) => the argument your client sends as those bytes, got ${describe(bytes)}`);
+      }
       this.#command = command;
       this.#seed = seed;
+      this.#bytes = bytes;
       const base = `${prefix}:{${name}}:`;
       this.#keys = Object.freeze({ nodes: `${base}nodes`, meta: `${base}meta`, version: `${base}version`, stamp: `${base}stamp`, downPrefix: `${base}down:` });
     }
@@ -209,8 +225,8 @@ function bindRegistry(Router) {
 
     async #run(name, keys, args) {
       const { source, sha1 } = registryScripts[name];
-      // Byte keys go as they are; everything else as text.
-      const argv = [String(keys.length), ...keys, ...args.map((a) => (a instanceof Uint8Array ? a : String(a)))];
+      // Callers pass strings, and pickN a byte key as options.bytes made it.
+      const argv = [String(keys.length), ...keys, ...args];
       try {
         return await this.#command("EVALSHA", sha1, ...argv);
       } catch (e) {
@@ -325,10 +341,21 @@ function bindRegistry(Router) {
 
     /** Up to `n` distinct nodes for `key` in failover order, chosen inside Redis (as the Router's pickN). */
     async pickN(key, n) {
-      if (typeof key !== "string" && !(key instanceof Uint8Array)) throw fail("ERR_INVALID_KEY", `a key must be a string or a Uint8Array, got ${describe(key)}`);
-      if (typeof key === "string" && !key.isWellFormed()) throw fail("ERR_INVALID_KEY", "the key contains a lone UTF-16 surrogate, which has no UTF-8 form");
+      // Checked as router.pick checks it (the same code and words); a byte key is copied.
+      let arg;
+      try {
+        arg = ownKey(key);
+      } catch (e) {
+        throw fail(e.code, e.message);
+      }
       if (!Number.isInteger(n) || n < 1 || n > 65536) throw fail("ERR_INVALID_COUNT", `pickN needs a whole n from 1 to 65536, got ${String(n)}`);
-      const reply = await this.#run("pick", this.#selectKeys(), [key, n, this.#seed, this.#keys.downPrefix]);
+      if (typeof arg !== "string") {
+        if (this.#bytes === undefined) {
+          throw fail("ERR_INVALID_OPTION", "a Uint8Array key must reach Redis as its bytes, and this runtime has no Buffer, which every client sends as bytes; set options.bytes to (key) => what your command function sends as those bytes (the Uint8Array itself for a client that writes one as bytes), or pick by a string key");
+        }
+        arg = this.#bytes(arg);
+      }
+      const reply = await this.#run("pick", this.#selectKeys(), [arg, String(n), String(this.#seed), this.#keys.downPrefix]);
       if (!Array.isArray(reply)) throw badReply("pick", reply);
       return reply.map((v) => text(v, "pick"));
     }

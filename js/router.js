@@ -147,6 +147,25 @@ function checkKey(key) {
   return n;
 }
 
+/**
+ * A key checked as pick checks it, for the Registry, which sends it to Redis: a string as it is (its UTF-8
+ * length checked too), or a copy of a byte key's bytes in a fresh Uint8Array, read through the intrinsics, so
+ * a caller changing or detaching the key later changes nothing.
+ */
+function ownKey(key) {
+  const n = checkKey(key);
+  if (typeof key === "string") {
+    if (n * 3 > MAX_KEY_BYTES) {
+      const bytes = new TextEncoder().encode(key).length;
+      if (bytes > MAX_KEY_BYTES) throw keyTooLong(bytes);
+    }
+    return key;
+  }
+  const copy = new Uint8Array(n);
+  typedArraySet.call(copy, key);
+  return copy;
+}
+
 function keyTooLong(n) {
   return fail("ERR_INVALID_KEY", `the key is at least ${n} bytes; keys are at most ${MAX_KEY_BYTES} bytes (1 MiB): route by a shorter key, such as a hash of it`);
 }
@@ -758,4 +777,4 @@ function bindRouter(getGlue) {
 /** The package version (stamped by the build). */
 const version = "__EDGEROUTE_VERSION__";
 
-export { bindRouter, version };
+export { bindRouter, version, ownKey };

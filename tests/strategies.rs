@@ -1076,3 +1076,69 @@ fn bounded_loads_match_the_naive_rule() {
         );
     }
 }
+
+/// A fractional weight is refused, when building, adding and reweighting alike, in the words of what the
+/// strategy or the copied system does with a weight: jump's buckets, hash's slots, each profile's integer weight
+/// and its points or slots. (Every profile used to say "buckets", which none of them has.)
+#[test]
+fn fractional_weights_are_refused_in_each_strategy_and_profile_own_words() {
+    let cases = [
+        (
+            json!({ "strategy": "jump" }),
+            "strategy \"jump\" gives each node `weight` buckets",
+        ),
+        (
+            json!({ "strategy": "hash" }),
+            "strategy \"hash\" gives each node `weight` slots",
+        ),
+        (
+            json!({ "strategy": "ring", "compat": "libketama" }),
+            "compat \"libketama\" copies libketama, whose weight is the integer memory column",
+        ),
+        (
+            json!({ "strategy": "ring", "compat": "twemproxy" }),
+            "compat \"twemproxy\" copies nutcracker, whose weight is the integer after host:port: (distribution ketama",
+        ),
+        (
+            json!({ "strategy": "hash", "compat": "twemproxy" }),
+            "compat \"twemproxy\" copies nutcracker, whose weight is the integer after host:port: (distribution modula",
+        ),
+        (
+            json!({ "strategy": "ring", "compat": "nginx" }),
+            "compat \"nginx\" copies nginx, whose weight= is an integer (hash consistent",
+        ),
+        (
+            json!({ "strategy": "hash", "compat": "nginx" }),
+            "compat \"nginx\" copies nginx, whose weight= is an integer (hash without consistent",
+        ),
+        (
+            json!({ "strategy": "ring", "compat": "haproxy" }),
+            "compat \"haproxy\" copies HAProxy, whose weight is an integer from 1 to 256 (hash-type consistent",
+        ),
+        (
+            json!({ "strategy": "hash", "compat": "haproxy" }),
+            "compat \"haproxy\" copies HAProxy, whose weight is an integer from 1 to 256 (hash-type map-based",
+        ),
+    ];
+    let node = |id: &str, w: f64| json!({ "id": id, "weight": w });
+    for (opts, why) in cases {
+        let with = |nodes: Vec<Json>| {
+            let mut o = opts.clone();
+            o["nodes"] = Json::Array(nodes);
+            Router::from_value(&to_value(o), entropy)
+        };
+        let built = with(vec![node("10.0.0.1:11211", 1.5)]).unwrap_err();
+        let mut r = with(vec![node("10.0.0.1:11211", 1.0)]).unwrap();
+        let added = r.add(spec(&node("10.0.0.2:11211", 2.5))).unwrap_err();
+        let reweighted = r.set_weight("10.0.0.1:11211", 0.5).unwrap_err();
+        for (what, err) in [("build", built), ("add", added), ("setWeight", reweighted)] {
+            assert_eq!(err.code, edgeroute::Code::InvalidWeight, "{opts} {what}");
+            assert!(
+                err.message.contains(why) && err.message.ends_with(", so weights must be whole numbers"),
+                "{opts} {what}: {}",
+                err.message
+            );
+        }
+        assert_eq!(r.len(), 1, "{opts}: a refused change changes nothing");
+    }
+}

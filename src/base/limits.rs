@@ -64,12 +64,14 @@ pub fn validate_weight(w: f64, what: &str) -> Result<f64> {
     }
 }
 
-/// Jump and hash give each node `weight` buckets or slots, so weights must be whole numbers.
-pub fn validate_whole_weight(w: f64, what: &str, strategy: &str) -> Result<()> {
+/// Refuses a fractional weight where weights count something (jump's buckets, hash's slots) or where the system a
+/// profile copies takes only integers. `why` says which, completing "{what} is 1.5, but {why}, so weights must be
+/// whole numbers": each strategy and profile names what it does with a weight.
+pub fn validate_whole_weight(w: f64, what: &str, why: &str) -> Result<()> {
     if w.fract() != 0.0 {
         return Err(Error::new(
             Code::InvalidWeight,
-            format!("{what} is {}, but strategy {strategy:?} gives each node `weight` buckets, so weights must be whole numbers", fmt_num(w)),
+            format!("{what} is {}, but {why}, so weights must be whole numbers", fmt_num(w)),
         ));
     }
     Ok(())

@@ -34,8 +34,12 @@ pub const MAX_SERVER_ID: u32 = i32::MAX as u32;
 /// Bound on the map build's work (slots × servers), which HAProxy also pays at start-up.
 const MAX_MAP_WORK: u64 = 1 << 28;
 
-fn weight(n: &NodeState, mode: &str) -> Result<u32> {
-    validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), mode)?;
+/// What HAProxy does with a weight, for the message that refuses a fractional one.
+const RING_WEIGHTS: &str = "compat \"haproxy\" copies HAProxy, whose weight is an integer from 1 to 256 (hash-type consistent gives each server 16 ring points per unit of weight)";
+const MAP_WEIGHTS: &str = "compat \"haproxy\" copies HAProxy, whose weight is an integer from 1 to 256 (hash-type map-based gives each server weight / gcd(all weights) slots)";
+
+fn weight(n: &NodeState, why: &str) -> Result<u32> {
+    validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), why)?;
     if n.weight as u64 > MAX_WEIGHT {
         return Err(Error::new(
             Code::InvalidWeight,
@@ -88,7 +92,7 @@ pub fn server_ids(nodes: &[NodeState]) -> Result<Vec<u32>> {
 pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Result<()> {
     let mut total = 0u64;
     for n in nodes {
-        total += (weight(n, "ring with compat \"haproxy\"")? * POINTS_PER_WEIGHT) as u64;
+        total += (weight(n, RING_WEIGHTS)? * POINTS_PER_WEIGHT) as u64;
     }
     check_points(total, "haproxy")?;
     let ids = server_ids(nodes)?;
@@ -121,7 +125,7 @@ impl HaproxyMap {
     fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
         let mut ws = Vec::with_capacity(nodes.len());
         for n in nodes {
-            ws.push(weight(n, "hash with compat \"haproxy\"")? as u64);
+            ws.push(weight(n, MAP_WEIGHTS)? as u64);
         }
         // The map does not use server ids, but HAProxy refuses a config that repeats one.
         server_ids(nodes)?;

@@ -37,6 +37,14 @@ impl Flavor {
         }
     }
 
+    /// What the flavor does with a weight, for the message that refuses a fractional one.
+    fn whole_weights(self) -> &'static str {
+        match self {
+            Flavor::Twemproxy => "compat \"twemproxy\" copies nutcracker, whose weight is the integer after host:port: (distribution ketama gives each server floorf(weight / Σweight × 40 × n) × 4 ring points)",
+            Flavor::Libketama => "compat \"libketama\" copies libketama, whose weight is the integer memory column of its server file (each server gets floorf(weight / Σweight × 40 × n) × 4 ring points)",
+        }
+    }
+
     /// Points of one server of weight `w` among `n` servers of total weight `total`.
     pub fn points(self, w: u64, total: u64, n: usize) -> u64 {
         match self {
@@ -56,10 +64,13 @@ impl Flavor {
 }
 
 pub(super) fn ring_points(nodes: &[NodeState], flavor: Flavor, out: &mut Vec<(u32, u32)>) -> Result<()> {
-    let mode = format!("ring with compat {:?}", flavor.name());
     let mut total = 0u64;
     for n in nodes {
-        validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), &mode)?;
+        validate_whole_weight(
+            n.weight,
+            &format!("the weight of node {:?}", n.id),
+            flavor.whole_weights(),
+        )?;
         total += n.weight as u64;
     }
     let counts: Vec<u64> = nodes

@@ -45,15 +45,19 @@ pub fn split(server: &str) -> (&[u8], &[u8]) {
     (b, &[])
 }
 
-fn whole_weight(n: &NodeState, mode: &str) -> Result<u64> {
-    validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), mode)?;
+/// What nginx does with a weight, for the message that refuses a fractional one.
+const RING_WEIGHTS: &str = "compat \"nginx\" copies nginx, whose weight= is an integer (hash consistent gives each server 160 ring points per unit of weight)";
+const HASH_WEIGHTS: &str = "compat \"nginx\" copies nginx, whose weight= is an integer (hash without consistent gives each server `weight` slots)";
+
+fn whole_weight(n: &NodeState, why: &str) -> Result<u64> {
+    validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), why)?;
     Ok(n.weight as u64)
 }
 
 pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Result<()> {
     let mut total = 0u64;
     for n in nodes {
-        total += whole_weight(n, "ring with compat \"nginx\"")? * POINTS_PER_WEIGHT;
+        total += whole_weight(n, RING_WEIGHTS)? * POINTS_PER_WEIGHT;
     }
     check_points(total, "nginx")?;
     crate::base::alloc::reserve(out, total as usize, "ring points")?;
@@ -98,7 +102,7 @@ fn step(key: &[u8], rehash: u32) -> u64 {
 impl NginxHash {
     fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
         for n in nodes {
-            whole_weight(n, "hash with compat \"nginx\"")?;
+            whole_weight(n, HASH_WEIGHTS)?;
         }
         self.slots.rebuild(nodes)?;
         self.seen.resize(nodes.len());

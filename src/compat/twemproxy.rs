@@ -50,9 +50,13 @@ pub fn identity(n: &NodeState) -> Result<Cow<'_, str>> {
     })
 }
 
+/// What `distribution: modula` does with a weight, for the message that refuses a fractional one.
+const MODULA_WEIGHTS: &str =
+    "compat \"twemproxy\" copies nutcracker, whose weight is the integer after host:port: (distribution modula gives each server `weight` slots)";
+
 /// `distribution: modula`: modulo hashing over nutcracker's server order.
 pub fn modula() -> Modulo {
-    Modulo::ordered(order, "hash with compat \"twemproxy\"")
+    Modulo::ordered(order, MODULA_WEIGHTS)
 }
 
 /// Node indices in nutcracker's server order: by identity, shorter first, then bytewise

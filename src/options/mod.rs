@@ -274,9 +274,11 @@ impl Config {
         for (i, n) in cfg.nodes.iter().enumerate() {
             check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
-        if strategy.caps().whole_weights {
+        // A profile checks its own weights when it builds, in its own words (what the system it copies does
+        // with a weight).
+        if let (Some(why), None) = (strategy.caps().whole_weights, cfg.compat) {
             for (i, n) in cfg.nodes.iter().enumerate() {
-                validate_whole_weight(n.weight, &format!("nodes[{i}].weight"), strategy.name())?;
+                validate_whole_weight(n.weight, &format!("nodes[{i}].weight"), why)?;
             }
         }
         if strategy == StrategyKind::Maglev && cfg.nodes.len() >= cfg.table_size as usize {

@@ -39,6 +39,9 @@ use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
 use crate::hash::{mix64, xxh3_key};
 use crate::node::NodeState;
 
+/// What jump does with a weight, for the message that refuses a fractional one.
+pub const WHOLE_WEIGHTS: &str = "strategy \"jump\" gives each node `weight` buckets";
+
 const NONE: u32 = u32::MAX;
 
 /// The jump consistent hash of the paper (its Figure 1), bit for bit: the 64-bit LCG multiplier
@@ -159,7 +162,7 @@ impl Jump {
     }
 
     fn check(&self, weight: f64, what: &str, extra: u64) -> Result<u32> {
-        validate_whole_weight(weight, what, "jump")?;
+        validate_whole_weight(weight, what, WHOLE_WEIGHTS)?;
         let total = self.memento.working() as u64 + extra;
         if total > MAX_BUCKETS {
             return Err(Error::new(
@@ -218,7 +221,7 @@ impl Strategy for Jump {
 
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
         let w = nodes[idx].weight;
-        let count = self.check(w, &format!("weight of node {:?}", nodes[idx].id), w as u64)?;
+        let count = self.check(w, &format!("the weight of node {:?}", nodes[idx].id), w as u64)?;
         self.buckets.push(Vec::new());
         self.node_hash.push(xxh3_key(nodes[idx].id.as_bytes(), self.seed));
         self.seen.resize(nodes.len());
@@ -245,7 +248,7 @@ impl Strategy for Jump {
         let have = self.buckets[idx].len() as u64;
         let count = self.check(
             w,
-            &format!("weight of node {:?}", nodes[idx].id),
+            &format!("the weight of node {:?}", nodes[idx].id),
             (w as u64).saturating_sub(have),
         )?;
         if count as u64 > have {

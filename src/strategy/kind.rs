@@ -30,13 +30,20 @@ pub struct Caps {
     pub random: bool,
     /// Every pick reads the clock (the latency estimate decays with time), healthy pool or not.
     pub reads_clock: bool,
-    /// Each node gets `weight` buckets or slots, so weights must be whole numbers.
-    pub whole_weights: bool,
+    /// Each node gets `weight` buckets or slots, so weights must be whole numbers: what the strategy does with a
+    /// weight, for the message that refuses a fractional one.
+    pub whole_weights: Option<&'static str>,
     /// The option that belongs to this strategy alone, if any.
     pub own_option: Option<&'static str>,
 }
 
-const fn caps(keyed: bool, boundable: bool, random: bool, reads_clock: bool, whole_weights: bool) -> Caps {
+const fn caps(
+    keyed: bool,
+    boundable: bool,
+    random: bool,
+    reads_clock: bool,
+    whole_weights: Option<&'static str>,
+) -> Caps {
     Caps {
         keyed,
         boundable,
@@ -84,25 +91,25 @@ impl StrategyKind {
     pub const fn caps(self) -> Caps {
         //                                           keyed  bound  random clock  whole
         match self {
-            StrategyKind::Random => caps(false, false, true, false, false),
-            StrategyKind::RoundRobin => caps(false, false, false, false, false),
-            StrategyKind::WeightedRoundRobin => caps(false, false, false, false, false),
+            StrategyKind::Random => caps(false, false, true, false, None),
+            StrategyKind::RoundRobin => caps(false, false, false, false, None),
+            StrategyKind::WeightedRoundRobin => caps(false, false, false, false, None),
             StrategyKind::LeastLatency => Caps {
                 own_option: Some("decayMs"),
-                ..caps(false, false, true, true, false)
+                ..caps(false, false, true, true, None)
             },
-            StrategyKind::LeastOutstanding => caps(false, false, true, false, false),
+            StrategyKind::LeastOutstanding => caps(false, false, true, false, None),
             StrategyKind::Ring => Caps {
                 own_option: Some("vnodes"),
-                ..caps(true, true, false, false, false)
+                ..caps(true, true, false, false, None)
             },
-            StrategyKind::Rendezvous => caps(true, true, false, false, false),
+            StrategyKind::Rendezvous => caps(true, true, false, false, None),
             StrategyKind::Maglev => Caps {
                 own_option: Some("tableSize"),
-                ..caps(true, true, false, false, false)
+                ..caps(true, true, false, false, None)
             },
-            StrategyKind::Jump => caps(true, false, false, false, true),
-            StrategyKind::Hash => caps(true, false, false, false, true),
+            StrategyKind::Jump => caps(true, false, false, false, Some(super::jump::WHOLE_WEIGHTS)),
+            StrategyKind::Hash => caps(true, false, false, false, Some(super::modulo::WHOLE_WEIGHTS)),
         }
     }
 

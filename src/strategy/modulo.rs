@@ -39,6 +39,9 @@ use crate::base::error::{Code, Error, Result};
 use crate::base::limits::{validate_whole_weight, MAX_BUCKETS};
 use crate::node::NodeState;
 
+/// What `hash` does with a weight, for the message that refuses a fractional one.
+pub const WHOLE_WEIGHTS: &str = "strategy \"hash\" gives each node `weight` slots";
+
 /// A server order: node indices in the order their slots are laid out.
 pub type Ordering = fn(&[NodeState]) -> Result<Vec<usize>>;
 
@@ -50,8 +53,9 @@ pub struct Modulo {
     order: Vec<usize>,
     /// Where a profile's server order comes from (`None`: node order).
     ordering: Option<Ordering>,
-    /// The strategy's name in messages (`hash`, or `hash with compat "twemproxy"`).
-    label: &'static str,
+    /// What the owner does with a weight, for the message that refuses a fractional one ([`WHOLE_WEIGHTS`], or a
+    /// profile's).
+    whole_weights: &'static str,
 }
 
 impl Default for Modulo {
@@ -60,17 +64,17 @@ impl Default for Modulo {
             ends: Vec::new(),
             order: Vec::new(),
             ordering: None,
-            label: "hash",
+            whole_weights: WHOLE_WEIGHTS,
         }
     }
 }
 
 impl Modulo {
-    /// Modulo over a profile's server order (`label` names the strategy in messages).
-    pub fn ordered(ordering: Ordering, label: &'static str) -> Modulo {
+    /// Modulo over a profile's server order; `whole_weights` says what the profile does with a weight.
+    pub fn ordered(ordering: Ordering, whole_weights: &'static str) -> Modulo {
         Modulo {
             ordering: Some(ordering),
-            label,
+            whole_weights,
             ..Modulo::default()
         }
     }
@@ -84,7 +88,7 @@ impl Modulo {
         let mut total = 0u64;
         for k in 0..nodes.len() {
             let n = &nodes[order.get(k).copied().unwrap_or(k)];
-            validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), self.label)?;
+            validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), self.whole_weights)?;
             total += n.weight as u64;
             ends.push(total);
         }

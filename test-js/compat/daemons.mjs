@@ -59,8 +59,8 @@ export async function startOrigin(name, listen) {
   return s;
 }
 
-/** Starts nginx with this `http { ... }` body; waits for every port in `ports`. */
-export async function startNginx(httpBody, ports) {
+/** Starts nginx with this `http { ... }` body; waits for every port in `ports` (on `host`). */
+export async function startNginx(httpBody, ports, host = "127.0.0.1") {
   const dir = fs.mkdtempSync(path.join(tmp, "nginx-"));
   const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
     .map((t) => `  ${t}_temp_path ${dir}/${t};`)
@@ -79,16 +79,16 @@ ${httpBody}
 `;
   fs.writeFileSync(`${dir}/nginx.conf`, conf);
   const p = run("nginx", ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`], "nginx");
-  for (const port of ports) await waitListening({ host: "127.0.0.1", port }, `nginx on ${port}`, p);
+  for (const port of ports) await waitListening({ host, port }, `nginx on ${host}:${port}`, p);
   return p;
 }
 
-/** Starts haproxy in the foreground with this configuration; waits for every port in `ports`. */
-export async function startHaproxy(conf, ports) {
+/** Starts haproxy in the foreground with this configuration; waits for every port in `ports` (on `host`). */
+export async function startHaproxy(conf, ports, host = "127.0.0.1") {
   const dir = fs.mkdtempSync(path.join(tmp, "haproxy-"));
   fs.writeFileSync(`${dir}/haproxy.cfg`, conf);
   const p = run("haproxy", ["-db", "-f", `${dir}/haproxy.cfg`], "haproxy");
-  for (const port of ports) await waitListening({ host: "127.0.0.1", port }, `haproxy on ${port}`, p);
+  for (const port of ports) await waitListening({ host, port }, `haproxy on ${host}:${port}`, p);
   return p;
 }
 
@@ -103,8 +103,8 @@ export async function startMemcached(listen) {
   return p;
 }
 
-/** Starts nutcracker with this YAML; waits for every port in `ports`. */
-export async function startNutcracker(yaml, ports) {
+/** Starts nutcracker with this YAML; waits for every port in `ports` (on `host`, where its stats port goes too). */
+export async function startNutcracker(yaml, ports, host = "127.0.0.1") {
   const dir = fs.mkdtempSync(path.join(tmp, "nutcracker-"));
   fs.writeFileSync(`${dir}/nutcracker.yml`, yaml);
   const check = run("nutcracker", ["-t", "-c", `${dir}/nutcracker.yml`], "nutcracker -t");
@@ -113,10 +113,10 @@ export async function startNutcracker(yaml, ports) {
   const stats = await freePort();
   const p = run(
     "nutcracker",
-    ["-c", `${dir}/nutcracker.yml`, "-o", `${dir}/nutcracker.log`, "-p", `${dir}/nutcracker.pid`, "-a", "127.0.0.1", "-s", String(stats)],
+    ["-c", `${dir}/nutcracker.yml`, "-o", `${dir}/nutcracker.log`, "-p", `${dir}/nutcracker.pid`, "-a", host, "-s", String(stats)],
     "nutcracker",
   );
-  for (const port of ports) await waitListening({ host: "127.0.0.1", port }, `nutcracker on ${port}`, p);
+  for (const port of ports) await waitListening({ host, port }, `nutcracker on ${host}:${port}`, p);
   return p;
 }
 
@@ -143,15 +143,19 @@ export async function stopAll() {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-/** Which origin served each key: GET with header `x-key: <key's UTF-8 bytes>`, `concurrency` at a time. */
-export async function originsFor(port, keys, concurrency = 16) {
+/**
+ * Which origin served each key: GET with header `x-key: <key's UTF-8 bytes>`, `concurrency` at a time; with
+ * `asPath`, GET the key itself as the request target (a path and query, as sent).
+ */
+export async function originsFor(port, keys, concurrency = 16, { host = "127.0.0.1", asPath = false } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const out = new Array(keys.length);
   let next = 0;
   const one = (i) =>
     new Promise((resolve, reject) => {
       const value = Buffer.from(keys[i], "utf8").toString("latin1");
-      const req = http.get({ host: "127.0.0.1", port, path: "/", agent, headers: { "x-key": value } }, (res) => {
+      const target = asPath ? { path: keys[i] } : { path: "/", headers: { "x-key": value } };
+      const req = http.get({ host, port, agent, ...target }, (res) => {
         res.resume();
         res.on("end", () => {
           out[i] = res.headers["x-origin"] ?? `HTTP ${res.statusCode}`;

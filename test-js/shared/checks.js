@@ -176,6 +176,11 @@ export const BAD_INPUTS = [
   ["nginx fractional weight", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
   ["haproxy add with serverId taken", (R) => new R({ strategy: "hash", compat: "haproxy", nodes: [{ id: "a", serverId: 2 }] }).add({ id: "b", serverId: 2 }), "ERR_DUPLICATE_ID"],
   ["twemproxy setWeight fractional", (R) => new R({ strategy: "ring", compat: "twemproxy", nodes: [{ id: "a:1" }] }).setWeight("a:1", 0.5), "ERR_INVALID_WEIGHT"],
+  ["libketama fractional weight", (R) => new R({ strategy: "ring", compat: "libketama", nodes: [{ id: "10.0.0.1:11211", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["twemproxy modula add fractional", (R) => new R({ strategy: "hash", compat: "twemproxy", nodes: [{ id: "a:1" }] }).add({ id: "b:1", weight: 2.5 }), "ERR_INVALID_WEIGHT"],
+  ["nginx hash fractional weight", (R) => new R({ strategy: "hash", compat: "nginx", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["haproxy fractional weight", (R) => new R({ strategy: "ring", compat: "haproxy", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["haproxy map-based fractional weight", (R) => new R({ strategy: "hash", compat: "haproxy", nodes: [{ id: "a" }] }).setWeight("a", 2.5), "ERR_INVALID_WEIGHT"],
   ["nginx ring too many points", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a", weight: 200000 }] }), "ERR_TOO_LARGE"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],

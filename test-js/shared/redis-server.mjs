@@ -50,7 +50,9 @@ async function startOne(dir, extra = []) {
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extra];
   const proc = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
-  await waitFor(() => cli(port, "PING") === "PONG", `redis-server on ${port}`);
+  // The server answering must be this one: freePort hands a port out once per process, but test files run in
+  // processes of their own, and another file's server may have taken the port meanwhile (ours then exits).
+  await waitFor(() => new RegExp(`^process_id:${proc.pid}\\b`, "m").test(cli(port, "INFO", "server")), `redis-server (pid ${proc.pid}) on ${port}`);
   return { port, proc };
 }
 
