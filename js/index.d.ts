@@ -479,6 +479,23 @@ export interface RegistryRevision {
   stamp: string;
 }
 
+/** `Omit` over each member of a union: `Omit<A | B, K>` keeps only the keys A and B share (no `vnodes`, no `seed`). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Every key of any member of a union. */
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+type MirrorKeys = "strategy" | "health" | "maxMemoryBytes" | "boundedLoad";
+
+/**
+ * Options of `Registry.router()`. With a `strategy`: any Router options but `nodes`, which come from the registry.
+ * Without one, the Router mirrors pick.lua (rendezvous, compat "redis", the registry's seed) and takes only
+ * `health`, `maxMemoryBytes` and `boundedLoad`.
+ */
+export type RegistryRouterOptions =
+  | DistributiveOmit<RouterOptions, "nodes">
+  | ({ strategy?: undefined } & Pick<RendezvousOptions, Exclude<MirrorKeys, "strategy">> & {
+      [K in Exclude<KeysOfUnion<RouterOptions>, MirrorKeys | "nodes">]?: undefined;
+    });
+
 /** A pool of origins kept in Redis, selected from inside Redis by Lua scripts that agree with the Router. */
 export declare class Registry {
   constructor(command: RedisCommand, options: RegistryOptions);
@@ -501,7 +518,7 @@ export declare class Registry {
   /** Weighted random selection inside Redis; `r` in [0, 1) defaults to crypto.getRandomValues. */
   pickRandom(r?: number): Promise<string | undefined>;
   /** A Router over the registry (rendezvous + compat "redis" + this seed unless `options.strategy` is given). */
-  router(options?: Partial<Omit<RouterOptions, "nodes">>): Promise<Router>;
+  router(options?: RegistryRouterOptions): Promise<Router>;
   /** Applies registry changes to a Router from `router()`; one MGET when nothing changed. */
   refresh(router: Router): Promise<boolean>;
 }

@@ -41,8 +41,10 @@ echo "=== Deno $("$root/node_modules/.bin/deno" --version | head -n 1 | cut -d' 
 "$root/node_modules/.bin/deno" check examples/deno.ts
 "$root/node_modules/.bin/deno" test --no-check --allow-read=. --allow-net=127.0.0.1 --allow-env --allow-run test/deno/
 
-echo "=== TypeScript types (tsc --strict, ESM and CJS consumers; the shared test JS with --checkJs)"
-"$root/node_modules/.bin/tsc" -p test/types/tsconfig.json
-echo "types: 2 consumers type-check, every @ts-expect-error is a real error"
+echo "=== TypeScript types (tsc --strict: ESM and CJS consumers under bundler, node16, nodenext; the shared test JS with --checkJs)"
+for resolution in bundler node16 nodenext; do
+  "$root/node_modules/.bin/tsc" -p "test/types/tsconfig.$resolution.json"
+  echo "types: usage.ts (ESM) and usage.cts (CJS) type-check under $resolution, every @ts-expect-error is a real error"
+done
 "$root/node_modules/.bin/tsc" -p test/types/tsconfig.shared.json
 echo "types: test/shared/*.js type-checks against the package's types, every @ts-expect-error is a real error"
