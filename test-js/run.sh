@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs pkg/ with `npm pack`, installs the tarball into a fresh temporary project (test-js/.work/proj), and runs
 # the JS tests there: Node (ESM + CJS), workerd (wrangler bundle + Miniflare), a page in headless Chromium
-# (playwright-core), Deno, and the TypeScript types. Needs `make pkg` (or node scripts/build-pkg.mjs) first.
+# (playwright-core), Deno, and the TypeScript types; attw and publint on the tarball. Needs `make pkg` (or
+# node scripts/build-pkg.mjs) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -11,6 +12,12 @@ rm -rf "$work"
 mkdir -p "$proj/test"
 tgz=$(cd pkg && npm pack --pack-destination "$work" --silent 2>/dev/null | tail -n 1)
 echo "packed $tgz ($(du -k "$work/$tgz" | cut -f1) KiB)"
+
+echo "=== The tarball as TypeScript and bundlers resolve it: attw (every resolution mode) and publint (warnings fail)"
+# The .wasm and the Lua scripts are files, not modules: attw cannot resolve them as imports.
+"$root/node_modules/.bin/attw" "$work/$tgz" --profile strict --no-color --no-emoji --exclude-entrypoints ./edgeroute_bg.wasm './lua/*'
+mkdir "$work/unpacked" && tar xzf "$work/$tgz" -C "$work/unpacked"
+(cd "$work/unpacked/package" && "$root/node_modules/.bin/publint" --strict --pack false)
 cat > "$proj/package.json" <<JSON
 { "name": "edgeroute-consumer", "private": true, "type": "module", "dependencies": { "edgeroute": "file:../$tgz" } }
 JSON
