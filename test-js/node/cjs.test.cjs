@@ -29,3 +29,17 @@ test("ESM and CJS entries agree key for key", async () => {
   const b = new esm.Router(opts);
   for (let i = 0; i < 2000; i++) assert.equal(a.pick(`k${i}`), b.pick(`k${i}`));
 });
+
+test('require("edgeroute/web") is the ES module itself: the same exports, and one init for both', async () => {
+  assert.match(require.resolve("edgeroute/web"), /node_modules\/edgeroute\/web\.cjs$/);
+  const web = require("edgeroute/web");
+  const esm = await import("edgeroute/web");
+  assert.deepEqual(Object.keys(web).sort(), Object.keys(esm).sort());
+  for (const k of Object.keys(esm)) assert.equal(web[k], esm[k], k);
+  // web.d.cts declares `export default init`: TypeScript's CommonJS output reads .default only with __esModule.
+  assert.equal(web.__esModule, true);
+  assert.equal(typeof web.default, "function");
+  assert.throws(() => new esm.Router({ strategy: "ring", nodes: [{ id: "a" }] }), { code: "ERR_NOT_INITIALIZED" });
+  web.initSync(readFileSync(require.resolve("edgeroute/edgeroute_bg.wasm")));
+  assert.equal(new esm.Router({ strategy: "ring", nodes: [{ id: "a" }] }).pick("k"), "a");
+});

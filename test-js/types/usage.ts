@@ -2,6 +2,11 @@
 // as an expected error must really be one (tsc fails on an unused expect-error directive).
 import { Router, Registry, registryScripts, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode, type TwemproxyHash, type HaproxyHash } from "edgeroute";
 import init, { Router as WebRouter } from "edgeroute/web";
+// ES-module types have no default export; CommonJS types (index.d.cts) would give one (module.exports), so this
+// fails if `import` ever resolves to the CommonJS declarations.
+// @ts-expect-error "edgeroute" has no default export
+import noDefault from "edgeroute";
+void noDefault;
 
 const ring = new Router({ strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }], seed: 7, vnodes: 160 });
 const picked: string | undefined = ring.pick("key");
@@ -94,6 +99,23 @@ async function useRegistry(): Promise<void> {
   await registry.add({ id: "b", meta: { region: "x" } });
   // @ts-expect-error the nodes come from the registry
   await registry.router({ nodes: [] });
+  // Each strategy's own options (Omit over the options union used to keep only the keys all strategies share).
+  const ringRouter: Router = await registry.router({ strategy: "ring", vnodes: 40, seed: 9 });
+  await registry.router({ strategy: "maglev", tableSize: 251, boundedLoad: 1.5, secret: "ab".repeat(16) });
+  await registry.router({ strategy: "least-latency", decayMs: 2000, seed: 1 });
+  await registry.router({ strategy: "ring", compat: "haproxy", hash: "djb2", avalanche: true });
+  // Without a strategy the Router mirrors pick.lua: rendezvous, compat "redis", the registry's seed.
+  await registry.router({ boundedLoad: true, maxMemoryBytes: 1 << 21, health: false });
+  await registry.router({ strategy: undefined, seed: undefined });
+  // @ts-expect-error without a strategy the seed is the registry's
+  await registry.router({ seed: 3 });
+  // @ts-expect-error without a strategy the Router is rendezvous, which has no vnodes
+  await registry.router({ vnodes: 40 });
+  // @ts-expect-error vnodes belongs to "ring" only
+  await registry.router({ strategy: "maglev", vnodes: 40 });
+  // @ts-expect-error decayMs belongs to "least-latency" only
+  await registry.router({ strategy: "ring", decayMs: 5 });
+  void ringRouter;
 }
 void useRegistry;
 new Router({ strategy: "rendezvous", compat: "redis", seed: 1, nodes: [{ id: "a" }] });
