@@ -6,6 +6,7 @@
 // and aborting the upstream request is only a best effort to free the connection. (Node's fetch drops the abort
 // link when the Request it was given is garbage collected, so the Request is also held until its attempt ends.)
 import { coded as codedError } from "./errors.js";
+import { RECORD_REQUEST, RESULTS } from "./metrics.js";
 
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"];
 const OPTIONS = [
@@ -366,6 +367,33 @@ async function routedFetch(router, input, options = {}) {
   // the client goes away).
   const signal = options.signal ?? (isSignal(request.signal) ? request.signal : undefined);
   if (signal?.aborted) throw abortReason(signal);
+  // What the Router's metrics count for this request (attempts sent, attempts timed out), recorded once it ends.
+  const tally = { sends: 0, timeouts: 0 };
+  const started = Date.now();
+  let result = "failed";
+  try {
+    const response = await route(router, request, options, signal, tally);
+    result = "response";
+    return response;
+  } catch (e) {
+    if (signal?.aborted) result = "aborted";
+    throw e;
+  } finally {
+    record(router, result, tally, Date.now() - started);
+  }
+}
+
+/** Records a finished request in the Router's metrics. Never throws: a freed Router or a duck-typed one records nothing. */
+function record(router, result, tally, ms) {
+  try {
+    router[RECORD_REQUEST]?.(RESULTS.indexOf(result), tally.sends, tally.timeouts, Math.max(0, ms));
+  } catch {
+    // The Router was freed while the request was in flight.
+  }
+}
+
+/** The request cycle of routedFetch, counting into `tally`. */
+async function route(router, request, options, signal, tally) {
   const url = new URL(request.url);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const retryOn = options.retryOn ?? [502, 503, 504];
@@ -393,9 +421,8 @@ async function routedFetch(router, input, options = {}) {
   }
 
   const attempts = [];
-  let sends = 0;
   for (const origin of order) {
-    if (sends >= maxSends) break;
+    if (tally.sends >= maxSends) break;
     if (signal?.aborted) throw abortReason(signal);
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
@@ -408,7 +435,7 @@ async function routedFetch(router, input, options = {}) {
       attempts.push({ origin, code: t.error.code, error: t.error.message });
       continue;
     }
-    sends++;
+    tally.sends++;
     const ac = new AbortController();
     const init = { method: request.method, headers: request.headers, redirect: "manual", signal: ac.signal };
     if (body !== null && body !== undefined) {
@@ -438,6 +465,7 @@ async function routedFetch(router, input, options = {}) {
         throw reason;
       }
       release(router, origin, { ok: false, latencyMs });
+      tally.timeouts++;
       const error = limit < timeoutMs ? `deadline of ${deadlineMs} ms exceeded after ${limit} ms` : `timeout after ${limit} ms`;
       attempts.push({ origin, error, latencyMs });
       continue;

@@ -233,6 +233,8 @@ export interface Lease {
 export interface NodeStats {
   id: string;
   weight: number;
+  /** The weight picks honour now: `weight` while the node can be picked, 0 while ejected, down or with its probe out. */
+  effectiveWeight: number;
   /** Times the node was the first choice of `pick` or `pickN`. */
   picks: number;
   successes: number;
@@ -246,8 +248,10 @@ export interface NodeStats {
   ejectedUntil: number | null;
   /** When a timed markDown ends (Date.now() ms), or null (not down, or down until markUp). */
   downUntil: number | null;
-  /** Ejections so far; each lasts twice the one before, up to maxEjectionMs. */
+  /** Ejections that count towards the backoff; each lasts twice the one before, up to maxEjectionMs. Forgotten after maxEjectionMs of health. */
   ejections: number;
+  /** Ejections ever (a counter: never decreases, kept across toJSON/fromJSON). */
+  ejectionsTotal: number;
   consecutiveFailures: number;
 }
 
@@ -266,6 +270,105 @@ export interface RouterSnapshot {
   format: "edgeroute/1";
   options: RouterOptions;
   health: NodeHealthSnapshot[];
+  /** The counters `metrics()` exports, so they stay monotonic across a round trip (absent in older snapshots). */
+  counters?: CountersSnapshot;
+}
+
+/** A latency histogram in a snapshot: counts per bucket (the bounds of docs/monitoring.md, then +Inf), sum in ms. */
+export interface HistogramSnapshot {
+  counts: number[];
+  sumMs: number;
+}
+
+/** A node's counters (or the removed nodes' sum) in a snapshot. */
+export interface TotalsSnapshot {
+  picks?: number;
+  successes?: number;
+  failures?: number;
+  ejections?: number;
+  latency?: HistogramSnapshot;
+}
+
+export interface CountersSnapshot {
+  /** When the counters started (Date.now() ms). */
+  since?: number;
+  nodes?: Array<TotalsSnapshot & { id: string }>;
+  removed?: TotalsSnapshot;
+  requests?: {
+    response?: number;
+    failed?: number;
+    aborted?: number;
+    attempts?: number;
+    failovers?: number;
+    timeouts?: number;
+    duration?: HistogramSnapshot;
+  };
+}
+
+/** Options of `metrics()`. */
+export interface MetricsOptions {
+  /** Prepended to every metric name with `_` (letters, digits, `_`; `""` for none). Default "edgeroute". */
+  prefix?: string | undefined;
+  /** Constant labels on every series, such as `{ pool: "origins", colo: "AMS" }`. Not `node`, `state`, `result`, `le`, `quantile` or `__*`. */
+  labels?: Record<string, string> | undefined;
+  /** "prometheus" (text format 0.0.4, the default) or "openmetrics" (OpenMetrics 1.0 text, ending in `# EOF`). */
+  format?: "prometheus" | "openmetrics" | undefined;
+}
+
+/** Options of `otlpMetrics()`. */
+export interface OtlpMetricsOptions {
+  /** Prepended to every metric name with `.`. Default "edgeroute". */
+  prefix?: string | undefined;
+  /** Attributes on every data point (as `labels` are in `metrics()`). */
+  labels?: Record<string, string> | undefined;
+  /** The resource's attributes, such as `{ "service.name": "edge-worker" }`. */
+  resource?: Record<string, string> | undefined;
+}
+
+/** An OTLP attribute (OTLP/JSON encoding). */
+export interface OtlpAttribute {
+  key: string;
+  value: { stringValue: string };
+}
+
+/** A data point: integers (and times in ns) are decimal strings, as the OTLP/JSON encoding has them. */
+export interface OtlpNumberDataPoint {
+  attributes: OtlpAttribute[];
+  startTimeUnixNano?: string;
+  timeUnixNano: string;
+  asInt?: string;
+  asDouble?: number;
+}
+
+export interface OtlpHistogramDataPoint {
+  attributes: OtlpAttribute[];
+  startTimeUnixNano: string;
+  timeUnixNano: string;
+  count: string;
+  /** Seconds. */
+  sum: number;
+  /** Per bucket, not cumulative: one more than `explicitBounds`. */
+  bucketCounts: string[];
+  /** Upper bounds in seconds. */
+  explicitBounds: number[];
+}
+
+export interface OtlpMetric {
+  name: string;
+  description: string;
+  unit: string;
+  /** Counters: cumulative (aggregationTemporality 2) and monotonic. */
+  sum?: { dataPoints: OtlpNumberDataPoint[]; aggregationTemporality: 2; isMonotonic: true };
+  gauge?: { dataPoints: OtlpNumberDataPoint[] };
+  histogram?: { dataPoints: OtlpHistogramDataPoint[]; aggregationTemporality: 2 };
+}
+
+/** The body of an OTLP/HTTP metrics export (POST it as JSON to a collector's /v1/metrics). */
+export interface OtlpMetricsRequest {
+  resourceMetrics: Array<{
+    resource: { attributes: OtlpAttribute[] };
+    scopeMetrics: Array<{ scope: { name: "edgeroute"; version: string }; metrics: OtlpMetric[] }>;
+  }>;
 }
 
 /** The stable error codes. */
@@ -351,6 +454,15 @@ export declare class Router {
   /** Inspection: the key's hash as a position in [0, 1). On a ring the key goes to the first point at or after it. */
   keyPosition(key: Key): number;
   stats(): NodeStats[];
+  /**
+   * The Router's state in the Prometheus text format (0.0.4), or OpenMetrics 1.0 with `format: "openmetrics"`:
+   * per-node counters, gauges and a latency histogram, the pool's state and routedFetch's requests
+   * (docs/monitoring.md lists them). Serve it as `text/plain; version=0.0.4; charset=utf-8`, or OpenMetrics as
+   * `application/openmetrics-text; version=1.0.0; charset=utf-8`.
+   */
+  metrics(options?: MetricsOptions): string;
+  /** The same figures as an OTLP/JSON ExportMetricsServiceRequest. */
+  otlpMetrics(options?: OtlpMetricsOptions): OtlpMetricsRequest;
   /** Takes a node out of rotation for `forMs` milliseconds, or until `markUp`. */
   markDown(id: string, forMs?: number): void;
   /** Puts a node back at once, clearing a mark or an ejection. */

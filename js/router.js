@@ -6,6 +6,7 @@
 // (sentinels, limits, the scratch layout) is js/protocol.js. The build copies this file to router.cjs for
 // require(), rewriting its import and export lines.
 import { EdgerouteError, coded as fail } from "./errors.js";
+import { metricsOptions, renderText, renderOtlp, RECORD_REQUEST } from "./metrics.js";
 import { NONE, FAILED, NEED_CLOCK, NEED_ENTROPY, MAX_DEPTH, MAX_ARRAY, MAX_STRING, MAX_KEY_BYTES, MAX_BATCH, NO_KEY, align4 } from "./protocol.js";
 
 /** The ERR_INTERNAL errors edgeroute itself made from a trap (a caller's error with that code is not one). */
@@ -749,6 +750,29 @@ function bindRouter(getGlue) {
       Router.#live(this);
       const now = nowMs();
       return this.#call((w) => w.stats(now));
+    }
+
+    /** The Router's state in the Prometheus text format, or OpenMetrics (`format: "openmetrics"`); docs/monitoring.md. */
+    metrics(options) {
+      Router.#live(this);
+      const o = metricsOptions(options === undefined ? undefined : plain(options, "metrics(options)"), "metrics", ["prefix", "labels", "format"]);
+      const now = nowMs();
+      return renderText(this.#call((w) => w.metrics_raw(now)), this.#ids, this.#strategy, o);
+    }
+
+    /** The same figures as an OTLP/JSON ExportMetricsServiceRequest, for an OpenTelemetry collector's /v1/metrics. */
+    otlpMetrics(options) {
+      Router.#live(this);
+      const o = metricsOptions(options === undefined ? undefined : plain(options, "otlpMetrics(options)"), "otlpMetrics", ["prefix", "labels", "resource"]);
+      const now = nowMs();
+      return renderOtlp(this.#call((w) => w.metrics_raw(now)), this.#ids, this.#strategy, o, now, version);
+    }
+
+    /** routedFetch's record of one request (js/protocol.js RECORD_REQUEST). */
+    [RECORD_REQUEST](result, attempts, timeouts, ms) {
+      Router.#live(this);
+      const now = nowMs();
+      this.#call((w) => w.record_request(result, attempts, timeouts, ms, now));
     }
 
     /** Releases the wasm memory now. Calling it twice is harmless; any other call afterwards throws ERR_FREED. */

@@ -36,6 +36,14 @@ impl Value {
     pub fn obj(entries: Vec<(&str, Value)>) -> Value {
         Value::Obj(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
+
+    /// An object's field; `None` for a missing field or a value that is not an object.
+    pub fn get(&self, k: &str) -> Option<&Value> {
+        match self {
+            Value::Obj(f) => f.iter().find(|(key, _)| key == k).map(|(_, v)| v),
+            _ => None,
+        }
+    }
 }
 
 impl From<&str> for Value {

@@ -1,10 +1,11 @@
 //! Layer 3: a node as given ([`NodeSpec`]), as the Router keeps it ([`NodeState`], read by the strategies), and
-//! what a request's end reports about it ([`Outcome`]). Parsing them from options is the options layer's job (`config.rs`).
+//! what a request's end reports about it ([`Outcome`]). Parsing them from options is the options layer's job (`src/options/node.rs`).
 
 pub mod health;
 
 use self::health::Health;
 use crate::base::value::Value;
+use crate::load::histogram::LatencyHistogram;
 use crate::load::peak_ewma::PeakEwma;
 
 #[derive(Debug, Clone)]
@@ -18,6 +19,11 @@ pub struct NodeState {
     /// Requests picked but not yet reported (counted for latency-aware strategies).
     pub inflight: u32,
     pub latency: PeakEwma,
+    /// Reported latencies, for `metrics()`: allocated at the first one, so the node table (which a change may
+    /// copy whole) stays small.
+    pub latency_hist: Option<Box<LatencyHistogram>>,
+    /// Ejections ever (unlike `health.ejections`, which drives the backoff and is forgotten after a while).
+    pub ejections_total: u64,
     pub health: Health,
     /// Whether a pick may return this node now (kept up to date by the Router from `health`).
     pub usable: bool,
@@ -37,11 +43,18 @@ impl NodeState {
             failures: 0,
             inflight: 0,
             latency: PeakEwma::default(),
+            latency_hist: None,
+            ejections_total: 0,
             health: Health::default(),
             usable: true,
             name: None,
             server_id: None,
         }
+    }
+
+    /// The latency histogram (empty before the first reported latency).
+    pub fn latency_histogram(&self) -> LatencyHistogram {
+        self.latency_hist.as_deref().copied().unwrap_or_default()
     }
 
     /// A node as given by the user.

@@ -4,7 +4,7 @@ use super::{clock, Router};
 use crate::base::error::{Code, Error, Result};
 use crate::base::limits::MAX_MS;
 use crate::base::numfmt::fmt_num;
-use crate::node::health::State;
+use crate::node::health::{Health, State};
 use crate::node::Outcome;
 
 impl Router {
@@ -15,19 +15,11 @@ impl Router {
             return;
         }
         let pt = self.health.probe_timeout_ms;
+        self.panic = self.panic_at(now);
         let mut next = f64::INFINITY;
-        let mut usable = 0usize;
         for n in self.nodes.iter_mut() {
-            n.usable = n.health.usable(now, pt);
-            usable += n.usable as usize;
+            n.usable = usable_at(&n.health, now, pt, self.panic);
             next = next.min(n.health.next_change(now, pt));
-        }
-        let len = self.nodes.len();
-        self.panic = len > 0 && usable < len && (usable as f64) < self.health.panic_threshold * len as f64;
-        if self.panic {
-            for n in self.nodes.iter_mut() {
-                n.usable = n.health.state(now) != State::Down;
-            }
         }
         self.unusable = self.nodes.iter().filter(|n| !n.usable).count();
         self.probing = self
@@ -37,6 +29,14 @@ impl Router {
             .count();
         self.next_change = next;
         self.dirty = false;
+    }
+
+    /// Whether the pool is in panic at `now`: fewer than `panicThreshold` of its nodes usable by their health.
+    pub(super) fn panic_at(&self, now: f64) -> bool {
+        let pt = self.health.probe_timeout_ms;
+        let usable = self.nodes.iter().filter(|n| n.health.usable(now, pt)).count();
+        let len = self.nodes.len();
+        len > 0 && usable < len && (usable as f64) < self.health.panic_threshold * len as f64
     }
 
     /// After a pick at `now`: a probing node's one probe is now out, so it takes no more until it answers.
@@ -60,6 +60,7 @@ impl Router {
     /// (see [`Router::end`]).
     pub fn report(&mut self, id: &str, outcome: Outcome, now_ms: f64) -> Result<()> {
         let now_ms = clock(now_ms);
+        self.start_counters(now_ms);
         let idx = self.index_of(id)?;
         let tau = self.decay_ms;
         let n = &mut self.nodes[idx];
@@ -70,10 +71,12 @@ impl Router {
         }
         if let Some(ms) = outcome.latency_ms {
             n.latency.observe(ms, now_ms, tau);
+            n.latency_hist.get_or_insert_with(Default::default).observe(ms);
         }
         let before = n.health;
         if n.health.record(outcome.ok, now_ms, &self.health) && self.may_eject(idx, now_ms) {
             self.nodes[idx].health.eject(now_ms, &self.health);
+            self.nodes[idx].ejections_total += 1;
         }
         if self.nodes[idx].health != before
             && (before.ejected_until > 0.0 || self.nodes[idx].health.ejected_until > 0.0)
@@ -119,6 +122,16 @@ impl Router {
         h.healthy_since = now_ms;
         self.dirty = true;
         Ok(())
+    }
+}
+
+/// Whether a pick may return a node with this health at `now`: by its health, or in panic (routing to all) unless
+/// marked down by hand.
+pub(super) fn usable_at(h: &Health, now: f64, probe_timeout_ms: f64, panic: bool) -> bool {
+    if panic {
+        h.state(now) != State::Down
+    } else {
+        h.usable(now, probe_timeout_ms)
     }
 }
 

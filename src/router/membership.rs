@@ -76,7 +76,8 @@ impl Router {
         let Some(idx) = self.by_id.remove(&self.nodes, id) else {
             return false;
         };
-        self.nodes.remove(idx);
+        let gone = self.nodes.remove(idx);
+        self.removed.add_node(&gone);
         self.dirty = true;
         self.strategy.remove(&self.nodes, idx);
         true
@@ -109,8 +110,11 @@ impl Router {
 
 /// Bytes of one node besides its id (counted twice, as the id is while a Router is built from its config): its
 /// state, its spec while parsed and built (with growth slack), its place in the id index and per-node strategy
-/// state (a hash, a weight).
-pub(super) const NODE_BYTES: u64 = (core::mem::size_of::<NodeState>() + core::mem::size_of::<NodeSpec>()) as u64 + 128;
+/// state (a hash, a weight), and its latency histogram once it has one.
+pub(super) const NODE_BYTES: u64 = (core::mem::size_of::<NodeState>()
+    + core::mem::size_of::<NodeSpec>()
+    + core::mem::size_of::<crate::load::histogram::LatencyHistogram>()) as u64
+    + 128;
 
 /// Bytes in MiB for messages, to a tenth.
 fn mib(bytes: u64) -> String {

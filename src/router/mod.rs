@@ -15,7 +15,7 @@ pub use health::for_ms_error;
 use ids::IdIndex;
 use membership::{check_spec, dup};
 pub use snapshot::SNAPSHOT_FORMAT;
-pub use stats::NodeStats;
+pub use stats::{NodeStats, RequestResult, RequestStats, Totals};
 
 use crate::base::error::{Code, Error, Result};
 use crate::base::limits::MAX_NODES;
@@ -73,6 +73,12 @@ pub struct Router {
     panic: bool,
     /// Nodes whose ejection ended and whose probe is not out yet: the next pick of one takes its probe.
     probing: usize,
+    /// What removed nodes had counted, so the pool's totals stay monotonic across `remove`.
+    removed: Totals,
+    /// `routedFetch`'s requests, as it records them.
+    requests: RequestStats,
+    /// When the counters started (ms): the first report or export, or as restored from a snapshot; 0 before.
+    counters_since: f64,
 }
 
 impl core::fmt::Debug for Router {
@@ -160,6 +166,9 @@ impl Router {
             dirty: false,
             panic: false,
             probing: 0,
+            removed: Totals::default(),
+            requests: RequestStats::default(),
+            counters_since: 0.0,
         };
         let (index, first_dup) = IdIndex::build(cfg.nodes.len(), |i| &cfg.nodes[i].id);
         // Errors in node order: the first node that fails its checks or repeats an earlier id.
@@ -377,6 +386,6 @@ impl Router {
 
 /// The caller's clock, kept above 0: health state uses 0 for "no mark" and "not ejected", so a clock at or
 /// below 0 (or NaN) would make every node look marked down. Real clocks (`Date.now()`) are far above.
-pub(super) fn clock(now_ms: f64) -> f64 {
+pub(crate) fn clock(now_ms: f64) -> f64 {
     now_ms.max(1.0)
 }

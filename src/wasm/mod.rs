@@ -19,7 +19,7 @@ use crate::base::error::{Code, Error};
 use crate::base::protocol::{align4, FAILED, NEED_CLOCK, NEED_ENTROPY, NONE};
 use crate::base::value::Value;
 use crate::node::{NodeSpec, Outcome};
-use crate::router::Router;
+use crate::router::{RequestResult, Router};
 
 /// The wasm side of `Router`. Not meant to be used directly: `js/router.js` wraps it.
 #[wasm_bindgen]
@@ -344,6 +344,18 @@ impl WasmRouter {
         to_js(&Value::Arr(
             self.inner.stats(now).iter().map(|s| s.to_value()).collect(),
         ))
+    }
+
+    /// `metrics()`'s numbers (`Router::metrics_raw`); `js/metrics.js` formats them.
+    pub fn metrics_raw(&mut self, now: f64) -> Float64Array {
+        Float64Array::from(&self.inner.metrics_raw(now)[..])
+    }
+
+    /// `routedFetch`'s record of one request: `result` indexes `RequestResult::ALL` (response, failed,
+    /// aborted; `js/metrics.js` RESULTS names them in that order), which only `js/fetch.js` passes.
+    pub fn record_request(&mut self, result: u32, attempts: u32, timeouts: u32, ms: f64, now: f64) {
+        let r = RequestResult::ALL[(result as usize).min(RequestResult::ALL.len() - 1)];
+        self.inner.record_request(r, attempts, timeouts, ms, now);
     }
 }
 
