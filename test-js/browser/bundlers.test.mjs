@@ -45,9 +45,11 @@ function esbuild(args, module) {
 }
 
 /** `bun build --target=browser` (ESM) on dir/entry.js into dist/entry.js, and a page for it. */
-function bun(dir) {
-  execFileSync(BUN, ["build", "--target=browser", path.join(dir, "entry.js"), `--outdir=${path.join(dir, "dist")}`], { cwd: proj, stdio: "pipe" });
-  fs.writeFileSync(path.join(dir, "dist/index.html"), html("entry.js", true));
+function bun(args) {
+  return (dir) => {
+    execFileSync(BUN, ["build", "--target=browser", path.join(dir, "entry.js"), `--outdir=${path.join(dir, "dist")}`, ...args], { cwd: proj, stdio: "pipe" });
+    fs.writeFileSync(path.join(dir, "dist/index.html"), html("entry.js", true));
+  };
 }
 
 /** `vite build` with no config: the page's index.html is the input, dist/ the output. */
@@ -80,16 +82,19 @@ async function rollup(dir) {
   fs.writeFileSync(path.join(dir, "dist/index.html"), html("entry.js", true));
 }
 
+// Vite and webpack minify by default, the others do not: a minified esbuild and bun build case each, to compare.
 // `control`: also bundle a Registry page with this bundler and check the Lua is there (once per bundler).
 const CASES = [
   { name: "esbuild defaults (IIFE), edgeroute/inline", from: "edgeroute/inline", build: esbuild([], false), control: true },
   { name: "esbuild --format=esm, edgeroute/inline", from: "edgeroute/inline", build: esbuild(["--format=esm"], true) },
   { name: "esbuild --format=esm, edgeroute, the .wasm copied beside", from: "edgeroute", build: esbuild(["--format=esm"], true), copyWasm: true },
+  { name: "esbuild --format=esm --minify, edgeroute, the .wasm copied beside", from: "edgeroute", build: esbuild(["--format=esm", "--minify"], true), copyWasm: true },
   { name: "Vite 8 (vite build, no config), edgeroute", from: "edgeroute", build: vite, control: true },
   { name: "webpack 5 (mode production), edgeroute", from: "edgeroute", build: webpack, control: true },
   { name: "Rollup 4 + node-resolve + import-meta-assets, edgeroute", from: "edgeroute", build: rollup, control: true },
-  { name: "bun build --target=browser, edgeroute/inline", from: "edgeroute/inline", build: bun, control: true },
-  { name: "bun build --target=browser, edgeroute, the .wasm copied beside", from: "edgeroute", build: bun, copyWasm: true },
+  { name: "bun build --target=browser, edgeroute/inline", from: "edgeroute/inline", build: bun([]), control: true },
+  { name: "bun build --target=browser, edgeroute, the .wasm copied beside", from: "edgeroute", build: bun([]), copyWasm: true },
+  { name: "bun build --target=browser --minify, edgeroute, the .wasm copied beside", from: "edgeroute", build: bun(["--minify"]), copyWasm: true },
 ];
 
 /** Every file below dir with the given extension. */
