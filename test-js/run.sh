@@ -22,15 +22,20 @@ cat > "$proj/package.json" <<JSON
 { "name": "edgeroute-consumer", "private": true, "type": "module", "dependencies": { "edgeroute": "file:../$tgz" } }
 JSON
 (cd "$proj" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-# Redis clients for the registry tests, linked from the checkout's dev packages (Node resolves their own
-# dependencies from the link's real path).
-for p in ioredis redis hashring consistent-hash; do ln -s "$root/node_modules/$p" "$proj/node_modules/$p"; done
+# Redis clients for the registry tests, and the bundlers of test/browser/bundlers.test.mjs, linked from the
+# checkout's dev packages (Node resolves their own dependencies from the link's real path).
+for p in ioredis redis hashring consistent-hash vite webpack rollup @rollup/plugin-node-resolve @web/rollup-plugin-import-meta-assets; do
+  mkdir -p "$(dirname "$proj/node_modules/$p")"
+  ln -s "$root/node_modules/$p" "$proj/node_modules/$p"
+done
 cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/soak test-js/shared test-js/types test-js/matrix tests/golden "$proj/test/"
 cp -r examples "$proj/"
 cd "$proj"
-export WRANGLER_BIN=$root/node_modules/.bin/wrangler WRANGLER_SEND_METRICS=false
+bun=$root/.tools/bin/bun
+[ -x "$bun" ] || { echo "missing $bun: run scripts/setup.sh test" >&2; exit 1; }
+export WRANGLER_BIN=$root/node_modules/.bin/wrangler WRANGLER_SEND_METRICS=false BUN_BIN=$bun
 
-echo "=== Node (ESM, CJS), workerd (Miniflare), Chromium page (playwright-core)"
+echo "=== Node (ESM, CJS), workerd (Miniflare), Chromium pages (playwright-core; bundled by esbuild, Vite, webpack, Rollup, bun build)"
 node --test --test-reporter=spec test/node/*.test.mjs test/node/*.test.cjs test/workerd/*.test.mjs test/browser/*.test.mjs
 
 # The quick suites (ESM, CJS, the Node examples) on the other Node versions and on Bun. A missing runtime is an
@@ -41,8 +46,6 @@ for major in 22 24 26; do
   echo "=== Node $("$bin" --version): ESM, CJS, examples"
   "$bin" --test --test-reporter=spec test/node/esm.test.mjs test/node/cjs.test.cjs test/matrix/examples.test.mjs
 done
-bun=$root/.tools/bin/bun
-[ -x "$bun" ] || { echo "missing $bun: run scripts/setup.sh test" >&2; exit 1; }
 echo "=== Bun $("$bun" --version): ESM, CJS, examples (bun test runs the node:test files)"
 "$bun" test test/node/esm.test.mjs test/node/cjs.test.cjs test/matrix/examples.test.mjs
 

@@ -1,14 +1,14 @@
 // What a bundler puts in a page that imports only the Router (issue 21): the installed package, bundled by
 // esbuild for the browser and for Node, must leave the Registry and its Lua sources out, and the bundle must still
-// route. esbuild is the checkout's dev copy, found beside wrangler (test-js/run.sh exports WRANGLER_BIN).
+// route. test/browser/bundlers.test.mjs does the same with Vite, webpack, Rollup and bun build, in a page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ESBUILD as bin, LUA } from "../shared/bundling.mjs";
 
-const bin = path.join(path.dirname(process.env.WRANGLER_BIN ?? ""), "esbuild");
 const here = path.dirname(new URL(import.meta.url).pathname);
 // The consumer project test-js/run.sh made: its node_modules holds the installed tarball.
 const proj = path.resolve(here, "../..");
@@ -25,8 +25,6 @@ function bundle(source, args) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const LUA = /redis\.call|KEYS\[1\]|local function/;
 
 test("esbuild (browser, ESM): a Router-only bundle has no Registry and no Lua; importing Registry brings them", () => {
   assert.ok(fs.existsSync(bin), `esbuild not found at ${bin}`);
