@@ -22,9 +22,10 @@ cat > "$proj/package.json" <<JSON
 { "name": "edgeroute-consumer", "private": true, "type": "module", "dependencies": { "edgeroute": "file:../$tgz" } }
 JSON
 (cd "$proj" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-# Redis clients for the registry tests, and the bundlers of test/browser/bundlers.test.mjs, linked from the
-# checkout's dev packages (Node resolves their own dependencies from the link's real path).
-for p in ioredis redis hashring consistent-hash vite webpack rollup @rollup/plugin-node-resolve @web/rollup-plugin-import-meta-assets; do
+# Redis clients for the registry tests, the bundlers of test/browser/bundlers.test.mjs, and the metrics test's
+# reference parser and OpenTelemetry SDK, linked from the checkout's dev packages (Node resolves their own
+# dependencies from the link's real path).
+for p in ioredis redis hashring consistent-hash vite webpack rollup @rollup/plugin-node-resolve @web/rollup-plugin-import-meta-assets parse-prometheus-text-format @opentelemetry; do
   mkdir -p "$(dirname "$proj/node_modules/$p")"
   ln -s "$root/node_modules/$p" "$proj/node_modules/$p"
 done

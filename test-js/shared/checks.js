@@ -385,8 +385,33 @@ export const BAD_INPUTS = [
   ["a lone surrogate id in a snapshot", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "\uD800" }] } }), "ERR_INVALID_ID"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["snapshot health null", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: NODES }, health: null }), "ERR_INVALID_OPTIONS"],
+  // metrics() and otlpMetrics() options (docs/monitoring.md).
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["metrics options not an object", (R, r) => r.metrics(5), "ERR_INVALID_OPTIONS"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["metrics unknown option", (R, r) => r.metrics({ namespace: "x" }), "ERR_UNKNOWN_OPTION"],
+  ["metrics prefix with a dash", (R, r) => r.metrics({ prefix: "edge-route" }), "ERR_INVALID_OPTION"],
+  ["metrics prefix starting with a digit", (R, r) => r.metrics({ prefix: "1lb" }), "ERR_INVALID_OPTION"],
+  ["metrics prefix over 128 characters", (R, r) => r.metrics({ prefix: "p".repeat(129) }), "ERR_INVALID_OPTION"],
+  ["metrics label named node (the metrics' own)", (R, r) => r.metrics({ labels: { node: "x" } }), "ERR_INVALID_OPTION"],
+  ["metrics label named le", (R, r) => r.metrics({ labels: { le: "x" } }), "ERR_INVALID_OPTION"],
+  ["metrics label name starting with __", (R, r) => r.metrics({ labels: { __name__: "x" } }), "ERR_INVALID_OPTION"],
+  ["metrics label name with a space", (R, r) => r.metrics({ labels: { "my pool": "x" } }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["metrics label value a number", (R, r) => r.metrics({ labels: { pool: 1 } }), "ERR_INVALID_OPTION"],
+  ["metrics label value with a lone surrogate", (R, r) => r.metrics({ labels: { pool: "a\uD800" } }), "ERR_INVALID_OPTION"],
+  ["metrics label value over 1024 characters", (R, r) => r.metrics({ labels: { pool: "v".repeat(1025) } }), "ERR_INVALID_OPTION"],
+  ["metrics over 32 labels", (R, r) => r.metrics({ labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`l${i}`, "v"])) }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["metrics labels an array", (R, r) => r.metrics({ labels: ["pool"] }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["metrics format json", (R, r) => r.metrics({ format: "json" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["otlpMetrics with a format", (R, r) => r.otlpMetrics({ format: "openmetrics" }), "ERR_UNKNOWN_OPTION"],
+  ["otlpMetrics resource with an empty key", (R, r) => r.otlpMetrics({ resource: { "": "x" } }), "ERR_INVALID_OPTION"],
+  ["otlpMetrics resource value with a lone surrogate", (R, r) => r.otlpMetrics({ resource: { "service.name": "\uDC00" } }), "ERR_INVALID_OPTION"],
   // Every method after free().
-  .../** @type {const} */ (["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition"]).map((m) => /** @type {[string, (R: RouterClass) => unknown, ErrorCode]} */ ([
+  .../** @type {const} */ (["pick", "pickN", "pickMany", "acquire", "add", "remove", "setWeight", "report", "begin", "end", "markDown", "markUp", "nodes", "stats", "toJSON", "ringPoints", "keyPosition", "metrics", "otlpMetrics"]).map((m) => /** @type {[string, (R: RouterClass) => unknown, ErrorCode]} */ ([
     `${m} after free()`,
     (R) => {
       const q = new R({ strategy: "ring", nodes: NODES });

@@ -21,6 +21,14 @@ ring.setWeight("b", 3);
 ring.report("b", { ok: true, latencyMs: 12.5 });
 const stats: NodeStats[] = ring.stats();
 const ewma: number | null = stats[0].ewmaMs;
+const effective: number = stats[0].effectiveWeight + stats[0].ejectionsTotal;
+const exposition: string = ring.metrics({ prefix: "lb", labels: { pool: "origins" }, format: "openmetrics" });
+const otlp = ring.otlpMetrics({ resource: { "service.name": "edge" } });
+const firstMetric: string = otlp.resourceMetrics[0].scopeMetrics[0].metrics[0].name;
+const counts: string[] | undefined = otlp.resourceMetrics[0].scopeMetrics[0].metrics[0].histogram?.dataPoints[0].bucketCounts;
+void [effective, exposition, firstMetric, counts];
+// @ts-expect-error metrics() has no "json" format
+ring.metrics({ format: "json" });
 const v: string = version;
 const opts: RouterOptions = { strategy: "least-latency", nodes: [{ id: "x" }], decayMs: 5000 };
 new Router(opts).pick();
