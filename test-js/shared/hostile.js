@@ -81,6 +81,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => leases.length && endLease(defined(leases.pop()), { ok: rand() < 0.5 }),
     () => victim.pickMany(["x", "y"]),
     () => bystander.stats(),
+    () => victim.metrics(),
     () => {
       throw new Mine("a hook of the caller's threw");
     },
@@ -193,6 +194,8 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => victim.markDown(idLike(), pick([undefined, 10, -1, NaN, value()])),
     () => victim.markUp(idLike()),
     () => new Router(hookObject({ strategy: pick(["ring", "maglev", "random", "nope"]), nodes: [hookObject({ id: "z", weight: value() })], seed: value() })).free(),
+    () => victim.metrics(hookObject({ prefix: pick(["lb", "1x", "", value()]), labels: hookObject({ pool: value(), [pick(["colo", "node", "__x", "a b"])]: "v" }), format: pick(["prometheus", "openmetrics", "json"]) })),
+    () => victim.otlpMetrics(hookObject({ labels: hookObject({ pool: `p${int(3)}` }), resource: hookObject({ "service.name": value() }) })),
     () => Router.fromJSON(hookObject({ format: "edgeroute/1", options: hookObject({ strategy: "ring", nodes: [{ id: "q" }] }), health: [hookObject({ id: "q", ejectedUntil: value() })] })).free(),
   ];
 
@@ -337,6 +340,7 @@ export function stackExhaustionChecks(Router, EdgerouteError, rounds = 20) {
   const calls = [
     (v) => v.nodes(),
     (v) => v.stats(),
+    (v) => v.metrics(),
     (v) => v.setWeight("a", -1),
     (v) => v.pickN("k", 2),
     (v) => v.add({ id: "a" }),
