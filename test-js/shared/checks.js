@@ -606,6 +606,16 @@ export function strategyChecks(Router) {
   const st = ll.stats();
   check(st.length === 3 && st.every((s) => typeof s.ewmaMs === "number" && s.inflight === 0), "least-latency stats");
   check(defined(defined(st.find((s) => s.id === "c")).ewmaMs) > 100, "slow node's EWMA is high");
+  // metrics() and otlpMetrics() in this runtime: counts as stats() has them, both text formats, OTLP's int64s.
+  const text = ll.metrics({ labels: { runtime: "any" } });
+  /** @param {string} id */
+  const picksOf = (id) => Number((text.match(new RegExp(`^edgeroute_node_picks_total\\{runtime="any",node="${id}"\\} (\\d+)$`, "m")) ?? [])[1]);
+  check(st.every((s) => picksOf(s.id) === s.picks) && text.includes("\nedgeroute_picks_total{runtime=\"any\"} 2000\n"), `metrics() picks: ${text.slice(0, 300)}`);
+  check(ll.metrics({ format: "openmetrics" }).endsWith("# EOF\n"), "OpenMetrics ends with # EOF");
+  const om = ll.otlpMetrics().resourceMetrics[0].scopeMetrics[0].metrics;
+  const otlpPicks = defined(om.find((m) => m.name === "edgeroute.node.picks")).sum?.dataPoints.reduce((a, p) => a + Number(p.asInt), 0);
+  const hist = defined(om.find((m) => m.name === "edgeroute.node.latency")).histogram?.dataPoints[0];
+  check(otlpPicks === 2000 && /^\d{19}$/.test(String(hist?.timeUnixNano)) && hist?.bucketCounts.length === 12, `otlpMetrics(): ${otlpPicks} picks, ${JSON.stringify(hist)}`);
   // Ring: pickN is distinct and starts with pick; removing a node only moves its keys.
   const ring = new Router({ strategy: "ring", nodes: NODES });
   const keys = Array.from({ length: 3000 }, (_, i) => `/item/${i}`);
