@@ -96,14 +96,15 @@ impl Totals {
         v
     }
 
-    /// From [`Totals::LEN`] checked numbers.
+    /// From [`Totals::LEN`] checked numbers (missing ones read as 0).
     pub fn from_slice(v: &[f64]) -> Totals {
+        let n = |i: usize| v.get(i).copied().unwrap_or(0.0) as u64;
         Totals {
-            picks: v[0] as u64,
-            successes: v[1] as u64,
-            failures: v[2] as u64,
-            ejections: v[3] as u64,
-            latency: LatencyHistogram::from_slice(&v[4..]),
+            picks: n(0),
+            successes: n(1),
+            failures: n(2),
+            ejections: n(3),
+            latency: LatencyHistogram::from_slice(v.get(4..).unwrap_or(&[])),
         }
     }
 
@@ -184,14 +185,15 @@ impl RequestStats {
         v
     }
 
-    /// From [`RequestStats::LEN`] checked numbers.
+    /// From [`RequestStats::LEN`] checked numbers (missing ones read as 0).
     pub fn from_slice(v: &[f64]) -> RequestStats {
+        let n = |i: usize| v.get(i).copied().unwrap_or(0.0) as u64;
         RequestStats {
-            results: [v[0] as u64, v[1] as u64, v[2] as u64],
-            attempts: v[3] as u64,
-            failovers: v[4] as u64,
-            timeouts: v[5] as u64,
-            duration: LatencyHistogram::from_slice(&v[6..]),
+            results: [n(0), n(1), n(2)],
+            attempts: n(3),
+            failovers: n(4),
+            timeouts: n(5),
+            duration: LatencyHistogram::from_slice(v.get(6..).unwrap_or(&[])),
         }
     }
 }
