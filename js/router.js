@@ -355,6 +355,21 @@ const CLOCK_HINT_PICKS = 256;
 function bindRouter(getGlue) {
   let scratch;
   const scratchOf = () => (scratch ??= new Scratch(getGlue()));
+  /** The shadow stack pointer at rest (no wasm frame live), read before the module's first call. */
+  let restingStack;
+  /** A call was cut short inside wasm since the last call: put the shadow stack pointer back first. */
+  let recoverPending = false;
+  /**
+   * A call that did not return normally (the JS stack ran out inside wasm, or a trap) unwound the wasm frames
+   * without their epilogues, so the shadow stack pointer stayed lowered; each such call would leak stack until
+   * the module's stack overflowed into its data. Run at the start of the next call (where the JS stack is
+   * healthy again and no wasm frame is live, as calls never nest), it puts the pointer back at rest.
+   */
+  const recover = (glue) => {
+    const sp = glue.stack_pointer?.();
+    if (sp !== undefined && restingStack !== undefined) sp.value = restingStack;
+    recoverPending = false;
+  };
   /**
    * True while any Router of this module is inside a wasm call. All Routers share one wasm instance and one
    * scratch buffer, so a call that starts while another runs (possible only from code that runs inside wasm:
@@ -382,13 +397,17 @@ function bindRouter(getGlue) {
       const data = options === FROM_SNAPSHOT ? plain(snapshot, "the snapshot") : plain(options, "options");
       const now = nowMs();
       if (busy) throw reentrant();
+      restingStack ??= glue.stack_pointer?.().value;
+      if (recoverPending) recover(glue);
       busy = true;
       try {
         this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(data, now) : new glue.WasmRouter(data);
         this.#ids = idsOf(this.#w);
         this.#strategy = this.#w.strategy();
       } catch (e) {
-        throw adopt(e, glue);
+        const err = adopt(e, glue);
+        if (!(err instanceof EdgerouteError) || TRAPS.has(err)) recoverPending = true;
+        throw err;
       } finally {
         busy = false;
       }
@@ -449,7 +468,10 @@ function bindRouter(getGlue) {
         err.cause = e;
         TRAPS.add(err);
       }
-      if (TRAPS.has(err)) this.#broken = err;
+      if (TRAPS.has(err)) {
+        this.#broken = err;
+        recoverPending = true;
+      }
       return err;
     }
 
@@ -475,6 +497,7 @@ function bindRouter(getGlue) {
      */
     #call(f) {
       const w = Router.#live(this);
+      if (recoverPending) recover(getGlue());
       busy = true;
       try {
         return f(w);

@@ -44,8 +44,14 @@ const features = [
 ];
 run("wasm-opt", ["-Oz", ...features, r("build/web/edgeroute_bg.wasm"), "-o", r("pkg/edgeroute_bg.wasm")]);
 
-fs.copyFileSync(r("build/web/edgeroute.js"), r("pkg/glue.js"));
-fs.copyFileSync(r("build/nodejs/edgeroute.js"), r("pkg/glue.cjs"));
+// Each glue also hands js/router.js the shadow stack's pointer (exported by the link flag in .cargo/config.toml),
+// which it puts back after a call the JS stack running out cut short inside wasm.
+const stackNote = "// Added by scripts/build-pkg.mjs: the shadow stack pointer, for js/router.js.\n";
+fs.writeFileSync(r("pkg/glue.js"), fs.readFileSync(r("build/web/edgeroute.js"), "utf8") + `${stackNote}export function stack_pointer() { return wasm.__stack_pointer; }\n`);
+fs.writeFileSync(r("pkg/glue.cjs"), fs.readFileSync(r("build/nodejs/edgeroute.js"), "utf8") + `${stackNote}exports.stack_pointer = function () { return wasm.__stack_pointer; };\n`);
+if (!/__stack_pointer/.test(fs.readFileSync(r("build/web/edgeroute_bg.wasm")).toString("latin1"))) {
+  throw new Error("the wasm does not export __stack_pointer: .cargo/config.toml's rustflags were not applied (is RUSTFLAGS set?)");
+}
 
 // The Lua scripts: lua/lib.lua (shared prelude) in front of each script, as files in pkg/lua/ and as strings
 // with their SHA-1 (for EVALSHA) in scripts.js.

@@ -145,10 +145,7 @@ impl WasmRouter {
 
     fn pick_scratch_key(&mut self, len: usize, acquire: bool, now: f64) -> i32 {
         match scratch_bytes(len) {
-            Ok(()) => SCRATCH.with(|s| {
-                let s = s.borrow();
-                self.pick_key(Some(&bytes_of(&s)[..len]), acquire, now)
-            }),
+            Ok(()) => with_scratch(|s| self.pick_key(Some(&bytes_of(s)[..len]), acquire, now)),
             Err(e) => self.code(Err(e)),
         }
     }
@@ -172,22 +169,20 @@ impl WasmRouter {
         let (keyed, len) = (len >= 0, len.max(0) as usize);
         let at = align4(len);
         let room = match scratch_bytes(at) {
-            Ok(()) => SCRATCH.with(|s| (s.borrow().len() * 4 - at) / 4),
+            Ok(()) => with_scratch(|s| (s.len() * 4 - at) / 4),
             Err(e) => return self.code(Err(e)),
         };
         if let Some(code) = self.before_pick(now) {
             return code;
         }
-        let got = SCRATCH.with(|s| {
-            let s = s.borrow();
-            let key = keyed.then(|| &bytes_of(&s)[..len]);
+        let got = with_scratch(|s| {
+            let key = keyed.then(|| &bytes_of(s)[..len]);
             self.inner.pick_n(key, n.min(room), now, &mut self.out)
         });
         if let Err(e) = got {
             return self.code(Err(e));
         }
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
+        with_scratch(|s| {
             for (slot, &i) in s[at / 4..].iter_mut().zip(&self.out) {
                 *slot = u32::to_le(i as u32);
             }
@@ -208,8 +203,7 @@ impl WasmRouter {
         if let Some(code) = self.before_pick(now) {
             return code;
         }
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
+        with_scratch(|s| {
             let (keys, lens) = s.split_at_mut(at / 4);
             let keys = &bytes_of(keys)[..bytes];
             let mut off = 0usize;
@@ -337,7 +331,7 @@ impl WasmRouter {
         if scratch_bytes(len).is_err() {
             return f64::NAN;
         }
-        SCRATCH.with(|s| unit_position(self.inner.key_hash(&bytes_of(&s.borrow())[..len])))
+        with_scratch(|s| unit_position(self.inner.key_hash(&bytes_of(s)[..len])))
     }
 
     pub fn stats(&self, now: f64) -> JsValue {

@@ -31,10 +31,16 @@ test("re-entrance: a lease ended from its own outcome, pickMany getters that fre
   assert.deepEqual(reentranceChecks(Router, EdgerouteError).failures, []);
 });
 
-test("calls with the JS stack exhausted retire only their Router, with a code", () => {
+test("calls with the JS stack exhausted retire only their Router, with a code", async () => {
+  // The glue node.mjs loads (same file, same module instance): its shadow stack pointer, at rest now.
+  const glue = await import(new URL("../../node_modules/edgeroute/glue.js", import.meta.url).href);
+  const resting = glue.stack_pointer().value;
   const r = stackExhaustionChecks(Router, EdgerouteError);
   assert.deepEqual(r.failures, []);
   assert.ok(r.retired > 0, `no call was cut short inside wasm: ${JSON.stringify(r)}`);
+  // Each cut-short call left the shadow stack pointer lowered; the next call puts it back at rest.
+  new Router({ strategy: "ring", nodes: [{ id: "a" }] }).pick("k");
+  assert.equal(glue.stack_pointer().value, resting, "the shadow stack leaked");
 });
 
 test("hostile values at the boundary: lying typed arrays, Proxies, re-entrant hooks, detached buffers", () => {
