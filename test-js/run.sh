@@ -29,7 +29,7 @@ for p in ioredis redis hashring consistent-hash vite webpack rollup @rollup/plug
   mkdir -p "$(dirname "$proj/node_modules/$p")"
   ln -s "$root/node_modules/$p" "$proj/node_modules/$p"
 done
-cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/soak test-js/shared test-js/types test-js/matrix tests/golden "$proj/test/"
+cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/prometheus test-js/soak test-js/shared test-js/types test-js/matrix tests/golden "$proj/test/"
 cp -r examples "$proj/"
 cd "$proj"
 bun=$root/.tools/bin/bun
