@@ -4,9 +4,9 @@
 #   - wasm-bindgen-cli at exactly the version Cargo.lock pins, built once into a cache outside the checkout
 #     (EDGEROUTE_TOOL_CACHE, default ~/.cache/edgeroute-tools) and linked into .tools/bin
 #   - npm dev packages (binaryen's wasm-opt, deno, miniflare, wrangler, playwright-core, typescript)
-#   - for tests: Chromium, chromedriver, Firefox ESR and redis-server from Debian; Node 22, 24 and 26 and Bun (the
-#     package tests' runtime matrix) from npm, into the same cache, linked as .tools/node-<major>/bin/node and
-#     .tools/bin/bun
+#   - for tests: Chromium, chromedriver, Firefox ESR, redis-server and Prometheus (with promtool) from Debian;
+#     Node 22, 24 and 26 and Bun (the package tests' runtime matrix) from npm, into the same cache, linked as
+#     .tools/node-<major>/bin/node and .tools/bin/bun
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
@@ -92,11 +92,17 @@ if [ "$mode" = test ]; then
   command -v haproxy >/dev/null || missing+=(haproxy)
   command -v nutcracker >/dev/null || missing+=(nutcracker)
   command -v memcached >/dev/null || missing+=(memcached)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} from Debian"
+  # Prometheus and promtool (one package) for test-js/prometheus/, without the node exporter it recommends (a
+  # daemon no test uses). The test runs its own prometheus on a free port with a temporary config and TSDB, so
+  # whether the package's service starts (it does under systemd, on port 9090) does not matter.
+  lean=()
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || lean+=(prometheus)
+  if [ ${#missing[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
+    log "installing ${missing[*]} ${lean[*]} from Debian"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ ${#lean[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
   fi
 fi
 log "ready ($mode)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs pkg/ with `npm pack`, installs the tarball into a fresh temporary project (test-js/.work/proj), and runs
 # the JS tests there: Node (ESM + CJS), workerd (wrangler bundle + Miniflare), a page in headless Chromium
-# (playwright-core), Deno, and the TypeScript types; the quick suites again on Node 22, 24, 26 and Bun (installed
-# by scripts/setup.sh test); attw and publint on the tarball. Needs `make pkg` (or node scripts/build-pkg.mjs) first.
+# (playwright-core), Deno, a real Prometheus scraping the metrics, and the TypeScript types; the quick suites again
+# on Node 22, 24, 26 and Bun (installed by scripts/setup.sh test); attw and publint on the tarball. Needs `make pkg`
+# (or node scripts/build-pkg.mjs) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,7 +30,7 @@ for p in ioredis redis hashring consistent-hash vite webpack rollup @rollup/plug
   mkdir -p "$(dirname "$proj/node_modules/$p")"
   ln -s "$root/node_modules/$p" "$proj/node_modules/$p"
 done
-cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/soak test-js/shared test-js/types test-js/matrix tests/golden "$proj/test/"
+cp -r test-js/node test-js/deno test-js/workerd test-js/browser test-js/redis test-js/compat test-js/prometheus test-js/soak test-js/shared test-js/types test-js/matrix tests/golden "$proj/test/"
 cp -r examples "$proj/"
 cd "$proj"
 bun=$root/.tools/bin/bun
@@ -55,6 +56,10 @@ node --test --test-reporter=spec test/redis/*.test.mjs
 
 echo "=== Compat profiles against real nginx, haproxy, nutcracker + memcached, and npm hashring"
 node --test --test-reporter=spec test/compat/*.test.mjs
+
+echo "=== metrics() scraped by a real Prometheus from examples/metrics-server.mjs, promtool, the Grafana dashboard's queries"
+# Fails, never skips, when prometheus is missing or cannot start: scripts/setup.sh test installs it.
+node --test --test-reporter=spec test/prometheus/*.test.mjs
 
 echo "=== Leak and soak, short run (make soak runs the full one)"
 node --test --test-reporter=spec test/soak/*.test.mjs

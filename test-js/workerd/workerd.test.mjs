@@ -79,6 +79,36 @@ test("examples/worker.js routes each path to its ring origin", async () => {
   }
 });
 
+test("examples/worker-metrics.js proxies with routedFetch and serves /metrics in the text format", async () => {
+  const origins = await startOrigins(["a", "b", "c"]);
+  const mf = worker(bundle("examples/worker-metrics.js", "example-metrics"), { ORIGINS: JSON.stringify(origins.urls), METRICS_TOKEN: "s3cret" });
+  try {
+    const twin = new Router({ strategy: "ring", nodes: origins.urls.map((id) => ({ id })) });
+    const want = new Map(origins.urls.map((u) => [u, 0]));
+    for (let i = 0; i < 30; i++) {
+      const p = `/img/${i}.png`;
+      const res = await mf.dispatchFetch(`http://edge.test${p}`);
+      assert.equal(await res.text(), `${origins.byUrl[twin.pick(p)]} ${p}`);
+      want.set(twin.pick(p), want.get(twin.pick(p)) + 1);
+    }
+    assert.equal((await mf.dispatchFetch("http://edge.test/metrics")).status, 401);
+    assert.equal((await mf.dispatchFetch("http://edge.test/metrics", { headers: { authorization: "Bearer wrong!" } })).status, 401);
+    const res = await mf.dispatchFetch("http://edge.test/metrics", { headers: { authorization: "Bearer s3cret" } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const text = await res.text();
+    assert.match(text, /^# HELP edgeroute_node_picks_total /);
+    const picks = new Map();
+    for (const m of text.matchAll(/^edgeroute_node_picks_total\{isolate="([0-9a-f-]{36})",node="([^"]+)"\} (\d+)$/gm)) picks.set(m[2], Number(m[3]));
+    assert.deepEqual(picks, want);
+    assert.match(text, /^edgeroute_requests_total\{isolate="[0-9a-f-]{36}",result="response"\} 30$/m);
+    assert.match(text, /^edgeroute_request_duration_seconds_count\{isolate="[0-9a-f-]{36}"\} 30$/m);
+  } finally {
+    await mf.dispose();
+    await origins.close();
+  }
+});
+
 test("routedFetch inside workerd: no request lost, failover in pickN order, ejection", async () => {
   const origins = await startOrigins(["a", "b", "c", "d"]);
   const mf = worker(bundle("test/workerd/fetch-worker.js", "fetch"), { ORIGINS: JSON.stringify(origins.urls) });
