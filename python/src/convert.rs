@@ -381,18 +381,20 @@ pub fn id_arg(v: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     })
 }
 
-/// `pick_n`'s count: a whole number >= 1 (an int, or a float with no fraction, as JS numbers are).
+/// `pick_n`'s count: a whole number >= 1 (an int, or a float with no fraction, as JS numbers are). The
+/// message is JS's (src/wasm/interop.rs `count_arg`), with Python's type names.
 pub fn count_arg(v: &Bound<'_, PyAny>) -> PyResult<usize> {
-    let bad = |got: String| {
-        coded(
-            Code::InvalidCount.as_str(),
-            format!("pick_n's n must be a whole number >= 1, got {got}"),
-        )
+    let got = match number(v) {
+        Ok(f) if f >= 1.0 && f.fract() == 0.0 => {
+            return Ok(if f >= usize::MAX as f64 { usize::MAX } else { f as usize })
+        }
+        Ok(f) => edgeroute::base::numfmt::fmt_num(f),
+        Err(()) => describe(v),
     };
-    match number(v) {
-        Ok(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f >= usize::MAX as f64 { usize::MAX } else { f as usize }),
-        _ => Err(bad(describe(v))),
-    }
+    Err(coded(
+        Code::InvalidCount.as_str(),
+        format!("pickN's n must be a whole number >= 1, got {got}"),
+    ))
 }
 
 /// A [`Value`] as Python data. `snake_keys` renames object keys to snake_case (`stats()`, `nodes()`); JSON

@@ -267,7 +267,7 @@ fn with_index(py: Python<'_>, e: PyErr, i: usize) -> PyErr {
     coded(
         &code,
         format!(
-            "pick_many(keys): keys[{i}]: {}",
+            "pickMany(keys): keys[{i}]: {}",
             v.str().map(|s| s.to_string()).unwrap_or_default()
         ),
     )
@@ -397,7 +397,7 @@ impl PyRouter {
             coded(
                 Code::InvalidKey.as_str(),
                 format!(
-                    "pick_many(keys): keys must be a list of str or bytes keys, got {}",
+                    "pickMany(keys): keys must be a list of str or bytes keys, got {}",
                     convert::type_name(keys)
                 ),
             )
@@ -421,7 +421,7 @@ impl PyRouter {
             if lens.len() > MAX_BATCH as usize {
                 return Err(coded(
                     Code::InvalidKey.as_str(),
-                    format!("pick_many(keys): at most {MAX_BATCH} keys in one call; split larger batches"),
+                    format!("pickMany(keys): at most {MAX_BATCH} keys in one call; split larger batches"),
                 ));
             }
         }
@@ -553,12 +553,12 @@ impl PyRouter {
 
     /// Changes a node's weight.
     fn set_weight(&self, py: Python<'_>, id: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<()> {
-        let id = id_arg(id, "set_weight(id, weight): id")?;
+        let id = id_arg(id, "setWeight(id, weight): id")?;
         let w = convert::number(weight).map_err(|()| {
             coded(
                 Code::InvalidWeight.as_str(),
                 format!(
-                    "set_weight(id, weight): weight must be a number > 0, got {}",
+                    "setWeight(id, weight): weight must be a number > 0, got {}",
                     convert::describe(weight)
                 ),
             )
