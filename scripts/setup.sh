@@ -99,4 +99,8 @@ if [ "$mode" = test ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
+# The Python package's venv (python/.venv: pinned maturin, pytest, redis and uhashring), for its tests.
+if [ "$mode" = test ]; then
+  bash scripts/python.sh setup
+fi
 log "ready ($mode)"
