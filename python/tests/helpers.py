@@ -122,3 +122,11 @@ class RedisServer:
         self.proc.kill()
         self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def js_registry(port, name, seed, keys, tmp):
+    """The JS Registry on a registry in Redis (js_agreement.mjs registry): load(), picks, and one add of its own."""
+    src, dst = Path(tmp) / "registry-in.json", Path(tmp) / "registry-out.json"
+    src.write_text(json.dumps({"port": port, "name": name, "seed": seed, "keys": keys}))
+    node_js("registry", src, dst)
+    return json.loads(dst.read_text())

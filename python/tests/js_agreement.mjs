@@ -4,6 +4,9 @@
 //                                                         bad-input table's codes and messages
 //   node python/tests/js_agreement.mjs restore IN.json OUT.json   picks of Routers restored from Python's
 //                                                         to_json() snapshots (IN: [{ snapshot, keys }])
+//   node python/tests/js_agreement.mjs registry IN.json OUT.json   the JS Registry on a registry Python wrote
+//                                                         (IN: { port, name, seed, keys }): load(), picks in Redis
+//                                                         and by router(), then one write of its own
 //
 // The package is pkg/ (make test builds it first), or EDGEROUTE_PKG. Keys are strings, or bytes as { hex }.
 import fs from "node:fs";
@@ -12,7 +15,7 @@ import { pathToFileURL } from "node:url";
 
 const here = import.meta.dirname;
 const pkg = process.env.EDGEROUTE_PKG ?? path.join(here, "../../pkg");
-const { Router } = await import(pathToFileURL(path.join(pkg, "node.mjs")).href);
+const { Router, Registry } = await import(pathToFileURL(path.join(pkg, "node.mjs")).href);
 
 const hex = (u8) => Buffer.from(u8).toString("hex");
 const keyOf = (k) => (k === null || k === undefined ? undefined : typeof k === "string" ? k : new Uint8Array(Buffer.from(k.hex, "hex")));
@@ -134,8 +137,12 @@ function fixture(outPath) {
   h.report("origin-3.example:8080", { ok: false, latencyMs: 5 });
   h.report("origin-3.example:8080", { ok: false });
   const health = { snapshot: h.toJSON(), picks: ks.slice(0, 500).map((k) => h.pick(k) ?? null), stats: h.stats().map((s) => s.state) };
+  // Inspection: a ring's points and keys' positions, as floats.
+  const ring = new Router({ strategy: "ring", nodes: weighted(ids(3), [1, 2, 1]), seed: 5, vnodes: 20 });
+  const rp = ring.ringPoints();
+  const inspect = { points: { positions: Array.from(rp.positions), owners: rp.owners }, positions: ks.slice(0, 300).map((k) => ring.keyPosition(k)) };
   const badInputs = evaluateBadInputs(JSON.parse(fs.readFileSync(path.join(here, "bad_inputs.json"), "utf8")));
-  fs.writeFileSync(outPath, JSON.stringify({ keys, configs, health, badInputs }));
+  fs.writeFileSync(outPath, JSON.stringify({ keys, configs, health, inspect, badInputs }));
 }
 
 /** JSON cannot hold NaN, ±Infinity or -0: the table writes them as { "$": "NaN" } and so on. */
@@ -190,7 +197,29 @@ function restore(inPath, outPath) {
   fs.writeFileSync(outPath, JSON.stringify(out));
 }
 
+async function registry(inPath, outPath) {
+  const { port, name, seed, keys } = JSON.parse(fs.readFileSync(inPath, "utf8"));
+  const { connectResp } = await import("../../test-js/redis/resp.mjs");
+  const conn = await connectResp({ port });
+  try {
+    const reg = new Registry(conn.command, { name, seed });
+    const loaded = await reg.load();
+    const router = await reg.router();
+    const ks = keys.map(keyOf);
+    const inRedis = [];
+    for (const k of ks) inRedis.push((await reg.pick(k)) ?? null);
+    const pickN = [];
+    for (const k of ks.slice(0, 50)) pickN.push(await reg.pickN(k, 3));
+    const byRouter = ks.map((k) => router.pick(k) ?? null);
+    const version = await reg.add({ id: "added-by-js", weight: 2.5, meta: { zone: "js" } });
+    fs.writeFileSync(outPath, JSON.stringify({ loaded, inRedis, pickN, byRouter, version }));
+  } finally {
+    conn.close();
+  }
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === "fixture") fixture(args[0]);
 else if (mode === "restore") restore(args[0], args[1]);
-else throw new Error("usage: js_agreement.mjs fixture OUT | restore IN OUT");
+else if (mode === "registry") await registry(args[0], args[1]);
+else throw new Error("usage: js_agreement.mjs fixture OUT | restore IN OUT | registry IN OUT");
