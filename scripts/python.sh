@@ -52,7 +52,8 @@ test_() {
   whl=$(ls target/wheels/edgeroute-*.whl)
   log "rustfmt and clippy of the facade crate"
   cargo fmt --manifest-path python/Cargo.toml --check
-  cargo clippy --quiet --release --manifest-path python/Cargo.toml -- -D warnings
+  # Its own target folder: with maturin's PYO3_* environment, clippy in target/python would rebuild PyO3 twice.
+  CARGO_TARGET_DIR=$PWD/target/python-check cargo clippy --quiet --release --manifest-path python/Cargo.toml -- -D warnings
   log "the wheel in a clean venv: pip install with no index, import, pick"
   local clean
   clean=$(mktemp -d)
