@@ -46,6 +46,23 @@ wheel() {
   log "built $whl ($(stat -c %s "$whl") bytes)"
 }
 
+# The wheel on the other CPythons this machine has, 3.9 and later (pyenv's, or python3.X on PATH; Debian 12 has
+# only 3.11): a clean venv each, the golden vectors replayed (python/tests/abi3_smoke.py).
+abi3_matrix() {
+  local whl=$1 main seen=" " p v clean
+  main=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  for p in "$HOME"/.pyenv/versions/3.*/bin/python3 $(compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u); do
+    v=$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2]) if sys.version_info >= (3, 9) else exit(1)' 2>/dev/null) || continue
+    [ "$v" = "$main" ] && continue
+    case "$seen" in *" $v "*) continue ;; esac
+    seen="$seen$v "
+    clean=$(mktemp -d)
+    "$p" -m venv "$clean" && "$clean/bin/pip" install -q --disable-pip-version-check --no-index "$whl" &&
+      "$clean/bin/python" python/tests/abi3_smoke.py
+    rm -rf "$clean"
+  done
+}
+
 test_() {
   wheel
   local whl
@@ -61,6 +78,7 @@ test_() {
   "$clean/bin/pip" install -q --disable-pip-version-check --no-index "$whl"
   (cd "$clean" && bin/python -c 'import edgeroute; r = edgeroute.Router(strategy="ring", nodes=[{"id": "a", "weight": 2}, {"id": "b"}, {"id": "c"}], seed=7); assert r.pick("key-0") == "a", r.pick("key-0"); print("clean venv:", edgeroute.__version__, edgeroute.__file__)')
   rm -rf "$clean"
+  abi3_matrix "$whl"
   "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$whl"
   log "pytest python/tests"
   (cd python && .venv/bin/pytest -q -s "$@")

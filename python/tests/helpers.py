@@ -63,6 +63,28 @@ def router(options):
     return edgeroute.Router(**router_kwargs(options))
 
 
+def replay_golden():
+    """tests/golden/vectors.json through the Python Router: every pick and pick_n as pinned. Returns the count."""
+    golden = json.loads((ROOT / "tests/golden/vectors.json").read_text())
+    checked = 0
+    for case in golden["cases"]:
+        r = router(case["options"])
+        for op in case["ops"]:
+            if op["op"] == "add":
+                r.add(node_kwargs(op["node"]))
+            elif op["op"] == "remove":
+                assert r.remove(op["id"]) is True, case["name"]
+            else:
+                r.set_weight(op["id"], op["weight"])
+        for k, want in case["picks"]:
+            assert r.pick(key_of(k)) == want, (case["name"], k)
+            checked += 1
+        for k, n, want in case["pickN"]:
+            assert r.pick_n(key_of(k), n) == want, (case["name"], k, n)
+            checked += 1
+    return len(golden["cases"]), checked
+
+
 def node_js(*args):
     """Runs js_agreement.mjs with the npm package (pkg/, built by make test)."""
     if not (PKG / "node.mjs").exists():
