@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package (python/, docs/python.md).
-#   scripts/python.sh setup   the venv python/.venv with the pinned tools of python/requirements-dev.txt (maturin,
+#   scripts/python.sh setup   the venv python/.venv with the pinned tools of python/requirements-dev.txt (maturin, mypy,
 #                             pytest, redis, uhashring); python3-venv from Debian if the machine lacks it
 #   scripts/python.sh wheel   the abi3 wheel into target/wheels/ (make wheel)
 #   scripts/python.sh test    the wheel, installed into a clean venv and into python/.venv, then python/tests

@@ -99,7 +99,7 @@ if [ "$mode" = test ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
-# The Python package's venv (python/.venv: pinned maturin, pytest, redis and uhashring), for its tests.
+# The Python package's venv (python/.venv: pinned maturin, pytest, redis, uhashring, mypy), for its tests.
 if [ "$mode" = test ]; then
   bash scripts/python.sh setup
 fi
