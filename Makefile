@@ -5,6 +5,7 @@
 # make quality  measure balance, disruption and cost of the hashing strategies into docs/quality.md
 # make fuzz   the long fuzzing run (FUZZ_SECONDS per target, default 600; HOSTILE_SEEDS x 20k boundary ops)
 # make soak   the full leak and soak run (1M routers freed, 100k dropped, 100M picks)
+# make wheel  the Python package: an abi3 wheel into target/wheels/ (docs/python.md); make bench-python: against uhashring
 SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -47,3 +48,11 @@ soak: pkg
 
 clean:
 	rm -rf target build pkg test-js/.work
+
+# The Python package (python/, docs/python.md): scripts/python.sh makes the venv, the wheel and runs its tests.
+.PHONY: wheel bench-python
+wheel:
+	bash scripts/python.sh wheel
+
+bench-python:
+	bash scripts/python.sh bench

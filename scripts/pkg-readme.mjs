@@ -27,6 +27,8 @@ export function packageReadme(readme) {
   t = cut(t, "```sh\nmake demo", "edgeroute chooses which origin");
   // The demo page lives in the repository (`make demo`), and its picture is 250 KB.
   t = cut(t, "![The demo page", "## Install and entry points");
+  // The Python package is not in the npm package (docs/python.md stays in the repository).
+  t = cut(t, "## Python\n", "## Examples");
   // Development notes are for people working on edgeroute itself; the license line stays.
   t = cut(t, "## Development", "License:");
   const install = "```sh\nnpm install edgeroute\n```\n\n";

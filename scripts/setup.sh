@@ -105,4 +105,8 @@ if [ "$mode" = test ]; then
     [ ${#lean[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
   fi
 fi
+# The Python package's venv (python/.venv: pinned maturin, pytest, redis, uhashring, mypy), for its tests.
+if [ "$mode" = test ]; then
+  bash scripts/python.sh setup
+fi
 log "ready ($mode)"

@@ -48,3 +48,6 @@ bash test-js/run.sh
 step "demo: the server, then the page in headless Chromium and Firefox"
 node scripts/serve.mjs --check
 node --test --test-reporter=spec test-js/demo/
+
+step "the Python package: the wheel in a clean venv, then python/tests against the npm package and redis-server"
+bash scripts/python.sh test
