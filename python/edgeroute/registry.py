@@ -6,7 +6,9 @@ keys with a TTL, all under the hash tag `{name}`), and the same Lua scripts: the
 and the other way round, and `pick` inside Redis agrees with `router()`'s Router bit for bit.
 
 It talks to Redis through a redis-py client (sync): `client.execute_command(...)`. Any object with that method and
-redis-py's reply shapes works. Safe to share between threads (redis-py clients are).
+redis-py's reply shapes works. Safe to share between threads (redis-py clients are). A `redis.cluster.RedisCluster`
+works as it is: every command and script names its keys (EVALSHA/EVAL with numkeys), all in the registry's one slot,
+so the client sends each to the master holding that slot and follows MOVED when the slot moves.
 """
 
 import hashlib

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from helpers import RedisServer, node_js
+from helpers import RedisCluster, RedisServer, node_js
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +18,14 @@ def redis_server():
     server = RedisServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A 3-master Redis Cluster on loopback (helpers.RedisCluster), its servers killed at the end of the session
+    whatever the tests did."""
+    cluster = RedisCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -106,34 +106,45 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_redis(dir, cluster=False):
+    """A redis-server on a free loopback port with its files in `dir`: (port, process). The server answering must
+    be this process, as test-js/shared/redis-server.mjs checks: another may have taken the port meanwhile. With
+    `cluster`, a cluster-enabled node whose bus port is free too (the default, port + 10000, is past 65535 for a
+    port over 55535, and such a server takes seconds to give up)."""
+    for _ in range(20):
+        port = free_port()
+        args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
+        if cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--cluster-port", str(free_port())]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        if _answers(port, proc):
+            return port, proc
+        proc.kill()
+        proc.wait()
+    raise RuntimeError("could not start redis-server")
+
+
+def _answers(port, proc):
+    import redis
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False  # the port was taken meanwhile
+        try:
+            info = redis.Redis(port=port, socket_timeout=1).info("server")
+            return info["process_id"] == proc.pid
+        except Exception:
+            time.sleep(0.05)
+    return False
+
+
 class RedisServer:
     """A redis-server on a free loopback port in a temporary folder, as test-js/shared/redis-server.mjs starts it."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="edgeroute-py-redis-")
-        for _ in range(20):
-            self.port = free_port()
-            args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir]
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-            if self._wait():
-                return
-            self.proc.kill()
-            self.proc.wait()
-        raise RuntimeError("could not start redis-server")
-
-    def _wait(self):
-        import redis
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False  # the port was taken meanwhile
-            try:
-                info = redis.Redis(port=self.port, socket_timeout=1).info("server")
-                return info["process_id"] == self.proc.pid
-            except Exception:
-                time.sleep(0.05)
-        return False
+        self.port, self.proc = start_redis(self.dir)
 
     def client(self, **kw):
         import redis
@@ -146,9 +157,83 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def js_registry(port, name, seed, keys, tmp):
-    """The JS Registry on a registry in Redis (js_agreement.mjs registry): load(), picks, and one add of its own."""
+class RedisCluster:
+    """A 3-master Redis Cluster on loopback, as test-js/shared/redis-server.mjs startCluster builds it: cluster-enabled
+    servers in folders of their own, `redis-cli --cluster create`, then every node at cluster_state:ok. A failed
+    start kills what it started; stop() kills every node (the conftest fixture calls it whatever the tests did)."""
+
+    def __init__(self, masters=3):
+        self.dir = tempfile.mkdtemp(prefix="edgeroute-py-cluster-")
+        self.procs = []
+        self.ports = []
+        try:
+            for i in range(masters):
+                d = os.path.join(self.dir, str(i))
+                os.mkdir(d)
+                port, proc = start_redis(d, cluster=True)
+                self.procs.append(proc)
+                self.ports.append(port)
+            subprocess.run(
+                ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-yes"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+            )
+            self._wait_ok()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ok(self):
+        import redis
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if all(redis.Redis(port=p, socket_timeout=1).cluster("INFO")["cluster_state"] == "ok" for p in self.ports):
+                    return
+            except Exception:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"the cluster on {self.ports} did not reach cluster_state:ok in 20 s")
+
+    def client(self, **kw):
+        """A redis-py RedisCluster client, discovering the cluster from its first node."""
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(host="127.0.0.1", port=self.ports[0], **kw)
+
+    def move_slot(self, slot, src, dst):
+        """Moves a hash slot and its keys from the master on port src to the one on dst, as a resharding does:
+        IMPORTING/MIGRATING, MIGRATE of every key (TTLs kept), then SETSLOT NODE on every master."""
+        import redis
+
+        nodes = {p: redis.Redis(port=p) for p in self.ports}
+        try:
+            ids = {p: nodes[p].execute_command("CLUSTER", "MYID").decode() for p in self.ports}
+            nodes[dst].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src])
+            nodes[src].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
+            while True:
+                keys = nodes[src].execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+                if not keys:
+                    break
+                nodes[src].execute_command("MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", *keys)
+            for p in [dst, src] + [p for p in self.ports if p not in (src, dst)]:
+                nodes[p].execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
+        finally:
+            for n in nodes.values():
+                n.close()
+
+    def stop(self):
+        for proc in self.procs:
+            proc.kill()
+        for proc in self.procs:
+            proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def js_registry(port, name, seed, keys, tmp, cluster=None):
+    """The JS Registry on a registry in Redis (js_agreement.mjs registry): load(), picks, and one add of its own;
+    with `cluster` (the ports of a Redis Cluster), through ioredis's Redis.Cluster instead of one server."""
     src, dst = Path(tmp) / "registry-in.json", Path(tmp) / "registry-out.json"
-    src.write_text(json.dumps({"port": port, "name": name, "seed": seed, "keys": keys}))
+    src.write_text(json.dumps({"port": port, "name": name, "seed": seed, "keys": keys, "cluster": cluster}))
     node_js("registry", src, dst)
     return json.loads(dst.read_text())

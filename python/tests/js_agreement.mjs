@@ -6,7 +6,8 @@
 //                                                         to_json() snapshots (IN: [{ snapshot, keys }])
 //   node python/tests/js_agreement.mjs registry IN.json OUT.json   the JS Registry on a registry Python wrote
 //                                                         (IN: { port, name, seed, keys }): load(), picks in Redis
-//                                                         and by router(), then one write of its own
+//                                                         and by router(), then one write of its own; with
+//                                                         { cluster: [ports] }, through ioredis's Redis.Cluster
 //
 // The package is pkg/ (make test builds it first), or EDGEROUTE_PKG. Keys are strings, or bytes as { hex }.
 import fs from "node:fs";
@@ -198,9 +199,16 @@ function restore(inPath, outPath) {
 }
 
 async function registry(inPath, outPath) {
-  const { port, name, seed, keys } = JSON.parse(fs.readFileSync(inPath, "utf8"));
-  const { connectResp } = await import("../../test-js/redis/resp.mjs");
-  const conn = await connectResp({ port });
+  const { port, name, seed, keys, cluster } = JSON.parse(fs.readFileSync(inPath, "utf8"));
+  let conn;
+  if (cluster) {
+    const { default: Redis } = await import("ioredis");
+    const c = new Redis.Cluster(cluster.map((p) => ({ host: "127.0.0.1", port: p })));
+    conn = { command: (...a) => c.call(...a), close: () => c.disconnect() };
+  } else {
+    const { connectResp } = await import("../../test-js/redis/resp.mjs");
+    conn = await connectResp({ port });
+  }
   try {
     const reg = new Registry(conn.command, { name, seed });
     const loaded = await reg.load();

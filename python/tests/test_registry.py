@@ -63,15 +63,17 @@ def test_pick_lua_agrees_with_the_router(client, js):
     print(f"pick.lua agreement: {checked} picks and pick_n lists equal across 3 seeds, marks and changes")
 
 
-def test_the_js_registry_reads_what_python_wrote_and_the_other_way(client, redis_server, js, tmp_path):
+def js_interop(client, js, tmp_path, count, port=None, cluster=None):
+    """Python writes a registry; the JS Registry (on one server's port, or on the cluster's ports) loads it, picks
+    in Redis and by its Router what Python picks, and adds a node that Python then reads."""
     name = next(names)
     reg = Registry(client, name=name, seed=3)
     fill(reg)
     reg.mark_down("d", 120000)
     mine = reg.load()
-    keys = [key_of(k) for k in js["keys"][:600]]
+    keys = [key_of(k) for k in js["keys"][:count]]
     picks, router_picks, lists = [reg.pick(k) for k in keys], reg.router().pick_many(keys), [reg.pick_n(k, 3) for k in keys[:50]]
-    out = js_registry(redis_server.port, name, 3, js["keys"][:600], tmp_path)
+    out = js_registry(port, name, 3, js["keys"][:count], tmp_path, cluster=cluster)
     assert out["loaded"]["version"] == mine["version"] and out["loaded"]["stamp"] == mine["stamp"]
     assert out["loaded"]["nodes"] == mine["nodes"]
     assert [d["id"] for d in out["loaded"]["down"]] == ["d"] == [d["id"] for d in mine["down"]]
@@ -81,40 +83,66 @@ def test_the_js_registry_reads_what_python_wrote_and_the_other_way(client, redis
     assert {"id": "added-by-js", "weight": 2.5, "meta": {"zone": "js"}} in reg.load()["nodes"]
 
 
-def test_concurrent_writers_with_if_version(redis_server):
-    name = next(names)
-    Registry(redis_server.client(), name=name).add("a", weight=1)
-    start = Registry(redis_server.client(), name=name).version()
-    writers, each = 8, 25
-    versions, conflicts = [], [0]
+def test_the_js_registry_reads_what_python_wrote_and_the_other_way(client, redis_server, js, tmp_path):
+    js_interop(client, js, tmp_path, 600, port=redis_server.port)
+
+
+def race(connect, name, writers, each):
+    """`writers` threads, each with its own client from connect(), doing `each` writes with if_version and retrying
+    on ERR_REGISTRY_CONFLICT. Checks no write was lost; returns the number of conflicts."""
+    versions, conflicts, failures, clients = [], [0], [], []
     lock = threading.Lock()
 
+    def client():
+        c = connect()
+        with lock:
+            clients.append(c)
+        return c
+
+    Registry(client(), name=name).add("a", weight=1)
+    start = Registry(client(), name=name).version()
+
     def writer(i):
-        reg = Registry(redis_server.client(), name=name)
-        done = 0
-        while done < each:
-            seen = reg.version()
-            try:
-                v = reg.set_weight("a", 1 + (i * each + done) % 100, if_version=seen)
-            except edgeroute.EdgerouteError as e:
-                assert e.code == "ERR_REGISTRY_CONFLICT", e
+        try:
+            reg = Registry(client(), name=name)
+            done = 0
+            while done < each:
+                seen = reg.version()
+                try:
+                    v = reg.set_weight("a", 1 + (i * each + done) % 100, if_version=seen)
+                except edgeroute.EdgerouteError as e:
+                    assert e.code == "ERR_REGISTRY_CONFLICT", e
+                    with lock:
+                        conflicts[0] += 1
+                    continue
+                assert v == seen + 1
                 with lock:
-                    conflicts[0] += 1
-                continue
-            assert v == seen + 1
-            with lock:
-                versions.append(v)
-            done += 1
+                    versions.append(v)
+                done += 1
+        except BaseException as e:  # a thread's failure fails the test, not only its thread
+            failures.append(e)
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # Every write that succeeded moved the version by one from the version its writer read: none was lost.
-    assert sorted(versions) == list(range(start + 1, start + 1 + writers * each))
-    assert Registry(redis_server.client(), name=name).version() == start + writers * each
-    print(f"if_version: {writers} writers x {each} writes, {conflicts[0]} conflicts retried, no write lost")
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures, failures
+        # Every write that succeeded moved the version by one from the version its writer read: none was lost.
+        assert sorted(versions) == list(range(start + 1, start + 1 + writers * each))
+        assert Registry(client(), name=name).version() == start + writers * each
+    finally:
+        for c in clients:
+            c.close()
+    return conflicts[0]
+
+
+def test_concurrent_writers_with_if_version(redis_server):
+    name = next(names)
+    writers, each = 8, 25
+    conflicts = race(redis_server.client, name, writers, each)
+    print(f"if_version: {writers} writers x {each} writes, {conflicts} conflicts retried, no write lost")
     # if_stamp: a write against a stale stamp is refused too.
     reg = Registry(redis_server.client(), name=name)
     rev = reg.revision()
@@ -214,3 +242,82 @@ def test_scripts_load_again_after_a_flush_and_str_replies_work(redis_server):
     assert len(r) == 0 and r.pick("k") is None and empty.pick("k") is None
     empty.add("y", weight=2)
     assert empty.refresh(r) and r.pick("k") == "y" == empty.pick("k")
+
+
+# A 3-master Redis Cluster (conftest.redis_cluster), through redis-py's RedisCluster: every key of a registry is in
+# one slot (the hash tag {name}), so each script runs on the master holding that slot.
+
+
+@pytest.fixture
+def cluster_client(redis_cluster):
+    c = redis_cluster.client()
+    yield c
+    c.close()
+
+
+def spread(client, count):
+    """Names of `count` registries whose slots are on `count` different masters."""
+    by_master = {}
+    while len(by_master) < count:
+        name = next(names)
+        by_master.setdefault(client.get_node_from_key(f"edgeroute:{{{name}}}:nodes").port, name)
+    return list(by_master.values())
+
+
+def test_cluster_one_slot_per_registry_and_pick_lua_agrees(cluster_client, redis_cluster, js):
+    keys = [key_of(k) for k in js["keys"][::5]]
+    checked = 0
+    for seed, name in zip((0, 7, 4294967295), spread(cluster_client, 3)):
+        reg = Registry(cluster_client, name=name, seed=seed)
+        own = {cluster_client.cluster_keyslot(k) for k in [*reg.keys.values(), reg.keys["down_prefix"] + "東京"]}
+        assert len(own) == 1, (name, own)
+        fill(reg)
+        reg.mark_down("c", 60000)
+        router = reg.router()
+        assert [d["id"] for d in reg.load()["down"]] == ["c"]
+        checked += agree(reg, router, keys, pick_n=50)
+        reg.remove("b")
+        reg.set_weight("a", 9)
+        reg.mark_up("c")
+        reg.mark_down("d")
+        assert reg.refresh(router) is True and reg.refresh(router) is False
+        checked += agree(reg, router, keys[:300], pick_n=20)
+        assert reg.pick_random() in {"a", "c", "東京", "origin-5.example:8080"}
+    # Scripts flushed from every master: EVALSHA's NOSCRIPT, then EVAL, on whichever master holds the slot.
+    for port in redis_cluster.ports:
+        redis.Redis(port=port).script_flush()
+    checked += agree(reg, router, keys[:100], pick_n=10)
+    print(f"cluster: 3 registries on 3 masters, {checked} picks and pick_n lists equal to the Router's")
+
+
+def test_cluster_registry_follows_its_slot_to_another_master(cluster_client, redis_cluster):
+    name = next(names)
+    reg = Registry(cluster_client, name=name, seed=11)
+    fill(reg)
+    reg.mark_down("d", 60000)
+    router = reg.router()
+    before = reg.load()
+    slot = cluster_client.cluster_keyslot(reg.keys["nodes"])
+    src = cluster_client.get_node_from_key(reg.keys["nodes"]).port
+    dst = next(p for p in redis_cluster.ports if p != src)
+    redis.Redis(port=dst).script_flush()
+    redis_cluster.move_slot(slot, src, dst)
+    # The client follows MOVED; the scripts load on the new master (NOSCRIPT, then EVAL); the health key kept its TTL.
+    keys = [f"/moved/{i}" for i in range(200)]
+    assert [reg.pick(k) for k in keys] == router.pick_many(keys)
+    after = reg.load()
+    assert (after["version"], after["stamp"], after["nodes"]) == (before["version"], before["stamp"], before["nodes"])
+    assert [d["id"] for d in after["down"]] == ["d"] and 0 < after["down"][0]["for_ms"] <= 60000
+    assert reg.set_weight("a", 2, if_version=before["version"]) == before["version"] + 1
+    assert cluster_client.get_node_from_key(reg.keys["nodes"]).port == dst
+    assert reg.refresh(router) and [reg.pick(k) for k in keys] == router.pick_many(keys)
+
+
+def test_cluster_the_js_registry_reads_what_python_wrote_and_the_other_way(cluster_client, redis_cluster, js, tmp_path):
+    js_interop(cluster_client, js, tmp_path, 300, cluster=redis_cluster.ports)
+
+
+def test_cluster_concurrent_writers_with_if_version(redis_cluster):
+    writers, each = 4, 15
+    conflicts = race(redis_cluster.client, next(names), writers, each)
+    print(f"cluster if_version: {writers} writers x {each} writes, each with its own RedisCluster, {conflicts} conflicts retried, no write lost")
