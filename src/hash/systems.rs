@@ -41,6 +41,12 @@ pub enum Hash32 {
     Djb2,
     /// HAProxy's wt6.
     Wt6,
+    /// Squid's CARP URL hash (`carpSelectParent` in src/carp.cc): from 0, each byte `h += rotl(h, 19) + c`,
+    /// signed bytes. The profile continues it per peer ([`carp_url_step`]).
+    Carp,
+    /// FNV-1a, 32-bit, on unsigned bytes (Go's `hash/fnv` `New32a`: Caddy's `hash`). The profile continues
+    /// it over each upstream's address ([`fnv1a32_go`]).
+    Fnv1a32Go,
 }
 
 /// twemproxy's hash names (`hash:` in nutcracker.yml) and functions; the default is `fnv1a_64`.
@@ -85,6 +91,8 @@ impl Hash32 {
             Hash32::Sdbm => sdbm(key),
             Hash32::Djb2 => djb2(key),
             Hash32::Wt6 => wt6(key),
+            Hash32::Carp => carp_url_step(0, key),
+            Hash32::Fnv1a32Go => fnv1a32_go(FNV32_BASIS, key),
         }
     }
 }
@@ -186,6 +194,23 @@ fn fnv1_32(key: &[u8]) -> u32 {
     for &b in key {
         h = h.wrapping_mul(FNV32_PRIME);
         h ^= signed(b);
+    }
+    h
+}
+
+/// Squid's CARP string hash continued from `h` over `bytes` (signed bytes, as `char` is on x86).
+pub fn carp_url_step(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h = h.wrapping_add(h.rotate_left(19)).wrapping_add(signed(b));
+    }
+    h
+}
+
+/// FNV-1a 32 continued from state `h` over `bytes`, unsigned bytes (the FNV specification; Go's `hash/fnv`).
+pub fn fnv1a32_go(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(FNV32_PRIME);
     }
     h
 }
