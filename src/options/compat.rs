@@ -60,7 +60,7 @@ pub(super) fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
         }
     }
     match c {
-        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy => {}
+        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy | Compat::Squid | Compat::Caddy => {}
         Compat::Redis => {
             if cfg.strategy != StrategyKind::Rendezvous {
                 return Err(Error::new(
