@@ -390,6 +390,34 @@ mod tests {
     }
 
     #[test]
+    fn removing_a_peer_rescores_the_peers_after_it() {
+        // The URL hash carries over from peer to peer, so removing the first peer changes every other peer's
+        // score: keys move between peers that stayed (not so in plain rendezvous).
+        let ns = nodes(&[1.0; 5]);
+        let mut all = SquidCarp::default();
+        all.rebuild(&ns).unwrap();
+        let mut rest = SquidCarp::default();
+        rest.rebuild(&ns[1..]).unwrap();
+        let mut rng = crate::base::rng::Rng::new(1);
+        let mut between = 0;
+        for k in 0..1000 {
+            let key = format!("http://example.com/{k}");
+            let key = key.as_bytes();
+            let mut cx = Ctx {
+                key_hash: crate::hash::systems::Hash32::Carp.hash(key) as u64,
+                key,
+                now_ms: 0.0,
+                rng: &mut rng,
+                all_usable: true,
+            };
+            let before = all.pick(&ns, &mut cx).unwrap();
+            let after = rest.pick(&ns[1..], &mut cx).unwrap() + 1;
+            between += (before != 0 && before != after) as u32;
+        }
+        assert!(between > 300, "{between}");
+    }
+
+    #[test]
     fn a_weight_under_a_thousandth_sends_everything_to_the_next_lightest() {
         // p_1 = 0 makes X_1 = 0, X_2 = +inf, and X_1 × X_2 = NaN for every later peer.
         let (order, m) = multipliers(&nodes(&[1000.0, 1.0, 1000.0, 500.0])).unwrap();

@@ -521,6 +521,10 @@ mod tests {
     #[test]
     fn fnv_published_vectors() {
         // FNV test vectors (isthe.com): FNV-1a 32 of "a" = 0xe40c292c, FNV-1 32 of "a" = 0x050c5d7e.
+        // Squid's CARP URL hash: h += rotl(h, 19) + c from 0, c a signed char.
+        assert_eq!(Hash32::Carp.hash(b"a"), 0x61);
+        assert_eq!(Hash32::Carp.hash(b"ab"), 0x61 + (0x61u32 << 19) + 0x62);
+        assert_eq!(Hash32::Carp.hash(&[0xC3]), 0xFFFF_FFC3);
         assert_eq!(Hash32::Fnv1a32.hash(b"a"), 0xe40c_292c);
         assert_eq!(Hash32::Fnv1_32.hash(b"a"), 0x050c_5d7e);
         // FNV-1 64 of "a" = 0xaf63bd4c8601b7be, truncated.

@@ -168,13 +168,17 @@ test("caddy: uri_hash, header, ip_hash; 3 to 10 upstreams, one removed, a dead u
     { what: "ip_hash, 4", policy: "ip_hash", nodes: ids.slice(0, 4) },
     { what: "ip_hash, 9", policy: "ip_hash", nodes: ids.slice(1, 10) },
   ];
+  // Upstreams written without a port: Caddy dials (and hashes) them with ":80" added.
+  const port80 = ["127.0.3.40", "127.0.3.41", "127.0.3.42", "127.0.3.43"];
+  for (const h of port80) await startOrigin(`${h}:80`, h, 80);
+  scenarios.push({ what: "uri_hash, upstreams written without a port", policy: "uri_hash", nodes: port80.map((h) => `${h}:80`), written: port80 });
   const dead = `127.0.0.30:${port}`;
   scenarios.push({ what: "uri_hash, a dead upstream", policy: "uri_hash", dead, nodes: [...ids.slice(0, 2), dead, ...ids.slice(2, 5)] });
   let file = "{\n  admin off\n  auto_https off\n}\n";
   for (const s of scenarios) {
     s.port = await freePort();
     const health = s.dead ? "\n    fail_duration 60s\n    max_fails 1\n    lb_try_duration 5s\n    lb_try_interval 0" : "";
-    file += `http://127.0.0.1:${s.port} {\n  reverse_proxy ${s.nodes.join(" ")} {\n    lb_policy ${s.policy}${health}\n  }\n}\n`;
+    file += `http://127.0.0.1:${s.port} {\n  reverse_proxy ${(s.written ?? s.nodes).join(" ")} {\n    lb_policy ${s.policy}${health}\n  }\n}\n`;
   }
   await startCaddy(file, scenarios.map((s) => s.port));
   const clients = Array.from({ length: 400 }, (_, i) => `127.${1 + (i % 3)}.${(i * 7) % 256}.${1 + (i % 250)}`);
