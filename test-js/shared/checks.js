@@ -644,7 +644,12 @@ export function strategyChecks(Router) {
   check(same(keys.map((k) => ring.pick(k)), before), "re-adding b restores the mapping");
   // The modern hashing strategies route, keep pickN distinct, and move only the removed node's keys.
   for (const strategy of /** @type {const} */ (["rendezvous", "maglev", "jump"])) {
-    const h = new Router({ strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] });
+    // A strategy union needs the options typed without the compat profiles: "rendezvous" also names
+    // SquidOptions and CaddyOptions, whose compat is required, and TypeScript checks a union discriminant
+    // against every member it names.
+    /** @type {import("edgeroute").RendezvousOptions | import("edgeroute").MaglevOptions | import("edgeroute").JumpOptions} */
+    const opts = { strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] };
+    const h = new Router(opts);
     const own = keys.map((k) => h.pick(k));
     check(new Set(own).size === 4, `${strategy} uses every node`);
     const p = h.pickN(keys[0], 9);
