@@ -161,17 +161,8 @@ pub fn pow_recip(x: f64, n: u32) -> f64 {
 fn multipliers(nodes: &[NodeState]) -> Result<(Vec<u32>, Vec<f64>)> {
     let mut total = 0.0;
     for n in nodes {
+        // Weights are ≥ 1e-6, so a whole one is ≥ 1.
         validate_whole_weight(n.weight, &format!("the weight of node {:?}", n.id), WEIGHTS)?;
-        if n.weight < 1.0 {
-            return Err(Error::new(
-                Code::InvalidWeight,
-                format!(
-                    "the weight of node {:?} is {}, but {WEIGHTS} (Squid reads 0 as 1)",
-                    n.id,
-                    crate::base::numfmt::fmt_num(n.weight)
-                ),
-            ));
-        }
         total += n.weight;
     }
     if total > MAX_TOTAL_WEIGHT {
