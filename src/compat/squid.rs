@@ -57,7 +57,7 @@ pub fn default_name(id: &str) -> &str {
             None => id,
         };
     }
-    if host.is_empty() || host.contains(':') {
+    if host.is_empty() || host.bytes().any(|c| c == b':') {
         return id;
     }
     host
@@ -169,9 +169,8 @@ fn multipliers(nodes: &[NodeState]) -> Result<(Vec<u32>, Vec<f64>)> {
         return Err(Error::new(
             Code::InvalidWeight,
             format!(
-                "the weights add up to {}, but Squid adds them in an int: at most {} in all",
-                crate::base::numfmt::fmt_num(total),
-                i32::MAX
+                "the weights add up to {}, but Squid adds them in an int: at most 2147483647 in all",
+                crate::base::numfmt::fmt_num(total)
             ),
         ));
     }
