@@ -210,6 +210,23 @@ export interface SquidOptions extends CompatOptions {
   compat: "squid";
 }
 
+/** Varnish's shard director keys (`by=` of `shard.backend()`). */
+export type VarnishHash = "hash" | "url";
+
+/**
+ * Varnish 7.1's shard director (`directors.shard()`, 67 replicas): node ids are the backends' idents (default the
+ * VCL backend names); weights are numbers ≥ 1.
+ */
+export interface VarnishOptions extends CompatOptions {
+  strategy: "ring";
+  compat: "varnish";
+  /**
+   * Default "hash" (`by=HASH`: the key is what `vcl_hash` hashes, by default the URL then the Host header);
+   * "url" for `by=URL` (the key is the URL) or `by=KEY` with `key(string)` (the key is that string).
+   */
+  hash?: VarnishHash | undefined;
+}
+
 /**
  * Caddy 2.6's `reverse_proxy` hashing policies (`uri_hash`, `header`, `ip_hash`): node ids are the upstreams'
  * dial addresses as written; the key is what the policy hashes. Caddy has no weights, so nodes take none.
@@ -227,6 +244,7 @@ export type RouterOptions =
   | HaproxyOptions
   | SquidOptions
   | CaddyOptions
+  | VarnishOptions
   | RingOptions
   | RendezvousOptions
   | MaglevOptions

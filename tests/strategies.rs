@@ -168,6 +168,10 @@ const CONFIGS: &[Entry] = &[
     // all weights: a change can move any key. Caddy hashes key + address: plain rendezvous, but no weights.
     Entry { name: "squid", options: r#"{"strategy":"rendezvous","compat":"squid"}"#, ids: IdStyle::HostPort, ..KEYED_ANY },
     Entry { name: "squid-named-equal", options: r#"{"strategy":"rendezvous","compat":"squid"}"#, ids: IdStyle::Named, weights: &[1.0], ..KEYED_ANY },
+    // Varnish's shard ring: replicas × weight points per backend, hashed from the ident alone: a change moves
+    // only the changed backend's keys. Fractional weights are allowed (the point count is truncated).
+    Entry { name: "varnish", options: r#"{"strategy":"ring","compat":"varnish"}"#, weights: &[1.0, 1.5, 2.5, 1.25], ..CONSISTENT },
+    Entry { name: "varnish-url", options: r#"{"strategy":"ring","compat":"varnish","hash":"url"}"#, ids: IdStyle::HostPort, weights: WHOLE, ..CONSISTENT },
     Entry { name: "caddy", options: r#"{"strategy":"rendezvous","compat":"caddy"}"#, ids: IdStyle::HostPort, weights: &[1.0], weightless: true, ..CONSISTENT },
     // Automatic server ids renumber the servers after a removed one; a server appended takes the next id.
     Entry { name: "haproxy-ring", options: r#"{"strategy":"ring","compat":"haproxy"}"#, on_add: Moves::Minimal, on_reweight: Moves::Minimal, ..KEYED_ANY },

@@ -11,6 +11,7 @@
 //!   [`crate::strategy::modulo`] over nutcracker's server order, [`twemproxy`]), and libketama's continuum (ring).
 //! - [`haproxy`] (`"haproxy"`): `hash-type consistent` (ring) and `map-based` (hash).
 //! - [`squid`] (`"squid"`, with rendezvous): Squid's CARP parent selection (`cache_peer ... carp`).
+//! - [`varnish`] (`"varnish"`, with ring): Varnish's shard director (`directors.shard()`).
 //! - [`caddy`] (`"caddy"`, with rendezvous): Caddy's `reverse_proxy` hashing policies (`uri_hash`, `header`,
 //!   `ip_hash`).
 //!
@@ -25,9 +26,10 @@ pub mod ketama;
 pub mod nginx;
 pub mod squid;
 pub mod twemproxy;
+pub mod varnish;
 
 use crate::base::error::{Code, Error, Result};
-use crate::hash::systems::{Hash32, SystemHash, HAPROXY_HASHES, TWEMPROXY_HASHES};
+use crate::hash::systems::{Hash32, SystemHash, HAPROXY_HASHES, TWEMPROXY_HASHES, VARNISH_HASHES};
 use crate::node::NodeSpec;
 use crate::strategy::kind::StrategyKind;
 use core::fmt;
@@ -43,10 +45,11 @@ pub enum Compat {
     Haproxy,
     Squid,
     Caddy,
+    Varnish,
 }
 
 impl Compat {
-    pub const ALL: [Compat; 7] = [
+    pub const ALL: [Compat; 8] = [
         Compat::Redis,
         Compat::Nginx,
         Compat::Twemproxy,
@@ -54,6 +57,7 @@ impl Compat {
         Compat::Haproxy,
         Compat::Squid,
         Compat::Caddy,
+        Compat::Varnish,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Compat {
             Compat::Haproxy => "haproxy",
             Compat::Squid => "squid",
             Compat::Caddy => "caddy",
+            Compat::Varnish => "varnish",
         }
     }
 
@@ -76,7 +81,7 @@ impl Compat {
     pub fn strategies(self) -> &'static [StrategyKind] {
         match self {
             Compat::Redis | Compat::Squid | Compat::Caddy => &[StrategyKind::Rendezvous],
-            Compat::Libketama => &[StrategyKind::Ring],
+            Compat::Libketama | Compat::Varnish => &[StrategyKind::Ring],
             _ => &[StrategyKind::Ring, StrategyKind::Hash],
         }
     }
@@ -86,6 +91,7 @@ impl Compat {
         match self {
             Compat::Twemproxy => &TWEMPROXY_HASHES,
             Compat::Haproxy => &HAPROXY_HASHES,
+            Compat::Varnish => &VARNISH_HASHES,
             _ => &[],
         }
     }
@@ -111,6 +117,8 @@ impl Compat {
             Compat::Squid => (Hash32::Carp, false, false),
             // FNV-1a's state after the key; `caddy::CaddyHash` continues it over each address.
             Compat::Caddy => (Hash32::Fnv1a32Go, false, false),
+            // `by=HASH` (the request digest) unless `hash: "url"`.
+            Compat::Varnish => (hash.unwrap_or(Hash32::Sha256Head), false, false),
             // `server_pool_hash`: an empty key hashes to 0 whatever the function.
             Compat::Twemproxy => (hash.unwrap_or(Hash32::Fnv1a64), false, true),
             // `hash-type consistent` with no function is sdbm + avalanche; anything else has no avalanche

@@ -133,6 +133,7 @@ impl Router {
             (Some(Compat::Twemproxy), _, _) => compat_ring(RingProfile::Twemproxy),
             (Some(Compat::Libketama), _, _) => compat_ring(RingProfile::Libketama),
             (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),
+            (Some(Compat::Varnish), _, _) => compat_ring(RingProfile::Varnish),
             (Some(Compat::Squid), _, _) => Box::<SquidCarp>::default(),
             (Some(Compat::Caddy), _, _) => Box::<CaddyHash>::default(),
             (_, StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
