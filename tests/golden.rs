@@ -216,6 +216,19 @@ fn spec() -> Vec<Json> {
             json!([]),
         ),
         (
+            "varnish-shard-hash-churn",
+            json!({ "strategy": "ring", "compat": "varnish",
+                    "nodes": [{ "id": "b0" }, { "id": "b1", "weight": 2 }, { "id": "βeta", "weight": 1.5 }, { "id": "d" }] }),
+            json!([{ "op": "remove", "id": "b1" }, { "op": "add", "node": { "id": "e", "weight": 3 } },
+                   { "op": "setWeight", "id": "d", "weight": 2.25 }]),
+        ),
+        (
+            "varnish-shard-url",
+            json!({ "strategy": "ring", "compat": "varnish", "hash": "url",
+                    "nodes": [{ "id": "origin-1" }, { "id": "origin-2" }, { "id": "origin-3", "weight": 2 }] }),
+            json!([]),
+        ),
+        (
             "caddy-upstreams-churn",
             json!({ "strategy": "rendezvous", "compat": "caddy",
                     "nodes": [{ "id": "10.0.0.1:8080" }, { "id": "10.0.0.2:8080" }, { "id": "backend.internal:80" },
@@ -253,7 +266,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 24);
+    assert_eq!(cases.len(), 26);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {
