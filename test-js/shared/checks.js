@@ -193,6 +193,12 @@ export const BAD_INPUTS = [
   ["name with caddy", (R) => new R({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "a:1", name: "x" }] }), "ERR_UNKNOWN_FIELD"],
   ["squid fractional weight", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
   ["squid weights over 2^31-1 in all", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: Array.from({ length: 2148 }, (_, i) => ({ id: `p${i}`, weight: 1e6 })) }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat varnish with rendezvous", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "varnish" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["unknown varnish hash", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", hash: "blob" }), "ERR_INVALID_OPTION"],
+  ["varnish weight under 1", (R) => new R({ strategy: "ring", compat: "varnish", nodes: [{ id: "b0", weight: 0.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["compat varnish with vnodes", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", vnodes: 67 }), "ERR_INVALID_OPTION"],
   ["squid name given twice", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "cache-a:3128" }, { id: "b", name: "CACHE-A" }] }), "ERR_DUPLICATE_ID"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],

@@ -135,6 +135,7 @@ new Router({ strategy: "ring", compat: "haproxy", hash: "wt6", avalanche: true, 
 new Router({ strategy: "ring", compat: "libketama", nodes: [{ id: "10.0.0.1:11211", weight: 100 }] });
 new Router({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "10.0.0.1:3128", weight: 2, name: "cache-a" }] });
 new Router({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "10.0.0.1:8080" }] });
+new Router({ strategy: "ring", compat: "varnish", hash: "url", nodes: [{ id: "b0", weight: 1.5 }, { id: "b1" }] });
 // @ts-expect-error compat "caddy" fixes the hashes: no seed
 new Router({ strategy: "rendezvous", compat: "caddy", seed: 1, nodes: [{ id: "a:1" }] });
 // @ts-expect-error compat "squid" is a rendezvous mapping
