@@ -1,4 +1,4 @@
-// Starts Squid and Caddy (Debian's) on loopback for the squid and caddy compat profiles, with origins that
+// Starts Squid, Caddy and Varnish (Debian's) on loopback for the squid and caddy compat profiles, with origins that
 // answer with their own name. The processes are tracked by daemons.mjs (stopAll()), the origins here
 // (stopOrigins()).
 import fs from "node:fs";
@@ -86,6 +86,22 @@ export async function startCaddy(caddyfile, ports) {
   const env = { HOME: dir, XDG_CONFIG_HOME: `${dir}/config`, XDG_DATA_HOME: `${dir}/data` };
   const p = run("caddy", ["run", "--config", `${dir}/Caddyfile`, "--adapter", "caddyfile"], "caddy", env);
   for (const port of ports) await waitListening({ host: "127.0.0.1", port }, `caddy on ${port}`, p, 30_000);
+  return p;
+}
+
+/** Starts `varnishd -F` with this VCL on 127.0.0.1:port; resolves the process. */
+export async function startVarnish(port, vcl) {
+  // varnishd reads the VCL after dropping root: let its user through the temporary folders.
+  fs.chmodSync(tmp, 0o711);
+  const dir = fs.mkdtempSync(path.join(tmp, "varnish-"));
+  fs.chmodSync(dir, 0o777);
+  fs.writeFileSync(`${dir}/default.vcl`, vcl);
+  const p = run(
+    "varnishd",
+    ["-F", "-a", `127.0.0.1:${port}`, "-f", `${dir}/default.vcl`, "-n", `${dir}/work`, "-s", "malloc,32m", "-T", "none"],
+    "varnishd",
+  );
+  await waitListening({ host: "127.0.0.1", port }, `varnishd on ${port}`, p, 60_000);
   return p;
 }
 
