@@ -13,7 +13,8 @@
 //!   ([`pow_int`], [`pow_recip`]: correctly rounded, as glibc's `pow` is but for rare hard cases).
 //! - Key (`carpSelectParent`): the URL hash is *not* restarted per peer: peer k of the sorted list sees the
 //!   hash continued over the key k+1 times. Score = `rotl((u ^ peer) + (u ^ peer) × 0x62531965, 21) × X`, in
-//!   doubles; the first highest score above 0 wins, so ties go to the earlier peer in sorted order.
+//!   doubles; the first highest score above 0 wins, so ties go to the earlier peer in sorted order. When no
+//!   score is above 0, Squid takes the first usable peer in config order (`getFirstUpParent`).
 //! - Weights: whole numbers ≥ 1 (`weight=`, read as an `int`), whose sum must fit an `int` (`W` in `carpInit`).
 
 use crate::base::detmath;
@@ -206,7 +207,7 @@ pub struct SquidCarp {
     hash: Vec<u32>,
     /// Per node: the load multiplier.
     mult: Vec<f64>,
-    /// Scratch for `pick_n`: (score, position in `order`).
+    /// Scratch for `pick_n`: (score, position in `order`), or (-1, node index) for a peer CARP never chooses.
     scores: Vec<(f64, usize)>,
 }
 
@@ -268,21 +269,30 @@ impl Strategy for SquidCarp {
                 best = Some(i);
             }
         });
-        best
+        // No score above 0 (a weight under a thousandth with the next lightest peer down): Squid's
+        // `selectSomeParent` falls back to `getFirstUpParent`, the first usable peer in config order.
+        best.or_else(|| nodes.iter().position(|n| n.usable))
     }
 
     /// Squid's choice, then the choice with it down, and so on: scores above 0 descending (earlier peer first
-    /// on a tie); then, never chosen by CARP (a score of 0 or NaN), the rest in peer order.
+    /// on a tie); then the peers CARP never chooses (a score of 0 or NaN) in config order, as
+    /// `getFirstUpParent` takes them.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let mut scores = core::mem::take(&mut self.scores);
         scores.clear();
         self.scores_each(cx, |pos, i, score| {
             if nodes[i].usable {
-                scores.push((if score > 0.0 { score } else { -1.0 }, pos));
+                // The tie-breaker: the position in peer order, or for the fallback the node's index.
+                scores.push(if score > 0.0 { (score, pos) } else { (-1.0, i) });
             }
         });
         sort_by(&mut scores, &|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        out.extend(scores.iter().take(n).map(|s| self.order[s.1] as usize));
+        out.extend(
+            scores
+                .iter()
+                .take(n)
+                .map(|s| if s.0 > 0.0 { self.order[s.1] as usize } else { s.1 }),
+        );
         self.scores = scores;
     }
 }

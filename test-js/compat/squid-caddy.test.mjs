@@ -29,7 +29,7 @@ function agree(router, keys, observed, what, { spread = true } = {}) {
 }
 
 /** With `dead` down in the daemon: each key whose first choice was `dead` went to pickN's second. */
-function nextChoice(router, dead, keys, observed, what) {
+function nextChoice(router, dead, keys, observed, what, { spread = true } = {}) {
   let moved = 0;
   for (const [i, k] of keys.entries()) {
     const [first, second] = router.pickN(k, 2);
@@ -41,7 +41,7 @@ function nextChoice(router, dead, keys, observed, what) {
   console.log(`${what}: ${moved} keys had ${dead} first; all ${moved} went to pickN(key, 2)[1]`);
   assert.ok(moved > keys.length / 20, `${what}: only ${moved} keys had the dead server first`);
   router.markDown(dead);
-  agree(router, keys, observed, `${what}, marked down`);
+  agree(router, keys, observed, `${what}, marked down`, { spread });
 }
 
 // Origins: 12 loopback addresses, one port; a node id is `127.0.0.<k>:<port>`, whose host is Squid's default
@@ -150,6 +150,23 @@ test("squid: CARP, equal and unequal weights, 3 to 10 peers, one removed, names,
     const observed = await ask(sp, ks.map((k) => ({ path: k })));
     const r = new Router({ strategy: "rendezvous", compat: "squid", nodes });
     nextChoice(r, dead, ks, observed, "squid, a dead parent");
+    r.free();
+    await stop(proc);
+  }
+
+  // A weight under a thousandth and the next lightest peer dead: no CARP score is above 0, and Squid takes
+  // the first peer in config order that is up (getFirstUpParent), which pick then returns too.
+  {
+    const dead = `127.0.0.31:${port}`;
+    const nodes = [...w(4, [1000, 1, 1000]).slice(0, 3), { id: dead, weight: 500 }];
+    const sp = await freePort();
+    const { proc } = await startSquid(sp, peers(nodes, () => " connect-fail-limit=1"));
+    const ks = keys.slice(0, 300);
+    await ask(sp, ks.map((k) => ({ path: k })), 1);
+    const observed = await ask(sp, ks.map((k) => ({ path: k })));
+    const r = new Router({ strategy: "rendezvous", compat: "squid", nodes });
+    nextChoice(r, dead, ks, observed, "squid, a weight under a thousandth, the CARP choice dead", { spread: false });
+    assert.ok(observed.every((o) => o === nodes[0].id));
     r.free();
     await stop(proc);
   }
