@@ -22,7 +22,10 @@ export interface NodeSpec {
   id: string;
   /** Relative weight, a number from 1e-6 to 1e6 (a BigInt is read as its number). Default 1. `null` is not a weight. */
   weight?: number | undefined;
-  /** twemproxy's server name (`- host:port:weight name`), hashed instead of the address. Only with compat "twemproxy". */
+  /**
+   * twemproxy's server name (`- host:port:weight name`), hashed instead of the address; or Squid's
+   * `cache_peer ... name=` (default: the id's host). Only with compat "twemproxy" or "squid".
+   */
   name?: string | undefined;
   /** HAProxy's server id (`server ... id N`), 1 to 2^31-1. Only with compat "haproxy"; default: HAProxy's automatic numbering. */
   serverId?: number | undefined;
@@ -197,12 +200,51 @@ export interface HaproxyOptions extends CompatOptions {
   avalanche?: boolean | undefined;
 }
 
+/**
+ * Squid 5.7's CARP (`cache_peer <host> parent <port> 0 carp weight=N name=X`): the key is the string Squid
+ * hashes, the request URL or the parts `carp-key=` chooses. Weights are whole numbers ≥ 1 adding up to at most
+ * 2^31-1; node `name` is the peer's name.
+ */
+export interface SquidOptions extends CompatOptions {
+  strategy: "rendezvous";
+  compat: "squid";
+}
+
+/** Varnish's shard director keys (`by=` of `shard.backend()`). */
+export type VarnishHash = "hash" | "url";
+
+/**
+ * Varnish 7.1's shard director (`directors.shard()`, 67 replicas): node ids are the backends' idents (default the
+ * VCL backend names); weights are numbers ≥ 1.
+ */
+export interface VarnishOptions extends CompatOptions {
+  strategy: "ring";
+  compat: "varnish";
+  /**
+   * Default "hash" (`by=HASH`: the key is what `vcl_hash` hashes, by default the URL then the Host header);
+   * "url" for `by=URL` (the key is the URL) or `by=KEY` with `key(string)` (the key is that string).
+   */
+  hash?: VarnishHash | undefined;
+}
+
+/**
+ * Caddy 2.6's `reverse_proxy` hashing policies (`uri_hash`, `header`, `ip_hash`): node ids are the upstreams'
+ * dial addresses as written; the key is what the policy hashes. Caddy has no weights, so nodes take none.
+ */
+export interface CaddyOptions extends CompatOptions {
+  strategy: "rendezvous";
+  compat: "caddy";
+}
+
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
 export type RouterOptions =
   | NginxOptions
   | TwemproxyOptions
   | LibketamaOptions
   | HaproxyOptions
+  | SquidOptions
+  | CaddyOptions
+  | VarnishOptions
   | RingOptions
   | RendezvousOptions
   | MaglevOptions

@@ -92,6 +92,10 @@ if [ "$mode" = test ]; then
   command -v haproxy >/dev/null || missing+=(haproxy)
   command -v nutcracker >/dev/null || missing+=(nutcracker)
   command -v memcached >/dev/null || missing+=(memcached)
+  # Squid (CARP), Caddy (reverse_proxy hash policies) and Varnish (shard director); the tests run their own on free loopback ports.
+  command -v squid >/dev/null || missing+=(squid)
+  command -v caddy >/dev/null || missing+=(caddy)
+  command -v varnishd >/dev/null || missing+=(varnish)
   # Prometheus and promtool (one package) for test-js/prometheus/, without the node exporter it recommends (a
   # daemon no test uses). The test runs its own prometheus on a free port with a temporary config and TSDB, so
   # whether the package's service starts (it does under systemd, on port 9090) does not matter.

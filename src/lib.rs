@@ -53,6 +53,10 @@ pub mod names {
     pub fn haproxy_hashes() -> Vec<&'static str> {
         crate::hash::systems::HAPROXY_HASHES.iter().map(|(n, _)| *n).collect()
     }
+    /// `options.hash` under compat varnish.
+    pub fn varnish_hashes() -> Vec<&'static str> {
+        crate::hash::systems::VARNISH_HASHES.iter().map(|(n, _)| *n).collect()
+    }
     /// Every top-level option.
     pub fn options() -> Vec<&'static str> {
         crate::options::OPTIONS.to_vec()

@@ -54,7 +54,7 @@ echo "=== Bun $("$bun" --version): ESM, CJS, examples (bun test runs the node:te
 echo "=== Redis registry and Lua scripts (real redis-server, and a 3-master cluster)"
 node --test --test-reporter=spec test/redis/*.test.mjs
 
-echo "=== Compat profiles against real nginx, haproxy, nutcracker + memcached, and npm hashring"
+echo "=== Compat profiles against real nginx, haproxy, nutcracker + memcached, squid, caddy, and npm hashring"
 node --test --test-reporter=spec test/compat/*.test.mjs
 
 echo "=== metrics() scraped by a real Prometheus from examples/metrics-server.mjs, promtool, the Grafana dashboard's queries"

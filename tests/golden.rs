@@ -200,6 +200,41 @@ fn spec() -> Vec<Json> {
                     "nodes": [{ "id": "s1", "weight": 4 }, { "id": "s2", "weight": 2 }, { "id": "s3", "weight": 6 }] }),
             json!([]),
         ),
+        (
+            "squid-carp-names-churn",
+            json!({ "strategy": "rendezvous", "compat": "squid",
+                    "nodes": [{ "id": "10.0.0.1:3128", "weight": 3 }, { "id": "10.0.0.2:3128" },
+                              { "id": "[::1]:3128", "weight": 2 }, { "id": "cache-d", "name": "δ-peer", "weight": 5 }] }),
+            json!([{ "op": "remove", "id": "10.0.0.2:3128" }, { "op": "add", "node": { "id": "10.0.0.5:8080", "weight": 2 } },
+                   { "op": "setWeight", "id": "cache-d", "weight": 1 }]),
+        ),
+        (
+            "squid-carp-a-weight-under-a-thousandth",
+            json!({ "strategy": "rendezvous", "compat": "squid",
+                    "nodes": [{ "id": "a", "weight": 1000 }, { "id": "b", "weight": 1 }, { "id": "c", "weight": 1000 },
+                              { "id": "d", "weight": 500 }] }),
+            json!([]),
+        ),
+        (
+            "varnish-shard-hash-churn",
+            json!({ "strategy": "ring", "compat": "varnish",
+                    "nodes": [{ "id": "b0" }, { "id": "b1", "weight": 2 }, { "id": "βeta", "weight": 1.5 }, { "id": "d" }] }),
+            json!([{ "op": "remove", "id": "b1" }, { "op": "add", "node": { "id": "e", "weight": 3 } },
+                   { "op": "setWeight", "id": "d", "weight": 2.25 }]),
+        ),
+        (
+            "varnish-shard-url",
+            json!({ "strategy": "ring", "compat": "varnish", "hash": "url",
+                    "nodes": [{ "id": "origin-1" }, { "id": "origin-2" }, { "id": "origin-3", "weight": 2 }] }),
+            json!([]),
+        ),
+        (
+            "caddy-upstreams-churn",
+            json!({ "strategy": "rendezvous", "compat": "caddy",
+                    "nodes": [{ "id": "10.0.0.1:8080" }, { "id": "10.0.0.2:8080" }, { "id": "backend.internal:80" },
+                              { "id": "unix//run/app.sock" }] }),
+            json!([{ "op": "remove", "id": "10.0.0.2:8080" }, { "op": "add", "node": { "id": "10.0.0.9:8080" } }]),
+        ),
     ];
     cases
         .into_iter()
@@ -231,7 +266,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 21);
+    assert_eq!(cases.len(), 26);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

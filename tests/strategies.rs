@@ -79,6 +79,8 @@ struct Entry {
     /// jump numbers buckets and modulo slots in node order).
     order_free: bool,
     oracle: Oracle,
+    /// The system has no weights (compat caddy): every node weighs 1 and `setWeight` to another value fails.
+    weightless: bool,
 }
 
 /// Ring, rendezvous, and the profiles whose points depend only on the node itself.
@@ -95,6 +97,7 @@ const CONSISTENT: Entry = Entry {
     history_free: true,
     order_free: true,
     oracle: Oracle::None,
+    weightless: false,
 };
 
 /// Maglev: a change moves a little more than the minimum; docs/quality.md documents (and measures) a bound of
@@ -161,6 +164,15 @@ const CONFIGS: &[Entry] = &[
     Entry { name: "twemproxy-hash-murmur", options: r#"{"strategy":"hash","compat":"twemproxy","hash":"murmur"}"#, ids: IdStyle::HostPort, order_free: true, ..KEYED_ANY },
     Entry { name: "twemproxy-hash-hsieh-named", options: r#"{"strategy":"hash","compat":"twemproxy","hash":"hsieh"}"#, ids: IdStyle::Named, order_free: true, ..KEYED_ANY },
     Entry { name: "libketama", options: r#"{"strategy":"ring","compat":"libketama"}"#, ids: IdStyle::HostPort, ..KEYED_ANY },
+    // Squid's CARP continues the URL hash from peer to peer in weight order, and every multiplier depends on
+    // all weights: a change can move any key. Caddy hashes key + address: plain rendezvous, but no weights.
+    Entry { name: "squid", options: r#"{"strategy":"rendezvous","compat":"squid"}"#, ids: IdStyle::HostPort, ..KEYED_ANY },
+    Entry { name: "squid-named-equal", options: r#"{"strategy":"rendezvous","compat":"squid"}"#, ids: IdStyle::Named, weights: &[1.0], ..KEYED_ANY },
+    // Varnish's shard ring: replicas × weight points per backend, hashed from the ident alone: a change moves
+    // only the changed backend's keys. Fractional weights are allowed (the point count is truncated).
+    Entry { name: "varnish", options: r#"{"strategy":"ring","compat":"varnish"}"#, weights: &[1.0, 1.5, 2.5, 1.25], ..CONSISTENT },
+    Entry { name: "varnish-url", options: r#"{"strategy":"ring","compat":"varnish","hash":"url"}"#, ids: IdStyle::HostPort, weights: WHOLE, ..CONSISTENT },
+    Entry { name: "caddy", options: r#"{"strategy":"rendezvous","compat":"caddy"}"#, ids: IdStyle::HostPort, weights: &[1.0], weightless: true, ..CONSISTENT },
     // Automatic server ids renumber the servers after a removed one; a server appended takes the next id.
     Entry { name: "haproxy-ring", options: r#"{"strategy":"ring","compat":"haproxy"}"#, on_add: Moves::Minimal, on_reweight: Moves::Minimal, ..KEYED_ANY },
     Entry { name: "haproxy-ring-ids-djb2", options: r#"{"strategy":"ring","compat":"haproxy","hash":"djb2"}"#, ids: IdStyle::ServerId, weights: WHOLE, order_free: false, ..CONSISTENT },
@@ -184,6 +196,7 @@ fn options(e: &Entry) -> Json {
 
 /// The spec of node `i` of a pool, as JSON.
 fn node(e: &Entry, i: usize, weight: f64) -> Json {
+    let weight = if e.weightless { 1.0 } else { weight };
     match e.ids {
         IdStyle::Names => json!({ "id": format!("node-{i}/ü"), "weight": weight }),
         IdStyle::HostPort => json!({ "id": format!("10.0.{i}.1:11211"), "weight": weight }),
@@ -292,6 +305,12 @@ fn apply(e: &Entry, r: &mut Router, nodes: &mut Vec<Json>, op: Op) {
             let n = node(e, i, 2.0);
             r.add(spec(&n)).unwrap_or_else(|err| panic!("{}: add: {err:?}", e.name));
             nodes.push(n);
+        }
+        Op::Weight(i, w) if e.weightless => {
+            let err = r
+                .set_weight(&id(i), w)
+                .expect_err("a weightless profile refuses a weight");
+            assert_eq!(err.code, edgeroute::Code::InvalidWeight, "{}", e.name);
         }
         Op::Weight(i, w) => {
             r.set_weight(&id(i), w)
@@ -565,32 +584,37 @@ fn changes_move_only_what_is_promised() {
 
         let up = id_of(&nodes[2]);
         let (w0, t0) = (weight_of(&nodes, &up), total(&nodes));
-        apply(e, &mut r, &mut nodes, Op::Weight(2, w0 + 2.0));
-        let after = owners(&mut r, &ks);
-        let ideal = (w0 + 2.0) / (t0 + 2.0) - w0 / t0;
-        check_moves(
-            e,
-            "raise a weight",
-            e.on_reweight,
-            &before,
-            &after,
-            Changed::To(&up),
-            ideal,
-        );
-        before = after;
+        if e.weightless {
+            apply(e, &mut r, &mut nodes, Op::Weight(2, w0 + 2.0));
+            assert_eq!(owners(&mut r, &ks), before, "{}: a refused weight moved keys", e.name);
+        } else {
+            apply(e, &mut r, &mut nodes, Op::Weight(2, w0 + 2.0));
+            let after = owners(&mut r, &ks);
+            let ideal = (w0 + 2.0) / (t0 + 2.0) - w0 / t0;
+            check_moves(
+                e,
+                "raise a weight",
+                e.on_reweight,
+                &before,
+                &after,
+                Changed::To(&up),
+                ideal,
+            );
+            before = after;
 
-        apply(e, &mut r, &mut nodes, Op::Weight(2, w0));
-        let after = owners(&mut r, &ks);
-        check_moves(
-            e,
-            "lower a weight",
-            e.on_reweight,
-            &before,
-            &after,
-            Changed::From(&up),
-            ideal,
-        );
-        before = after;
+            apply(e, &mut r, &mut nodes, Op::Weight(2, w0));
+            let after = owners(&mut r, &ks);
+            check_moves(
+                e,
+                "lower a weight",
+                e.on_reweight,
+                &before,
+                &after,
+                Changed::From(&up),
+                ideal,
+            );
+            before = after;
+        }
 
         // The first node: no neighbour on its left in the node table.
         let first = id_of(&nodes[0]);

@@ -381,6 +381,11 @@ fn hash_unions_are_the_core_hashes() {
         &names::haproxy_hashes(),
         &t.literal_union("HaproxyHash"),
     );
+    same_names(
+        "index.d.ts `VarnishHash`",
+        &names::varnish_hashes(),
+        &t.literal_union("VarnishHash"),
+    );
 }
 
 #[test]
@@ -539,10 +544,10 @@ fn each_compat_profile_takes_what_its_type_allows() {
                     .into_iter()
                     .filter(|f| !["strategy", "nodes", "compat"].contains(&f.as_str()))
                     .collect();
-                let hashes = if c == "twemproxy" {
-                    names::twemproxy_hashes()
-                } else {
-                    names::haproxy_hashes()
+                let hashes = match c {
+                    "twemproxy" => names::twemproxy_hashes(),
+                    "varnish" => names::varnish_hashes(),
+                    _ => names::haproxy_hashes(),
                 };
                 let candidates: Vec<(&str, String)> = PLAIN_OPTIONS
                     .iter()

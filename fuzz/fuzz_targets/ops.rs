@@ -1,6 +1,6 @@
 //! Arbitrary sequences of operations on one Router: add, remove, setWeight, pick, pickN, acquire/begin/end,
 //! report, markDown/markUp, and a clock that moves forward, jumps or goes backwards; for every strategy, with and
-//! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy profiles. Invariants checked after every step: picks return live
+//! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy/squid/caddy/varnish profiles. Invariants checked after every step: picks return live
 //! nodes, pickN is distinct, bounded by n and by the pool, and starts with pick for the hashing strategies; a
 //! Router rebuilt from the same nodes maps keys the same way (while no health or load state is in play).
 #![no_main]
@@ -51,12 +51,17 @@ fn config(inp: &mut Input) -> Config {
         2 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Twemproxy),
         3 if kind == StrategyKind::Ring => Some(Compat::Libketama),
         4 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Haproxy),
+        5 if kind == StrategyKind::Rendezvous => Some(Compat::Squid),
+        6 if kind == StrategyKind::Rendezvous => Some(Compat::Caddy),
+        7 if kind == StrategyKind::Ring => Some(Compat::Varnish),
         _ => None,
     };
     let whole = matches!(kind, StrategyKind::Jump | StrategyKind::Hash) || compat.is_some();
     let nodes: Vec<NodeSpec> = (0..1 + inp.byte() % 8)
         .map(|i| {
             let w = WEIGHTS[inp.byte() as usize % 5];
+            // Caddy's upstreams have no weights.
+            let w = if compat == Some(Compat::Caddy) { 1.0 } else { w };
             NodeSpec::new(&format!("n{i}"), if whole { w.ceil() } else { w })
         })
         .collect();

@@ -1,4 +1,5 @@
-//! The 32-bit hash ring ("continuum") shared by the consistent modes of nginx, twemproxy, libketama and HAProxy.
+//! The 32-bit hash ring ("continuum") shared by the consistent modes of nginx, twemproxy, libketama, HAProxy and
+//! Varnish's shard director.
 //!
 //! Each system puts its own points on the ring (`RingProfile::points`, written in the system's module) and
 //! looks a key up its own way (`Lookup`). Points are sorted by hash; equal hashes keep the order in which the
@@ -11,7 +12,7 @@
 //! Preference order (`pickN`, health): from the key's point, clockwise, each server the first time it is met,
 //! which is the order of nginx's next tries and of HAProxy's redispatch walk.
 
-use super::{haproxy, ketama, nginx};
+use super::{haproxy, ketama, nginx, varnish};
 use crate::base::error::{Code, Error, Result};
 use crate::base::sort::sort_by;
 use crate::node::NodeState;
@@ -25,6 +26,7 @@ pub enum RingProfile {
     Twemproxy,
     Libketama,
     Haproxy,
+    Varnish,
 }
 
 /// How a key's hash finds its point.
@@ -35,12 +37,16 @@ enum Lookup {
     /// The nearer of the points before and after the hash, the earlier one on a tie (HAProxy's
     /// `chash_get_server_hash`: `dp <= dn` picks the previous point).
     Nearest,
+    /// The first point at or after the hash, but the last point for a hash above it (Varnish's `shard_lookup`
+    /// does not wrap).
+    SuccessorOrLast,
 }
 
 impl RingProfile {
     fn lookup(self) -> Lookup {
         match self {
             RingProfile::Haproxy => Lookup::Nearest,
+            RingProfile::Varnish => Lookup::SuccessorOrLast,
             _ => Lookup::Successor,
         }
     }
@@ -53,6 +59,7 @@ impl RingProfile {
                 .iter()
                 .map(|n| n.weight as u64 * haproxy::POINTS_PER_WEIGHT as u64)
                 .sum(),
+            RingProfile::Varnish => nodes.iter().map(|n| varnish::point_count(n.weight, nodes.len())).sum(),
             RingProfile::Twemproxy | RingProfile::Libketama => {
                 let flavor = if self == RingProfile::Twemproxy {
                     ketama::Flavor::Twemproxy
@@ -75,6 +82,7 @@ impl RingProfile {
             RingProfile::Twemproxy => ketama::ring_points(nodes, ketama::Flavor::Twemproxy, out),
             RingProfile::Libketama => ketama::ring_points(nodes, ketama::Flavor::Libketama, out),
             RingProfile::Haproxy => haproxy::ring_points(nodes, out),
+            RingProfile::Varnish => varnish::ring_points(nodes, out),
         }
     }
 }
@@ -145,6 +153,7 @@ impl Continuum {
         let next = if i == len { 0 } else { i };
         match self.profile.lookup() {
             Lookup::Successor => next,
+            Lookup::SuccessorOrLast => i.min(len - 1),
             Lookup::Nearest => {
                 let prev = (next + len - 1) % len;
                 let dp = h.wrapping_sub(self.hashes[prev]);
@@ -229,6 +238,10 @@ mod tests {
         assert_eq!(s.start(101), 1);
         assert_eq!(s.start(301), 0);
         assert_eq!(s.start(0), 0);
+        let v = ring(RingProfile::Varnish, &[100, 200, 300]);
+        assert_eq!(v.start(301), 2, "Varnish does not wrap");
+        assert_eq!(v.start(300), 2);
+        assert_eq!(v.start(0), 0);
         let n = ring(RingProfile::Haproxy, &[100, 200, 300]);
         assert_eq!(n.start(149), 0);
         assert_eq!(n.start(150), 0, "equal distances go to the previous point");

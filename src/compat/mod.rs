@@ -10,19 +10,26 @@
 //! - [`ketama`] (`"twemproxy"`, `"libketama"`): twemproxy's `ketama` distribution (ring) and `modula` (hash,
 //!   [`crate::strategy::modulo`] over nutcracker's server order, [`twemproxy`]), and libketama's continuum (ring).
 //! - [`haproxy`] (`"haproxy"`): `hash-type consistent` (ring) and `map-based` (hash).
+//! - [`squid`] (`"squid"`, with rendezvous): Squid's CARP parent selection (`cache_peer ... carp`).
+//! - [`varnish`] (`"varnish"`, with ring): Varnish's shard director (`directors.shard()`).
+//! - [`caddy`] (`"caddy"`, with rendezvous): Caddy's `reverse_proxy` hashing policies (`uri_hash`, `header`,
+//!   `ip_hash`).
 //!
 //! The rings share [`continuum`]; the key hashes are in [`crate::hash::systems`]. A profile's rules live here:
 //! which strategies it reproduces ([`Compat::strategies`]), which key hashes it offers, which node fields it
 //! reads ([`check_node_fields`]). docs/compat.md is the user's guide.
 
+pub mod caddy;
 pub mod continuum;
 pub mod haproxy;
 pub mod ketama;
 pub mod nginx;
+pub mod squid;
 pub mod twemproxy;
+pub mod varnish;
 
 use crate::base::error::{Code, Error, Result};
-use crate::hash::systems::{Hash32, SystemHash, HAPROXY_HASHES, TWEMPROXY_HASHES};
+use crate::hash::systems::{Hash32, SystemHash, HAPROXY_HASHES, TWEMPROXY_HASHES, VARNISH_HASHES};
 use crate::node::NodeSpec;
 use crate::strategy::kind::StrategyKind;
 use core::fmt;
@@ -36,15 +43,21 @@ pub enum Compat {
     Twemproxy,
     Libketama,
     Haproxy,
+    Squid,
+    Caddy,
+    Varnish,
 }
 
 impl Compat {
-    pub const ALL: [Compat; 5] = [
+    pub const ALL: [Compat; 8] = [
         Compat::Redis,
         Compat::Nginx,
         Compat::Twemproxy,
         Compat::Libketama,
         Compat::Haproxy,
+        Compat::Squid,
+        Compat::Caddy,
+        Compat::Varnish,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +67,9 @@ impl Compat {
             Compat::Twemproxy => "twemproxy",
             Compat::Libketama => "libketama",
             Compat::Haproxy => "haproxy",
+            Compat::Squid => "squid",
+            Compat::Caddy => "caddy",
+            Compat::Varnish => "varnish",
         }
     }
 
@@ -64,8 +80,8 @@ impl Compat {
     /// The strategies this profile reproduces.
     pub fn strategies(self) -> &'static [StrategyKind] {
         match self {
-            Compat::Redis => &[StrategyKind::Rendezvous],
-            Compat::Libketama => &[StrategyKind::Ring],
+            Compat::Redis | Compat::Squid | Compat::Caddy => &[StrategyKind::Rendezvous],
+            Compat::Libketama | Compat::Varnish => &[StrategyKind::Ring],
             _ => &[StrategyKind::Ring, StrategyKind::Hash],
         }
     }
@@ -75,6 +91,7 @@ impl Compat {
         match self {
             Compat::Twemproxy => &TWEMPROXY_HASHES,
             Compat::Haproxy => &HAPROXY_HASHES,
+            Compat::Varnish => &VARNISH_HASHES,
             _ => &[],
         }
     }
@@ -96,6 +113,12 @@ impl Compat {
             Compat::Redis => return None,
             Compat::Nginx => (Hash32::Crc32, false, false),
             Compat::Libketama => (Hash32::Md5, false, false),
+            // The first pass of the URL hash; `squid::SquidCarp` continues it per peer.
+            Compat::Squid => (Hash32::Carp, false, false),
+            // FNV-1a's state after the key; `caddy::CaddyHash` continues it over each address.
+            Compat::Caddy => (Hash32::Fnv1a32Go, false, false),
+            // `by=HASH` (the request digest) unless `hash: "url"`.
+            Compat::Varnish => (hash.unwrap_or(Hash32::Sha256Head), false, false),
             // `server_pool_hash`: an empty key hashes to 0 whatever the function.
             Compat::Twemproxy => (hash.unwrap_or(Hash32::Fnv1a64), false, true),
             // `hash-type consistent` with no function is sdbm + avalanche; anything else has no avalanche
@@ -117,19 +140,19 @@ impl Compat {
     }
 }
 
-/// Checks the node fields that only a compat profile reads: `name` (twemproxy) and `serverId` (haproxy).
+/// Checks the node fields that only a compat profile reads: `name` (twemproxy, squid) and `serverId` (haproxy).
 pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt::Display) -> Result<()> {
     let only = |field: &str, profile: &str| {
         Error::new(
             Code::UnknownField,
-            format!("{path} has field {field:?}, which only compat {profile:?} reads; remove it"),
+            format!("{path} has field {field:?}, which only compat {profile} reads; remove it"),
         )
     };
-    if spec.name.is_some() && compat != Some(Compat::Twemproxy) {
-        return Err(only("name", "twemproxy"));
+    if spec.name.is_some() && !matches!(compat, Some(Compat::Twemproxy | Compat::Squid)) {
+        return Err(only("name", "\"twemproxy\" or \"squid\""));
     }
     if spec.server_id.is_some() && compat != Some(Compat::Haproxy) {
-        return Err(only("serverId", "haproxy"));
+        return Err(only("serverId", "\"haproxy\""));
     }
     Ok(())
 }

@@ -41,7 +41,22 @@ pub enum Hash32 {
     Djb2,
     /// HAProxy's wt6.
     Wt6,
+    /// Squid's CARP URL hash (`carpSelectParent` in src/carp.cc): from 0, each byte `h += rotl(h, 19) + c`,
+    /// signed bytes. The profile continues it per peer ([`carp_url_step`]).
+    Carp,
+    /// FNV-1a, 32-bit, on unsigned bytes (Go's `hash/fnv` `New32a`: Caddy's `hash`). The profile continues
+    /// it over each upstream's address ([`fnv1a32_go`]).
+    Fnv1a32Go,
+    /// Varnish's `VRT_HashStrands32` (shard director `by=URL`, `key()`, ring points): the last 4 bytes of
+    /// SHA-256, little-endian.
+    Sha256Tail,
+    /// Varnish's request digest as the shard director reads it for `by=HASH`: the first 4 bytes of SHA-256,
+    /// big-endian.
+    Sha256Head,
 }
+
+/// Varnish's shard director keys (`by=` of `shard.backend()`); the default is `hash`.
+pub const VARNISH_HASHES: [(&str, Hash32); 2] = [("hash", Hash32::Sha256Head), ("url", Hash32::Sha256Tail)];
 
 /// twemproxy's hash names (`hash:` in nutcracker.yml) and functions; the default is `fnv1a_64`.
 pub const TWEMPROXY_HASHES: [(&str, Hash32); 12] = [
@@ -85,6 +100,16 @@ impl Hash32 {
             Hash32::Sdbm => sdbm(key),
             Hash32::Djb2 => djb2(key),
             Hash32::Wt6 => wt6(key),
+            Hash32::Carp => carp_url_step(0, key),
+            Hash32::Fnv1a32Go => fnv1a32_go(FNV32_BASIS, key),
+            Hash32::Sha256Tail => {
+                let d = sha256(key);
+                u32::from_le_bytes([d[28], d[29], d[30], d[31]])
+            }
+            Hash32::Sha256Head => {
+                let d = sha256(key);
+                u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+            }
         }
     }
 }
@@ -186,6 +211,23 @@ fn fnv1_32(key: &[u8]) -> u32 {
     for &b in key {
         h = h.wrapping_mul(FNV32_PRIME);
         h ^= signed(b);
+    }
+    h
+}
+
+/// Squid's CARP string hash continued from `h` over `bytes` (signed bytes, as `char` is on x86).
+pub fn carp_url_step(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h = h.wrapping_add(h.rotate_left(19)).wrapping_add(signed(b));
+    }
+    h
+}
+
+/// FNV-1a 32 continued from state `h` over `bytes`, unsigned bytes (the FNV specification; Go's `hash/fnv`).
+pub fn fnv1a32_go(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(FNV32_PRIME);
     }
     h
 }
@@ -369,6 +411,85 @@ pub fn full_hash(mut a: u32) -> u32 {
 }
 
 /// MD5 (RFC 1321) of `data`.
+/// SHA-256 round constants (FIPS 180-4, 4.2.2): the first 32 bits of the fractional parts of the cube roots of
+/// the first 64 primes.
+const SHA256_K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+    0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+    0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+    0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2,
+];
+
+/// SHA-256 (FIPS 180-4) of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    ];
+    let bits = (data.len() as u64).wrapping_mul(8);
+    // The message, 0x80, zeros, and the bit length (big-endian) in 64-byte blocks.
+    let blocks = (data.len() + 9).div_ceil(64);
+    for b in 0..blocks {
+        let mut block = [0u8; 64];
+        for (i, byte) in block.iter_mut().enumerate() {
+            let at = b * 64 + i;
+            *byte = if at < data.len() {
+                data[at]
+            } else if at == data.len() {
+                0x80
+            } else {
+                0
+            };
+        }
+        if b == blocks - 1 {
+            block[56..].copy_from_slice(&bits.to_be_bytes());
+        }
+        let mut w = [0u32; 64];
+        for t in 0..16 {
+            w[t] = u32::from_be_bytes([block[4 * t], block[4 * t + 1], block[4 * t + 2], block[4 * t + 3]]);
+        }
+        for t in 16..64 {
+            let s0 = w[t - 15].rotate_right(7) ^ w[t - 15].rotate_right(18) ^ (w[t - 15] >> 3);
+            let s1 = w[t - 2].rotate_right(17) ^ w[t - 2].rotate_right(19) ^ (w[t - 2] >> 10);
+            w[t] = w[t - 16].wrapping_add(s0).wrapping_add(w[t - 7]).wrapping_add(s1);
+        }
+        let mut v = h;
+        for t in 0..64 {
+            let s1 = v[4].rotate_right(6) ^ v[4].rotate_right(11) ^ v[4].rotate_right(25);
+            let ch = (v[4] & v[5]) ^ (!v[4] & v[6]);
+            let t1 = v[7]
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(SHA256_K[t])
+                .wrapping_add(w[t]);
+            let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
+            let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+            let t2 = s0.wrapping_add(maj);
+            v = [
+                t1.wrapping_add(t2),
+                v[0],
+                v[1],
+                v[2],
+                v[3].wrapping_add(t1),
+                v[4],
+                v[5],
+                v[6],
+            ];
+        }
+        for (x, y) in h.iter_mut().zip(v) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (i, x) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    out
+}
+
 pub fn md5(data: &[u8]) -> [u8; 16] {
     // Per-round shift amounts and the sine table T[i] = floor(2^32 × |sin(i + 1)|), RFC 1321 section 3.4.
     const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
@@ -496,6 +617,18 @@ mod tests {
     #[test]
     fn fnv_published_vectors() {
         // FNV test vectors (isthe.com): FNV-1a 32 of "a" = 0xe40c292c, FNV-1 32 of "a" = 0x050c5d7e.
+        // SHA-256 test vectors (FIPS 180-4 examples): "abc" and the empty string.
+        assert_eq!(sha256(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf]);
+        assert_eq!(sha256(b"abc")[28..], [0xf2, 0x00, 0x15, 0xad]);
+        assert_eq!(sha256(b"")[..4], [0xe3, 0xb0, 0xc4, 0x42]);
+        let long = sha256(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+        assert_eq!(long[..4], [0x24, 0x8d, 0x6a, 0x61]);
+        assert_eq!(Hash32::Sha256Head.hash(b"abc"), 0xba78_16bf);
+        assert_eq!(Hash32::Sha256Tail.hash(b"abc"), 0xad15_00f2);
+        // Squid's CARP URL hash: h += rotl(h, 19) + c from 0, c a signed char.
+        assert_eq!(Hash32::Carp.hash(b"a"), 0x61);
+        assert_eq!(Hash32::Carp.hash(b"ab"), 0x61 + (0x61u32 << 19) + 0x62);
+        assert_eq!(Hash32::Carp.hash(&[0xC3]), 0xFFFF_FFC3);
         assert_eq!(Hash32::Fnv1a32.hash(b"a"), 0xe40c_292c);
         assert_eq!(Hash32::Fnv1_32.hash(b"a"), 0x050c_5d7e);
         // FNV-1 64 of "a" = 0xaf63bd4c8601b7be, truncated.

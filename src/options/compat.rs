@@ -60,7 +60,13 @@ pub(super) fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
         }
     }
     match c {
-        Compat::Nginx | Compat::Twemproxy | Compat::Libketama | Compat::Haproxy => {}
+        Compat::Nginx
+        | Compat::Twemproxy
+        | Compat::Libketama
+        | Compat::Haproxy
+        | Compat::Squid
+        | Compat::Caddy
+        | Compat::Varnish => {}
         Compat::Redis => {
             if cfg.strategy != StrategyKind::Rendezvous {
                 return Err(Error::new(
@@ -98,7 +104,7 @@ pub(super) fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -
             Error::new(
                 Code::UnknownOption,
                 format!(
-                    "option \"hash\" names the key hash of compat \"twemproxy\" or \"haproxy\"; {}",
+                    "option \"hash\" names the key hash of compat \"twemproxy\", \"haproxy\" or \"varnish\"; {}",
                     match cfg.compat {
                         Some(c) => format!("compat {:?} has one fixed hash, so remove it", c.name()),
                         None => "without compat, keys are hashed with XXH3 (or SipHash with secret); remove it".into(),

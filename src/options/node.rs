@@ -33,7 +33,7 @@ impl NodeSpec {
             if !NODE_FIELDS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy) or serverId (haproxy)"),
+                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy, squid) or serverId (haproxy)"),
                 ));
             }
         }
@@ -64,7 +64,7 @@ impl NodeSpec {
                 return Err(Error::new(
                     Code::InvalidId,
                     format!(
-                        "{path}.name must be twemproxy's server name: a non-empty string of at most {MAX_ID_BYTES} bytes without spaces, got {}",
+                        "{path}.name must be a server name (twemproxy's, or Squid's cache_peer name=): a non-empty string of at most {MAX_ID_BYTES} bytes without spaces, got {}",
                         match other {
                             Value::Str(s) => format!("{s:?}"),
                             _ => other.kind().to_string(),

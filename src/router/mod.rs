@@ -21,9 +21,11 @@ use crate::base::error::{Code, Error, Result};
 use crate::base::limits::MAX_NODES;
 use crate::base::protocol::MAX_KEY_BYTES;
 use crate::base::rng::Rng;
+use crate::compat::caddy::CaddyHash;
 use crate::compat::continuum::{Continuum, RingProfile};
 use crate::compat::haproxy::HaproxyMap;
 use crate::compat::nginx::NginxHash;
+use crate::compat::squid::SquidCarp;
 use crate::compat::twemproxy;
 use crate::compat::Compat;
 use crate::hash::{KeyHasher, DEFAULT_SEED};
@@ -131,6 +133,9 @@ impl Router {
             (Some(Compat::Twemproxy), _, _) => compat_ring(RingProfile::Twemproxy),
             (Some(Compat::Libketama), _, _) => compat_ring(RingProfile::Libketama),
             (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),
+            (Some(Compat::Varnish), _, _) => compat_ring(RingProfile::Varnish),
+            (Some(Compat::Squid), _, _) => Box::<SquidCarp>::default(),
+            (Some(Compat::Caddy), _, _) => Box::<CaddyHash>::default(),
             (_, StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
             (_, StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
             (_, StrategyKind::WeightedRoundRobin, _) => Box::<SmoothWrr>::default(),

@@ -25,7 +25,7 @@ function canConnect(opts) {
   });
 }
 
-async function waitListening(opts, what, proc, ms = 15_000) {
+export async function waitListening(opts, what, proc, ms = 15_000) {
   const end = Date.now() + ms;
   while (!(await canConnect(opts))) {
     if (proc && proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}:\n${proc.log()}`);
@@ -34,9 +34,10 @@ async function waitListening(opts, what, proc, ms = 15_000) {
   }
 }
 
-function run(cmd, args, what) {
+/** Spawns a tracked process (stopAll() stops it); `env` adds to the environment. */
+export function run(cmd, args, what, env = {}) {
   let log = "";
-  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   p.stdout.on("data", (d) => (log += d));
   p.stderr.on("data", (d) => (log += d));
   p.log = () => log;

@@ -183,6 +183,24 @@ export const BAD_INPUTS = [
   ["haproxy map-based fractional weight", (R) => new R({ strategy: "hash", compat: "haproxy", nodes: [{ id: "a" }] }).setWeight("a", 2.5), "ERR_INVALID_WEIGHT"],
   ["nginx ring too many points", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a", weight: 200000 }] }), "ERR_TOO_LARGE"],
   // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat squid with ring", (R) => new R({ strategy: "ring", nodes: NODES, compat: "squid" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat caddy with a seed", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "caddy", seed: 1 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["hash with compat squid", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "squid", hash: "md5" }), "ERR_UNKNOWN_OPTION"],
+  ["caddy weight 2", (R) => new R({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "a:1" }, { id: "b:1", weight: 2 }] }), "ERR_INVALID_WEIGHT"],
+  ["caddy setWeight", (R) => new R({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "a:1" }] }).setWeight("a:1", 3), "ERR_INVALID_WEIGHT"],
+  ["name with caddy", (R) => new R({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "a:1", name: "x" }] }), "ERR_UNKNOWN_FIELD"],
+  ["squid fractional weight", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["squid weights over 2^31-1 in all", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: Array.from({ length: 2148 }, (_, i) => ({ id: `p${i}`, weight: 1e6 })) }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat varnish with rendezvous", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "varnish" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["unknown varnish hash", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", hash: "blob" }), "ERR_INVALID_OPTION"],
+  ["varnish weight under 1", (R) => new R({ strategy: "ring", compat: "varnish", nodes: [{ id: "b0", weight: 0.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["compat varnish with vnodes", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", vnodes: 67 }), "ERR_INVALID_OPTION"],
+  ["squid name given twice", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "cache-a:3128" }, { id: "b", name: "CACHE-A" }] }), "ERR_DUPLICATE_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
@@ -632,7 +650,12 @@ export function strategyChecks(Router) {
   check(same(keys.map((k) => ring.pick(k)), before), "re-adding b restores the mapping");
   // The modern hashing strategies route, keep pickN distinct, and move only the removed node's keys.
   for (const strategy of /** @type {const} */ (["rendezvous", "maglev", "jump"])) {
-    const h = new Router({ strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] });
+    // A strategy union needs the options typed without the compat profiles: "rendezvous" also names
+    // SquidOptions and CaddyOptions, whose compat is required, and TypeScript checks a union discriminant
+    // against every member it names.
+    /** @type {import("edgeroute").RendezvousOptions | import("edgeroute").MaglevOptions | import("edgeroute").JumpOptions} */
+    const opts = { strategy, nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }, { id: "d" }] };
+    const h = new Router(opts);
     const own = keys.map((k) => h.pick(k));
     check(new Set(own).size === 4, `${strategy} uses every node`);
     const p = h.pickN(keys[0], 9);

@@ -133,6 +133,13 @@ new Router({ strategy: "ring", compat: "nginx", nodes: [{ id: "127.0.0.1:8080", 
 new Router({ strategy: "hash", compat: "twemproxy", hash: "murmur", nodes: [{ id: "10.0.0.1:11211", name: "cache-a" }] });
 new Router({ strategy: "ring", compat: "haproxy", hash: "wt6", avalanche: true, nodes: [{ id: "s1", serverId: 3 }] });
 new Router({ strategy: "ring", compat: "libketama", nodes: [{ id: "10.0.0.1:11211", weight: 100 }] });
+new Router({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "10.0.0.1:3128", weight: 2, name: "cache-a" }] });
+new Router({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "10.0.0.1:8080" }] });
+new Router({ strategy: "ring", compat: "varnish", hash: "url", nodes: [{ id: "b0", weight: 1.5 }, { id: "b1" }] });
+// @ts-expect-error compat "caddy" fixes the hashes: no seed
+new Router({ strategy: "rendezvous", compat: "caddy", seed: 1, nodes: [{ id: "a:1" }] });
+// @ts-expect-error compat "squid" is a rendezvous mapping
+new Router({ strategy: "ring", compat: "squid", nodes: [{ id: "a:1" }] });
 // @ts-expect-error libketama has no modulo mode
 new Router({ strategy: "hash", compat: "libketama", nodes: [{ id: "a:1" }] });
 // @ts-expect-error "wt6" is HAProxy's, not twemproxy's
