@@ -29,6 +29,11 @@ export interface NodeSpec {
   name?: string | undefined;
   /** HAProxy's server id (`server ... id N`), 1 to 2^31-1. Only with compat "haproxy"; default: HAProxy's automatic numbering. */
   serverId?: number | undefined;
+  /**
+   * ATS's `&hash_string` (`parent="host:port|weight&hash_string"`), hashed instead of the hostname. Only with
+   * compat "ats"; none of `,` `;` space, tab or CR.
+   */
+  hashString?: string | undefined;
 }
 
 /** A node as the Router holds it. */
@@ -37,6 +42,7 @@ export interface NodeInfo {
   weight: number;
   name?: string;
   serverId?: number;
+  hashString?: string;
 }
 
 /** Passive health (outlier ejection). Every field is optional; the defaults are shown. */
@@ -236,9 +242,48 @@ export interface CaddyOptions extends CompatOptions {
   compat: "caddy";
 }
 
+/**
+ * Apache Traffic Server 9.2's `parent.config` `round_robin=consistent_hash`: node ids are the parents'
+ * `host:port`, hashed as the hostname alone (or `hashString`), 1024 × weight points each. The key is what ATS
+ * hashes: `/`, the path up to the first `;`, then `?` and the query when there is one.
+ */
+export interface AtsOptions extends CompatOptions {
+  strategy: "ring";
+  compat: "ats";
+}
+
+/** Envoy's ring hash functions (`hash_function`). */
+export type EnvoyHashFunction = "xxhash" | "murmur2";
+
+/**
+ * Envoy's ring hash load balancer: node ids are the hosts' hash keys (the address `ip:port`, or the `hash_key`
+ * metadata); weights are whole numbers ≥ 1. The key is the value the hash policy hashes (XXH64).
+ */
+export interface EnvoyRingOptions extends CompatOptions {
+  strategy: "ring";
+  compat: "envoy";
+  /** `minimum_ring_size`, 1 to 8388608. Default 1024. */
+  minRingSize?: number | undefined;
+  /** `maximum_ring_size`, 1 to 8388608, at least minRingSize. Default 8388608. */
+  maxRingSize?: number | undefined;
+  /** `hash_function` of the ring points: Default "xxhash"; "murmur2" for MURMUR_HASH_2. */
+  hashFunction?: EnvoyHashFunction | undefined;
+}
+
+/** Envoy's Maglev load balancer: ids and keys as for the ring; `tableSize` a prime up to 5000011. */
+export interface EnvoyMaglevOptions extends CompatOptions {
+  strategy: "maglev";
+  compat: "envoy";
+  /** `table_size`, a prime above the node count, at most 5000011. Default 65537. */
+  tableSize?: number | undefined;
+}
+
 /** Options of `new Router(options)`. Unknown options, and options of another strategy, are errors. */
 export type RouterOptions =
   | NginxOptions
+  | AtsOptions
+  | EnvoyRingOptions
+  | EnvoyMaglevOptions
   | TwemproxyOptions
   | LibketamaOptions
   | HaproxyOptions

@@ -235,11 +235,181 @@ fn spec() -> Vec<Json> {
                               { "id": "unix//run/app.sock" }] }),
             json!([{ "op": "remove", "id": "10.0.0.2:8080" }, { "op": "add", "node": { "id": "10.0.0.9:8080" } }]),
         ),
+        (
+            "ats-parents-churn",
+            json!({ "strategy": "ring", "compat": "ats",
+                    "nodes": [{ "id": "10.0.0.1:8080" }, { "id": "10.0.0.2:8080", "weight": 2 },
+                              { "id": "10.0.0.3:8080", "weight": 0.5, "hashString": "ガンマ" },
+                              { "id": "10.0.0.1:8081" }, { "id": "cache.example:80", "weight": 1.25 }] }),
+            json!([{ "op": "remove", "id": "10.0.0.2:8080" }, { "op": "add", "node": { "id": "10.0.0.4:8080", "hashString": "d" } },
+                   { "op": "setWeight", "id": "10.0.0.1:8080", "weight": 3 }]),
+        ),
+        (
+            "envoy-ring-weights-churn",
+            json!({ "strategy": "ring", "compat": "envoy",
+                    "nodes": [{ "id": "10.0.0.1:80" }, { "id": "10.0.0.2:80", "weight": 3 }, { "id": "pod-γ", "weight": 2 }] }),
+            json!([{ "op": "add", "node": { "id": "10.0.0.4:80", "weight": 5 } }, { "op": "remove", "id": "10.0.0.1:80" }]),
+        ),
+        (
+            "envoy-maglev-weights-churn",
+            json!({ "strategy": "maglev", "compat": "envoy", "tableSize": 1009,
+                    "nodes": [{ "id": "10.0.0.1:80" }, { "id": "10.0.0.2:80", "weight": 3 }, { "id": "pod-γ", "weight": 2 }] }),
+            json!([{ "op": "add", "node": { "id": "10.0.0.4:80", "weight": 5 } }, { "op": "remove", "id": "10.0.0.1:80" }]),
+        ),
     ];
-    cases
+    let mut out: Vec<Json> = cases
         .into_iter()
         .map(|(name, options, ops)| json!({ "name": name, "options": options, "ops": ops, "keys": keys }))
-        .collect()
+        .collect();
+    for e in envoy_cases() {
+        // Envoy's tests give hashes, not keys: these keys' XXH64 lands on every slot or arc the test states.
+        let keys: Vec<Json> = (0..200).map(|i| json!(format!("envoy-{i}"))).collect();
+        out.push(json!({ "name": e.name, "source": e.source, "options": e.options, "ops": [], "keys": keys }));
+    }
+    out
+}
+
+/// A case taken from Envoy's unit tests: the hosts and options of one test, and the host the test expects for a
+/// 64-bit hash (Envoy's hash policies hash a header or cookie value with XXH64, seed 0).
+struct EnvoyCase {
+    name: &'static str,
+    source: &'static str,
+    options: Json,
+    expect: Box<dyn Fn(u64) -> String>,
+}
+
+fn envoy_cases() -> Vec<EnvoyCase> {
+    let addrs = |p: u32| -> Vec<String> { (p..p + 6).map(|i| format!("127.0.0.1:{i}")).collect() };
+    let nodes = |ids: &[String], w: &[u32]| -> Json {
+        Json::Array(
+            ids.iter()
+                .zip(w)
+                .map(|(id, w)| json!({ "id": id, "weight": w }))
+                .collect(),
+        )
+    };
+    // A maglev test's expectations: `expected_assignments[hash % table_size]` indexes the hosts.
+    let slots = |ids: Vec<String>, table: &'static [usize]| -> Box<dyn Fn(u64) -> String> {
+        Box::new(move |h| ids[table[(h % table.len() as u64) as usize]].clone())
+    };
+    // A ring test's listed ring: the first point at or after the hash, wrapping.
+    let ring = |ids: Vec<String>, points: &'static [(u64, usize)]| -> Box<dyn Fn(u64) -> String> {
+        Box::new(move |h| ids[points.iter().find(|p| p.0 >= h).unwrap_or(&points[0]).1].clone())
+    };
+    let ports: Vec<String> = (90..96).map(|i| i.to_string()).collect();
+    const MAGLEV_TEST: &str = "envoy test/extensions/load_balancing_policies/maglev/maglev_lb_test.cc";
+    const RING_TEST: &str = "envoy test/extensions/load_balancing_policies/ring_hash/ring_hash_lb_test.cc";
+    // BasicWithHostname's ring (hosts "90".."95").
+    const HOSTNAME_RING: [(u64, usize); 12] = [
+        (1975508444536362413, 5),
+        (2376063919839173711, 5),
+        (2386806903309390596, 3),
+        (6749904478991551885, 4),
+        (6803900775736438537, 3),
+        (7225015537174310577, 2),
+        (8787465352164086522, 0),
+        (11282020843382717940, 2),
+        (13723418369486627818, 1),
+        (13776502110861797421, 0),
+        (14338313586354474791, 1),
+        (15364271037087512980, 4),
+    ];
+    // BasicWithMurmur2's ring (hosts 127.0.0.1:80..85).
+    const MURMUR2_RING: [(u64, usize); 12] = [
+        (1358027074129602068, 5),
+        (4361834613929391114, 3),
+        (7224494972555149682, 4),
+        (7701421856454313576, 1),
+        (8649315368077433379, 2),
+        (8739448859063030639, 4),
+        (9887544217113020895, 1),
+        (10150910876324007731, 2),
+        (15168472011420622455, 3),
+        (15427156902705414897, 0),
+        (16375050414328759093, 5),
+        (17613279263364193813, 0),
+    ];
+    vec![
+        EnvoyCase {
+            name: "envoy-maglev-basic",
+            source: "TEST_F(MaglevLoadBalancerTest, Basic) and BasicWithRetryHostPredicate, maglev_lb_test.cc",
+            options: json!({ "strategy": "maglev", "compat": "envoy", "tableSize": 7, "nodes": nodes(&addrs(90), &[1; 6]) }),
+            expect: slots(addrs(90), &[2, 4, 0, 1, 5, 0, 3]),
+        },
+        EnvoyCase {
+            name: "envoy-maglev-hostname",
+            source: "TEST_F(MaglevLoadBalancerTest, BasicWithHostName), maglev_lb_test.cc",
+            options: json!({ "strategy": "maglev", "compat": "envoy", "tableSize": 7, "nodes": nodes(&ports, &[1; 6]) }),
+            expect: slots(ports.clone(), &[2, 5, 0, 3, 4, 1, 0]),
+        },
+        EnvoyCase {
+            name: "envoy-maglev-weighted",
+            source: "TEST_F(MaglevLoadBalancerTest, Weighted), maglev_lb_test.cc",
+            options: json!({ "strategy": "maglev", "compat": "envoy", "tableSize": 17, "nodes": nodes(&addrs(90)[..2], &[1, 2]) }),
+            expect: slots(addrs(90), &[1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1]),
+        },
+        EnvoyCase {
+            name: "envoy-ring-hostname",
+            source: "TEST_P(RingHashLoadBalancerTest, BasicWithHostname), ring_hash_lb_test.cc",
+            options: json!({ "strategy": "ring", "compat": "envoy", "minRingSize": 12, "nodes": nodes(&ports, &[1; 6]) }),
+            expect: ring(ports.clone(), &HOSTNAME_RING),
+        },
+        EnvoyCase {
+            name: "envoy-ring-murmur2",
+            source: "TEST_P(RingHashLoadBalancerTest, BasicWithMurmur2), ring_hash_lb_test.cc",
+            options: json!({ "strategy": "ring", "compat": "envoy", "minRingSize": 12, "hashFunction": "murmur2",
+                             "nodes": nodes(&addrs(80), &[1; 6]) }),
+            expect: ring(addrs(80), &MURMUR2_RING),
+        },
+    ]
+    .into_iter()
+    .map(|mut c| {
+        c.source = if c.name.contains("maglev") {
+            Box::leak(format!("{MAGLEV_TEST}: {}", c.source).into_boxed_str())
+        } else {
+            Box::leak(format!("{RING_TEST}: {}", c.source).into_boxed_str())
+        };
+        c
+    })
+    .collect()
+}
+
+/// The Envoy cases' vectors are what Envoy's own tests expect, not only what this crate computes: each key's
+/// XXH64 is looked up in the test's table or ring, independently of the crate's maglev and ring code.
+#[test]
+fn envoy_vectors_are_envoys_expectations() {
+    let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    for e in envoy_cases() {
+        let case = cases
+            .iter()
+            .find(|c| c["name"] == e.name)
+            .expect("an Envoy case in the golden file");
+        assert!(
+            case["source"].as_str().unwrap().contains("envoy test/"),
+            "{} names its source",
+            e.name
+        );
+        let picks = case["picks"].as_array().unwrap();
+        assert_eq!(picks.len(), 200);
+        let mut hosts = std::collections::BTreeSet::new();
+        for p in picks {
+            let h = xxhash_rust::xxh64::xxh64(&key_bytes(&p[0]), 0);
+            assert_eq!(p[1], json!((e.expect)(h)), "{} key {}", e.name, p[0]);
+            hosts.insert(p[1].as_str().unwrap().to_owned());
+        }
+        assert!(hosts.len() > 1, "{}: the keys reach more than one host", e.name);
+    }
+    // BasicWithRetryHostPredicate: a hash in slot 3 (host :91) retries on :90 (attempt 1 XORs the hash with
+    // 2^64 − 1, and (2^64 − 1 − h) % 7 is slot 5 for every h in slot 3; attempt 2 depends on more of the hash).
+    let basic = cases.iter().find(|c| c["name"] == "envoy-maglev-basic").unwrap();
+    let mut r = build(basic);
+    let key = (0..)
+        .map(|i| format!("envoy-{i}"))
+        .find(|k| xxhash_rust::xxh64::xxh64(k.as_bytes(), 0) % 7 == 3)
+        .unwrap();
+    let order = r.pick_n_ids(Some(key.as_bytes()), 2, 0.0).unwrap();
+    assert_eq!(order, ["127.0.0.1:91", "127.0.0.1:90"]);
 }
 
 fn compute(case: &Json) -> Json {
@@ -251,7 +421,11 @@ fn compute(case: &Json) -> Json {
         .take(12)
         .map(|k| json!([k, 3, r.pick_n_ids(Some(&key_bytes(k)), 3, 0.0).unwrap()]))
         .collect();
-    json!({ "name": case["name"], "options": case["options"], "ops": case["ops"], "picks": picks, "pickN": pick_n })
+    let mut out = json!({ "name": case["name"], "options": case["options"], "ops": case["ops"], "picks": picks, "pickN": pick_n });
+    if let Some(src) = case.get("source") {
+        out["source"] = src.clone();
+    }
+    out
 }
 
 #[test]
@@ -266,7 +440,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 26);
+    assert_eq!(cases.len(), 34);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

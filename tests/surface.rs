@@ -553,6 +553,12 @@ fn each_compat_profile_takes_what_its_type_allows() {
                     .iter()
                     .map(|(o, v)| (*o, v.to_string()))
                     .chain([("hash", format!("\"{}\"", hashes[0])), ("avalanche", "true".into())])
+                    // Envoy's ring options.
+                    .chain([
+                        ("minRingSize", "12".into()),
+                        ("maxRingSize", "4096".into()),
+                        ("hashFunction", "\"murmur2\"".into()),
+                    ])
                     .collect();
                 for s in t.prop_literals(i, "strategy").unwrap_or_default() {
                     let core: Vec<&str> = candidates

@@ -87,6 +87,36 @@ impl RingProfile {
     }
 }
 
+/// What the compat rings (this one and [`super::ring64`]) share: owners in point order, and where a key starts.
+pub(crate) trait OwnerRing {
+    /// The key's point.
+    fn start(&self, key_hash: u64) -> usize;
+    /// The owners in point order, and the walk's bookkeeping.
+    fn parts(&mut self) -> (&[u32], &mut Seen);
+}
+
+/// `pick` on a compat ring: the owner of the key's point, or the first usable node clockwise from it.
+pub(crate) fn ring_pick<R: OwnerRing + Preference>(r: &mut R, nodes: &[NodeState], cx: &Ctx) -> Option<usize> {
+    if r.parts().0.is_empty() {
+        return None;
+    }
+    if !cx.all_usable {
+        return first_usable(r, nodes, cx.key_hash);
+    }
+    let s = r.start(cx.key_hash);
+    Some(r.parts().0[s] as usize)
+}
+
+/// The preference walk on a compat ring: clockwise from the key's point, each owner once.
+pub(crate) fn ring_walk<R: OwnerRing>(r: &mut R, key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
+    if r.parts().0.is_empty() {
+        return;
+    }
+    let start = r.start(key_hash);
+    let (owners, seen) = r.parts();
+    seen.walk_circle(owners, start, visit);
+}
+
 /// Fails when a ring would hold more than [`MAX_RING_POINTS`] points.
 pub(crate) fn check_points(total: u64, system: &str) -> Result<()> {
     if total > MAX_RING_POINTS {
@@ -146,7 +176,7 @@ impl Continuum {
     }
 
     /// The index of the key's point.
-    fn start(&self, key_hash: u64) -> usize {
+    fn start_point(&self, key_hash: u64) -> usize {
         let h = key_hash as u32;
         let len = self.hashes.len();
         let i = self.hashes.partition_point(|&p| p < h);
@@ -172,53 +202,61 @@ impl Continuum {
 /// keys (8) and the final arrays (8).
 pub const BYTES_PER_POINT: u64 = 32;
 
-impl Strategy for Continuum {
-    crate::strategy::rebuild_on_every_change!();
+/// The `Strategy` and `Preference` impls of a compat ring (`$t` has `profile.point_count`, `hashes` and `owners`),
+/// shared by this ring and [`super::ring64`].
+macro_rules! compat_ring_strategy {
+    ($t:ty, $bytes_per_point:expr) => {
+        impl Strategy for $t {
+            crate::strategy::rebuild_on_every_change!();
 
-    fn footprint(&self, nodes: &[NodeState]) -> Footprint {
-        Footprint {
-            items: self.profile.point_count(nodes),
-            item: "ring points",
-            bytes_each: BYTES_PER_POINT,
-            extra: 0,
+            fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+                Footprint {
+                    items: self.profile.point_count(nodes),
+                    item: "ring points",
+                    bytes_each: $bytes_per_point,
+                    extra: 0,
+                }
+            }
+
+            fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
+                super::continuum::ring_pick(self, nodes, cx)
+            }
+
+            fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
+                pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+            }
+
+            fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
+                Some(
+                    self.hashes
+                        .iter()
+                        .zip(&self.owners)
+                        .map(|(&h, &o)| (u64::from(h), o as usize))
+                        .collect(),
+                )
+            }
         }
-    }
 
-    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if self.hashes.is_empty() {
-            return None;
+        impl super::continuum::OwnerRing for $t {
+            fn start(&self, key_hash: u64) -> usize {
+                self.start_point(key_hash)
+            }
+
+            fn parts(&mut self) -> (&[u32], &mut Seen) {
+                (&self.owners, &mut self.seen)
+            }
         }
-        if !cx.all_usable {
-            return first_usable(self, nodes, cx.key_hash);
+
+        impl Preference for $t {
+            fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
+                super::continuum::ring_walk(self, key_hash, visit)
+            }
         }
-        Some(self.owners[self.start(cx.key_hash)] as usize)
-    }
-
-    fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
-    }
-
-    fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
-        Some(
-            self.hashes
-                .iter()
-                .zip(&self.owners)
-                .map(|(&h, &o)| (h as u64, o as usize))
-                .collect(),
-        )
-    }
+    };
 }
+pub(crate) use compat_ring_strategy;
 
-impl Preference for Continuum {
-    fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
-        let len = self.hashes.len();
-        if len == 0 {
-            return;
-        }
-        let start = self.start(key_hash);
-        self.seen.walk_circle(&self.owners, start, visit);
-    }
-}
+compat_ring_strategy!(Continuum, BYTES_PER_POINT);
 
 #[cfg(test)]
 mod tests {
@@ -234,23 +272,23 @@ mod tests {
     #[test]
     fn successor_wraps_and_nearest_prefers_the_earlier_point_on_a_tie() {
         let s = ring(RingProfile::Nginx, &[100, 200, 300]);
-        assert_eq!(s.start(100), 0);
-        assert_eq!(s.start(101), 1);
-        assert_eq!(s.start(301), 0);
-        assert_eq!(s.start(0), 0);
+        assert_eq!(s.start_point(100), 0);
+        assert_eq!(s.start_point(101), 1);
+        assert_eq!(s.start_point(301), 0);
+        assert_eq!(s.start_point(0), 0);
         let v = ring(RingProfile::Varnish, &[100, 200, 300]);
-        assert_eq!(v.start(301), 2, "Varnish does not wrap");
-        assert_eq!(v.start(300), 2);
-        assert_eq!(v.start(0), 0);
+        assert_eq!(v.start_point(301), 2, "Varnish does not wrap");
+        assert_eq!(v.start_point(300), 2);
+        assert_eq!(v.start_point(0), 0);
         let n = ring(RingProfile::Haproxy, &[100, 200, 300]);
-        assert_eq!(n.start(149), 0);
-        assert_eq!(n.start(150), 0, "equal distances go to the previous point");
-        assert_eq!(n.start(151), 1);
-        assert_eq!(n.start(200), 1);
+        assert_eq!(n.start_point(149), 0);
+        assert_eq!(n.start_point(150), 0, "equal distances go to the previous point");
+        assert_eq!(n.start_point(151), 1);
+        assert_eq!(n.start_point(200), 1);
         // Wrapping: 10 is 10 past the top point (300 → 2^32 + 10) on one side and 90 before 100 on the other.
         let w = ring(RingProfile::Haproxy, &[100, u32::MAX - 20]);
-        assert_eq!(w.start(10), 1);
-        assert_eq!(w.start(50), 0);
-        assert_eq!(w.start(u32::MAX as u64), 1);
+        assert_eq!(w.start_point(10), 1);
+        assert_eq!(w.start_point(50), 0);
+        assert_eq!(w.start_point(u32::MAX as u64), 1);
     }
 }

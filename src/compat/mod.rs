@@ -14,16 +14,21 @@
 //! - [`varnish`] (`"varnish"`, with ring): Varnish's shard director (`directors.shard()`).
 //! - [`caddy`] (`"caddy"`, with rendezvous): Caddy's `reverse_proxy` hashing policies (`uri_hash`, `header`,
 //!   `ip_hash`).
+//! - [`ats`] (`"ats"`, with ring): Apache Traffic Server's `round_robin=consistent_hash` parent selection.
+//! - [`envoy`] (`"envoy"`, with ring or maglev): Envoy's ring hash and Maglev load balancers.
 //!
-//! The rings share [`continuum`]; the key hashes are in [`crate::hash::systems`]. A profile's rules live here:
+//! The 32-bit rings share [`continuum`], the 64-bit ones (ats, envoy's ring) [`ring64`]; the key hashes are in [`crate::hash::systems`]. A profile's rules live here:
 //! which strategies it reproduces ([`Compat::strategies`]), which key hashes it offers, which node fields it
 //! reads ([`check_node_fields`]). docs/compat.md is the user's guide.
 
+pub mod ats;
 pub mod caddy;
 pub mod continuum;
+pub mod envoy;
 pub mod haproxy;
 pub mod ketama;
 pub mod nginx;
+pub mod ring64;
 pub mod squid;
 pub mod twemproxy;
 pub mod varnish;
@@ -46,10 +51,12 @@ pub enum Compat {
     Squid,
     Caddy,
     Varnish,
+    Ats,
+    Envoy,
 }
 
 impl Compat {
-    pub const ALL: [Compat; 8] = [
+    pub const ALL: [Compat; 10] = [
         Compat::Redis,
         Compat::Nginx,
         Compat::Twemproxy,
@@ -58,6 +65,8 @@ impl Compat {
         Compat::Squid,
         Compat::Caddy,
         Compat::Varnish,
+        Compat::Ats,
+        Compat::Envoy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +79,8 @@ impl Compat {
             Compat::Squid => "squid",
             Compat::Caddy => "caddy",
             Compat::Varnish => "varnish",
+            Compat::Ats => "ats",
+            Compat::Envoy => "envoy",
         }
     }
 
@@ -81,7 +92,8 @@ impl Compat {
     pub fn strategies(self) -> &'static [StrategyKind] {
         match self {
             Compat::Redis | Compat::Squid | Compat::Caddy => &[StrategyKind::Rendezvous],
-            Compat::Libketama | Compat::Varnish => &[StrategyKind::Ring],
+            Compat::Libketama | Compat::Varnish | Compat::Ats => &[StrategyKind::Ring],
+            Compat::Envoy => &[StrategyKind::Ring, StrategyKind::Maglev],
             _ => &[StrategyKind::Ring, StrategyKind::Hash],
         }
     }
@@ -102,7 +114,8 @@ impl Compat {
     }
 
     /// The 32-bit key hash for a strategy, given the `hash` and `avalanche` options (`None` = the system's
-    /// default); `None` for `redis`, whose hash is seeded MurmurHash3.
+    /// default); `None` for `redis`, whose hash is seeded MurmurHash3, and for `ats` and `envoy`, whose key hashes
+    /// are 64 bits wide (the Router picks them: [`crate::hash::KeyHasher`]).
     pub fn system_hash(
         self,
         strategy: StrategyKind,
@@ -110,7 +123,7 @@ impl Compat {
         avalanche: Option<bool>,
     ) -> Option<SystemHash> {
         let (f, avalanche, empty_is_zero) = match self {
-            Compat::Redis => return None,
+            Compat::Redis | Compat::Ats | Compat::Envoy => return None,
             Compat::Nginx => (Hash32::Crc32, false, false),
             Compat::Libketama => (Hash32::Md5, false, false),
             // The first pass of the URL hash; `squid::SquidCarp` continues it per peer.
@@ -140,7 +153,8 @@ impl Compat {
     }
 }
 
-/// Checks the node fields that only a compat profile reads: `name` (twemproxy, squid) and `serverId` (haproxy).
+/// Checks the node fields that only a compat profile reads: `name` (twemproxy, squid), `serverId` (haproxy) and
+/// `hashString` (ats).
 pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt::Display) -> Result<()> {
     let only = |field: &str, profile: &str| {
         Error::new(
@@ -153,6 +167,9 @@ pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt
     }
     if spec.server_id.is_some() && compat != Some(Compat::Haproxy) {
         return Err(only("serverId", "\"haproxy\""));
+    }
+    if spec.hash_string.is_some() && compat != Some(Compat::Ats) {
+        return Err(only("hashString", "\"ats\""));
     }
     Ok(())
 }

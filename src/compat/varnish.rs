@@ -57,7 +57,7 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
     Ok(())
 }
 
-fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
+pub(super) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
     let start = buf.len();
     loop {
         buf.push(b'0' + (v % 10) as u8);

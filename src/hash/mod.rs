@@ -3,6 +3,7 @@
 //! This file: the default ones ([`xxh3_key`], ring point hashes, SipHash for `secret`, the 64-bit mixers) and
 //! [`KeyHasher`], the choice a Router makes once. [`murmur3`]: compat redis's 32-bit hashes. [`systems`]: the
 //! other systems' 32-bit key hashes (CRC32, MD5, twemproxy's, HAProxy's) that the compat profiles reproduce.
+//! [`wide`]: the 64-bit ones of compat ats and envoy (XXH64, libstdc++'s MurmurHash2, ATS's zero-key SipHash).
 //!
 //! Keys are hashed as their bytes (a JS string as its UTF-8 encoding) with **XXH3-64** (xxHash 0.8,
 //! `XXH3_64bits_withSeed`), seeded with the Router's `seed` option, 0 when absent. Ring point `i` of a node is
@@ -19,6 +20,7 @@
 
 pub mod murmur3;
 pub mod systems;
+pub mod wide;
 
 use crate::base::limits::MAX_ID_BYTES;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -83,6 +85,8 @@ pub enum KeyHasher {
     Murmur3(u32),
     /// Another system's 32-bit key hash, zero-extended (`compat: "nginx"` and the others; see [`systems`]).
     System(systems::SystemHash),
+    /// XXH64 with seed 0 (`compat: "envoy"`: the hash Envoy's hash policies compute; see [`wide`]).
+    Xxh64,
 }
 
 impl KeyHasher {
@@ -93,6 +97,7 @@ impl KeyHasher {
             KeyHasher::Sip(s) => siphash24(s, key),
             KeyHasher::Murmur3(seed) => murmur3::murmur3_32(key, *seed) as u64,
             KeyHasher::System(h) => h.hash(key) as u64,
+            KeyHasher::Xxh64 => wide::xxh64(key, 0),
         }
     }
 }

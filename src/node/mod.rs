@@ -31,6 +31,8 @@ pub struct NodeState {
     pub name: Option<Box<str>>,
     /// HAProxy's numeric server id (`compat: "haproxy"`); `None` = numbered automatically.
     pub server_id: Option<u32>,
+    /// ATS's `&hash_string` (`compat: "ats"`), hashed instead of the hostname.
+    pub hash_string: Option<Box<str>>,
 }
 
 impl NodeState {
@@ -49,6 +51,7 @@ impl NodeState {
             usable: true,
             name: None,
             server_id: None,
+            hash_string: None,
         }
     }
 
@@ -62,6 +65,7 @@ impl NodeState {
         let mut n = NodeState::new(&spec.id, spec.weight);
         n.name = spec.name.as_deref().map(Into::into);
         n.server_id = spec.server_id;
+        n.hash_string = spec.hash_string.as_deref().map(Into::into);
         n
     }
 }
@@ -75,10 +79,12 @@ pub struct NodeSpec {
     pub name: Option<String>,
     /// HAProxy's numeric server id (`compat: "haproxy"` only).
     pub server_id: Option<u32>,
+    /// ATS's `&hash_string` (`compat: "ats"` only).
+    pub hash_string: Option<String>,
 }
 
 impl NodeSpec {
-    /// The spec as `nodes()` and `toJSON()` give it to JS: `id`, `weight`, and `name`/`serverId` when set.
+    /// The spec as `nodes()` and `toJSON()` give it to JS: `id`, `weight`, and `name`/`serverId`/`hashString` when set.
     pub fn to_value(&self) -> Value {
         let mut f = vec![("id", self.id.as_str().into()), ("weight", self.weight.into())];
         if let Some(name) = &self.name {
@@ -86,6 +92,9 @@ impl NodeSpec {
         }
         if let Some(s) = self.server_id {
             f.push(("serverId", (s as f64).into()));
+        }
+        if let Some(h) = &self.hash_string {
+            f.push(("hashString", h.as_str().into()));
         }
         Value::obj(f)
     }
@@ -96,6 +105,7 @@ impl NodeSpec {
             weight,
             name: None,
             server_id: None,
+            hash_string: None,
         }
     }
 }

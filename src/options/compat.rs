@@ -1,9 +1,10 @@
-//! The `compat` option and the `hash` and `avalanche` options it brings.
+//! The `compat` option and the options it brings: `hash` and `avalanche`, and Envoy's ring options.
 
-use super::fields::get;
+use super::fields::{get, parse_int};
 use super::Config;
 use crate::base::error::{Code, Error, Result};
 use crate::base::value::Value;
+use crate::compat::envoy::{MAX_MAGLEV_TABLE, MAX_RING_SIZE};
 use crate::compat::Compat;
 use crate::strategy::kind::StrategyKind;
 use crate::strategy::ring::DEFAULT_VNODES;
@@ -66,7 +67,19 @@ pub(super) fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
         | Compat::Haproxy
         | Compat::Squid
         | Compat::Caddy
-        | Compat::Varnish => {}
+        | Compat::Varnish
+        | Compat::Ats => {}
+        Compat::Envoy => {
+            if cfg.strategy == StrategyKind::Maglev && cfg.table_size > MAX_MAGLEV_TABLE {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.tableSize is {}, but Envoy's maglev table_size is at most {MAX_MAGLEV_TABLE}",
+                        cfg.table_size
+                    ),
+                ));
+            }
+        }
         Compat::Redis => {
             if cfg.strategy != StrategyKind::Rendezvous {
                 return Err(Error::new(
@@ -158,6 +171,56 @@ pub(super) fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -
                 ))
             }
         });
+    }
+    Ok(())
+}
+
+/// `minRingSize`, `maxRingSize` and `hashFunction`: Envoy's `RingHash` `minimum_ring_size`, `maximum_ring_size`
+/// and `hash_function`, with Envoy's defaults and limits (ring_hash.proto).
+pub(super) fn parse_envoy_ring(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
+    let names = ["minRingSize", "maxRingSize", "hashFunction"];
+    let envoy_ring = cfg.compat == Some(Compat::Envoy) && cfg.strategy == StrategyKind::Ring;
+    if let Some(n) = names.iter().find(|n| get(entries, n).is_some()) {
+        if !envoy_ring {
+            return Err(Error::new(
+                Code::UnknownOption,
+                format!("option {n:?} is an option of Envoy's ring hash and applies only with compat \"envoy\" and strategy \"ring\"; remove it"),
+            ));
+        }
+    }
+    let r = &mut cfg.envoy_ring;
+    if let Some(v) = get(entries, "minRingSize") {
+        r.min = parse_int(v, "options.minRingSize", 1, MAX_RING_SIZE)?;
+    }
+    if let Some(v) = get(entries, "maxRingSize") {
+        r.max = parse_int(v, "options.maxRingSize", 1, MAX_RING_SIZE)?;
+    }
+    if r.min > r.max {
+        return Err(Error::new(
+            Code::InvalidOption,
+            format!(
+                "options.minRingSize ({}) is above options.maxRingSize ({}); Envoy refuses such a ring",
+                r.min, r.max
+            ),
+        ));
+    }
+    if let Some(v) = get(entries, "hashFunction") {
+        r.murmur2 = match v {
+            Value::Str(s) if s == "xxhash" => false,
+            Value::Str(s) if s == "murmur2" => true,
+            other => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "options.hashFunction must be \"xxhash\" (Envoy's XX_HASH, the default) or \"murmur2\" (MURMUR_HASH_2), got {}",
+                        match other {
+                            Value::Str(s) => format!("{s:?}"),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
     }
     Ok(())
 }

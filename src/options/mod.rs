@@ -18,7 +18,7 @@ mod node;
 pub use fields::parse_weight;
 pub use node::NODE_FIELDS;
 
-use self::compat::{parse_compat, parse_compat_hash};
+use self::compat::{parse_compat, parse_compat_hash, parse_envoy_ring};
 use self::fields::{
     check_no_duplicates, get, not_for, only_for, parse_int, parse_ms, parse_secret, parse_seed, strategy_list,
 };
@@ -26,6 +26,7 @@ use crate::base::error::{Code, Error, Result};
 use crate::base::limits::{validate_whole_weight, DEFAULT_MAX_MEMORY, MAX_MAX_MEMORY, MAX_NODES, MIN_MAX_MEMORY};
 use crate::base::numfmt::fmt_num;
 use crate::base::value::Value;
+use crate::compat::envoy::RingOptions;
 use crate::compat::{check_node_fields, Compat};
 use crate::hash::systems::Hash32;
 use crate::hash::Secret;
@@ -65,6 +66,8 @@ pub struct Config {
     pub avalanche: Option<bool>,
     /// The most memory this Router's tables and node table may take at their peak (`maxMemoryBytes`).
     pub max_memory_bytes: u64,
+    /// Envoy's ring hash options (`minRingSize`, `maxRingSize`, `hashFunction`; compat envoy, ring).
+    pub envoy_ring: RingOptions,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             hash: None,
             avalanche: None,
             max_memory_bytes: DEFAULT_MAX_MEMORY,
+            envoy_ring: RingOptions::default(),
         }
     }
 
@@ -116,7 +120,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, and hash and avalanche (with compat)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, hash and avalanche (with compat), and minRingSize, maxRingSize and hashFunction (compat envoy)"
                     ),
                 ));
             }
@@ -271,6 +275,7 @@ impl Config {
             cfg.compat = Some(parse_compat(v, &cfg)?);
         }
         parse_compat_hash(entries, &mut cfg)?;
+        parse_envoy_ring(entries, &mut cfg)?;
         for (i, n) in cfg.nodes.iter().enumerate() {
             check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
@@ -316,6 +321,12 @@ impl Config {
             if let Some(name) = self.hash.and_then(|h| c.hash_name(h)) {
                 o.push(("hash", name.into()));
             }
+            if c == Compat::Envoy && self.strategy == StrategyKind::Ring {
+                let r = &self.envoy_ring;
+                o.push(("minRingSize", (r.min as f64).into()));
+                o.push(("maxRingSize", (r.max as f64).into()));
+                o.push(("hashFunction", (if r.murmur2 { "murmur2" } else { "xxhash" }).into()));
+            }
         }
         if let Some(a) = self.avalanche {
             o.push(("avalanche", Value::Bool(a)));
@@ -347,7 +358,7 @@ impl Config {
 }
 
 /// Every option name `new Router(options)` reads.
-pub const OPTIONS: [&str; 13] = [
+pub const OPTIONS: [&str; 16] = [
     "maxMemoryBytes",
     "compat",
     "hash",
@@ -361,6 +372,9 @@ pub const OPTIONS: [&str; 13] = [
     "tableSize",
     "boundedLoad",
     "health",
+    "minRingSize",
+    "maxRingSize",
+    "hashFunction",
 ];
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use crate::compat::haproxy::MAX_SERVER_ID;
 use crate::node::{NodeSpec, Outcome};
 use core::fmt;
 
-/// The fields of a node spec (`name` for compat twemproxy, `serverId` for haproxy).
-pub const NODE_FIELDS: [&str; 4] = ["id", "weight", "name", "serverId"];
+/// The fields of a node spec (`name` for compat twemproxy and squid, `serverId` for haproxy, `hashString` for ats).
+pub const NODE_FIELDS: [&str; 5] = ["id", "weight", "name", "serverId", "hashString"];
 
 impl NodeSpec {
     /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`); it is formatted
@@ -33,7 +33,7 @@ impl NodeSpec {
             if !NODE_FIELDS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy, squid) or serverId (haproxy)"),
+                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy, squid), serverId (haproxy) or hashString (ats)"),
                 ));
             }
         }
@@ -89,11 +89,28 @@ impl NodeSpec {
                 ))
             }
         };
+        let hash_string = match get(entries, "hashString") {
+            None => None,
+            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => Some(s.clone()),
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidId,
+                    format!(
+                        "{path}.hashString must be ATS's &hash_string: a non-empty string of at most {MAX_ID_BYTES} bytes, got {}",
+                        match other {
+                            Value::Str(s) => format!("{s:?}"),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
         Ok(NodeSpec {
             id,
             weight,
             name,
             server_id,
+            hash_string,
         })
     }
 }

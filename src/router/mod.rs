@@ -23,8 +23,10 @@ use crate::base::protocol::MAX_KEY_BYTES;
 use crate::base::rng::Rng;
 use crate::compat::caddy::CaddyHash;
 use crate::compat::continuum::{Continuum, RingProfile};
+use crate::compat::envoy::EnvoyMaglev;
 use crate::compat::haproxy::HaproxyMap;
 use crate::compat::nginx::NginxHash;
+use crate::compat::ring64::{Ring64, Ring64Profile};
 use crate::compat::squid::SquidCarp;
 use crate::compat::twemproxy;
 use crate::compat::Compat;
@@ -112,6 +114,8 @@ impl Router {
         let seed = cfg.seed.unwrap_or(DEFAULT_SEED);
         let hasher = match (cfg.compat, cfg.secret) {
             (Some(Compat::Redis), _) => KeyHasher::Murmur3(seed as u32),
+            (Some(Compat::Ats), _) => KeyHasher::Sip(crate::hash::wide::ATS_SIP_KEY),
+            (Some(Compat::Envoy), _) => KeyHasher::Xxh64,
             (Some(c), _) => match c.system_hash(cfg.strategy, cfg.hash, cfg.avalanche) {
                 Some(h) => KeyHasher::System(h),
                 None => KeyHasher::Xxh3(seed),
@@ -135,6 +139,9 @@ impl Router {
             (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),
             (Some(Compat::Varnish), _, _) => compat_ring(RingProfile::Varnish),
             (Some(Compat::Squid), _, _) => Box::<SquidCarp>::default(),
+            (Some(Compat::Ats), _, _) => Box::new(Ring64::new(Ring64Profile::Ats)),
+            (Some(Compat::Envoy), StrategyKind::Maglev, _) => Box::new(EnvoyMaglev::new(cfg.table_size)),
+            (Some(Compat::Envoy), _, _) => Box::new(Ring64::new(Ring64Profile::Envoy(cfg.envoy_ring))),
             (Some(Compat::Caddy), _, _) => Box::<CaddyHash>::default(),
             (_, StrategyKind::Random, _) => Box::<WeightedRandom>::default(),
             (_, StrategyKind::RoundRobin, _) => Box::<RoundRobin>::default(),
@@ -224,6 +231,7 @@ impl Router {
             .map(|n| NodeSpec {
                 name: n.name.as_deref().map(Into::into),
                 server_id: n.server_id,
+                hash_string: n.hash_string.as_deref().map(Into::into),
                 ..NodeSpec::new(&n.id, n.weight)
             })
             .collect()
