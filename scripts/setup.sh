@@ -96,6 +96,9 @@ if [ "$mode" = test ]; then
   command -v squid >/dev/null || missing+=(squid)
   command -v caddy >/dev/null || missing+=(caddy)
   command -v varnishd >/dev/null || missing+=(varnish)
+  # Apache Traffic Server 9.2 (parent.config consistent_hash); test-js/compat/ats.test.mjs runs it from a runroot in a
+  # temporary folder on a free loopback port.
+  command -v traffic_server >/dev/null || missing+=(trafficserver)
   # Prometheus and promtool (one package) for test-js/prometheus/, without the node exporter it recommends (a
   # daemon no test uses). The test runs its own prometheus on a free port with a temporary config and TSDB, so
   # whether the package's service starts (it does under systemd, on port 9090) does not matter.

@@ -1,4 +1,4 @@
-// Starts Squid, Caddy and Varnish (Debian's) on loopback for the squid and caddy compat profiles, with origins that
+// Starts Squid, Caddy, Varnish and Traffic Server (Debian's) on loopback for their compat profiles, with origins that
 // answer with their own name. The processes are tracked by daemons.mjs (stopAll()), the origins here
 // (stopOrigins()).
 import fs from "node:fs";
@@ -146,4 +146,42 @@ export async function ask(port, requests, concurrency = 16) {
   );
   agent.destroy();
   return out;
+}
+
+/**
+ * Starts Apache Traffic Server (Debian's `traffic_server`, 9.2) on 127.0.0.1:port as a reverse proxy whose every
+ * request goes to the parents of this `parent.config` line (`go_direct=false`), with a runroot in a temporary
+ * folder; resolves the process. The cache is off and no origin is looked up in DNS
+ * (`no_dns_just_forward_to_parent`), so each answer comes from the parent that parent selection chose.
+ */
+export async function startTrafficServer(port, parentLine) {
+  const dir = fs.mkdtempSync(path.join(tmp, "ats-"));
+  for (const d of ["etc", "run", "log", "cache", "var"]) fs.mkdirSync(`${dir}/${d}`);
+  fs.cpSync("/etc/trafficserver/body_factory", `${dir}/etc/body_factory`, { recursive: true });
+  for (const f of ["cache.config", "hosting.config", "ip_allow.yaml", "logging.yaml", "plugin.config", "socks.config", "splitdns.config", "ssl_multicert.config", "sni.yaml", "strategies.yaml", "volume.config"]) {
+    fs.copyFileSync(`/etc/trafficserver/${f}`, `${dir}/etc/${f}`);
+  }
+  const paths = { prefix: dir, exec_prefix: "/usr", bindir: "/usr/bin", sbindir: "/usr/sbin", sysconfdir: `${dir}/etc`, datadir: `${dir}/cache`, includedir: "/usr/include", libdir: "/usr/lib/trafficserver", libexecdir: "/usr/lib/trafficserver/modules", localstatedir: `${dir}/var`, runtimedir: `${dir}/run`, logdir: `${dir}/log`, cachedir: `${dir}/cache` };
+  fs.writeFileSync(`${dir}/runroot.yaml`, Object.entries(paths).map(([k, v]) => `${k}: ${v}\n`).join(""));
+  fs.writeFileSync(
+    `${dir}/etc/records.config`,
+    `CONFIG proxy.config.http.server_ports STRING ${port}
+CONFIG proxy.config.http.cache.http INT 0
+CONFIG proxy.config.url_remap.remap_required INT 1
+CONFIG proxy.config.admin.user_id STRING #-1
+CONFIG proxy.config.http.no_dns_just_forward_to_parent INT 1
+CONFIG proxy.config.http.parent_proxy.total_connect_attempts INT 4
+CONFIG proxy.config.http.parent_proxy.per_parent_connect_attempts INT 1
+CONFIG proxy.config.http.connect_attempts_timeout INT 2
+CONFIG proxy.config.http.insert_request_via_str INT 0
+CONFIG proxy.config.http.insert_response_via_str INT 0
+CONFIG proxy.config.cache.ram_cache.size INT 1048576
+`,
+  );
+  fs.writeFileSync(`${dir}/etc/storage.config`, `${dir}/cache 64M\n`);
+  fs.writeFileSync(`${dir}/etc/remap.config`, "map / http://origin.invalid/\n");
+  fs.writeFileSync(`${dir}/etc/parent.config`, `${parentLine}\n`);
+  const p = run("traffic_server", [`--run-root=${dir}/runroot.yaml`], "traffic_server");
+  await waitListening({ host: "127.0.0.1", port }, `traffic_server on ${port}`, p, 60_000);
+  return p;
 }
