@@ -28,7 +28,17 @@ pub const REPLICAS: f32 = 1024.0;
 
 /// The bytes `ProcessParents` splits the `parent=` list on (`Tokenizer pTok(",; \t\r")`): none may appear in an
 /// id or a hash string.
-const SEPARATORS: [char; 5] = [',', ';', ' ', '\t', '\r'];
+const SEPARATORS: &[u8] = b",; \t\r";
+
+/// `host:port` split at the first colon, as `ProcessParents` reads a parent (so an IPv6 address cannot be one).
+fn host_port(id: &str) -> Option<(&str, &str)> {
+    let colon = id.bytes().position(|b| b == b':')?;
+    Some((&id[..colon], &id[colon + 1..]))
+}
+
+fn has_any(s: &str, bytes: &[u8]) -> bool {
+    s.bytes().any(|b| bytes.contains(&b))
+}
 
 /// A parent's point count: `static_cast<int>(roundf(replicas * weight))`, with the weight as a `float`.
 pub fn point_count(weight: f64) -> u64 {
@@ -39,7 +49,7 @@ pub fn point_count(weight: f64) -> u64 {
 fn point_name(n: &NodeState) -> &str {
     match &n.hash_string {
         Some(s) => s,
-        None => n.id.split(':').next().unwrap_or(""),
+        None => host_port(&n.id).map_or(&*n.id, |(host, _)| host),
     }
 }
 
@@ -52,18 +62,18 @@ fn check_node(n: &NodeState) -> Result<()> {
             format!("node id {:?} is not a parent ATS can read ({why}); give host:port, as in parent.config's parent=\"host:port|weight\"", n.id),
         )
     };
-    let (host, port) = n.id.split_once(':').ok_or_else(|| bad_id("no port"))?;
+    let (host, port) = host_port(&n.id).ok_or_else(|| bad_id("no port"))?;
     if host.is_empty() {
         return Err(bad_id("no hostname"));
     }
     if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_id("the port must be a number"));
     }
-    if n.id.contains(SEPARATORS) || n.id.contains(['|', '&']) {
+    if has_any(&n.id, SEPARATORS) || has_any(&n.id, b"|&") {
         return Err(bad_id("it holds a separator of the parent list"));
     }
     if let Some(s) = &n.hash_string {
-        if s.contains(SEPARATORS) {
+        if has_any(s, SEPARATORS) {
             return Err(Error::new(
                 Code::InvalidId,
                 format!(

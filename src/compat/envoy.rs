@@ -264,7 +264,11 @@ impl Preference for EnvoyMaglev {
             }
         }
         if !done {
-            self.seen.visit_rest(nodes.len(), |i| i, visit);
+            for i in 0..nodes.len() {
+                if self.seen.first(i) && visit(i) {
+                    break;
+                }
+            }
         }
         self.seen.clear();
     }

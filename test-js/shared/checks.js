@@ -201,6 +201,35 @@ export const BAD_INPUTS = [
   ["compat varnish with vnodes", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", vnodes: 67 }), "ERR_INVALID_OPTION"],
   ["squid name given twice", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "cache-a:3128" }, { id: "b", name: "CACHE-A" }] }), "ERR_DUPLICATE_ID"],
   // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat ats with maglev", (R) => new R({ strategy: "maglev", compat: "ats", nodes: [{ id: "a:80" }] }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["ats with minRingSize", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80" }], minRingSize: 12 }), "ERR_UNKNOWN_OPTION"],
+  ["ats parent without a port", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "cache-a" }] }), "ERR_INVALID_ID"],
+  ["ats parent with a list separator", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80;b:80" }] }), "ERR_INVALID_ID"],
+  ["ats add a parent without a port", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80" }] }).add({ id: "b" }), "ERR_INVALID_ID"],
+  ["ats weight with no points", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80" }, { id: "b:80", weight: 0.0004 }] }), "ERR_INVALID_WEIGHT"],
+  ["ats hashString with a space", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80", hashString: "x y" }] }), "ERR_INVALID_ID"],
+  ["hashString without ats", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "a:80", hashString: "x" }] }), "ERR_UNKNOWN_FIELD"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["hashString not a string", (R) => new R({ strategy: "ring", compat: "ats", nodes: [{ id: "a:80", hashString: 7 }] }), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat envoy with rendezvous", (R) => new R({ strategy: "rendezvous", nodes: NODES, compat: "envoy" }), "ERR_INVALID_OPTION"],
+  ["envoy maglev table not prime", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES, tableSize: 1000 }), "ERR_INVALID_OPTION"],
+  ["envoy maglev table over 5000011", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES, tableSize: 5000101 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["envoy maglev with minRingSize", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES, minRingSize: 12 }), "ERR_UNKNOWN_OPTION"],
+  ["envoy ring minRingSize above maxRingSize", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, minRingSize: 4096, maxRingSize: 1024 }), "ERR_INVALID_OPTION"],
+  ["envoy ring minRingSize 0", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, minRingSize: 0 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["envoy ring unknown hashFunction", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, hashFunction: "md5" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["hashFunction without envoy", (R) => new R({ strategy: "ring", nodes: NODES, hashFunction: "xxhash" }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["compat envoy with vnodes", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, vnodes: 100 }), "ERR_INVALID_OPTION"],
+  ["envoy fractional weight", (R) => new R({ strategy: "ring", compat: "envoy", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
+  ["envoy maglev setWeight fractional", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES }).setWeight("a", 2.5), "ERR_INVALID_WEIGHT"],
+  ["envoy weights over 2^32-1 in all", (R) => new R({ strategy: "ring", compat: "envoy", nodes: Array.from({ length: 4296 }, (_, i) => ({ id: `h${i}`, weight: 1e6 })) }), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
