@@ -173,6 +173,14 @@ const CONFIGS: &[Entry] = &[
     Entry { name: "varnish", options: r#"{"strategy":"ring","compat":"varnish"}"#, weights: &[1.0, 1.5, 2.5, 1.25], ..CONSISTENT },
     Entry { name: "varnish-url", options: r#"{"strategy":"ring","compat":"varnish","hash":"url"}"#, ids: IdStyle::HostPort, weights: WHOLE, ..CONSISTENT },
     Entry { name: "caddy", options: r#"{"strategy":"rendezvous","compat":"caddy"}"#, ids: IdStyle::HostPort, weights: &[1.0], weightless: true, ..CONSISTENT },
+    // ATS: roundf(1024 × weight) points per parent, hashed from its hostname alone (distinct here): a change moves
+    // only the changed parent's keys.
+    Entry { name: "ats", options: r#"{"strategy":"ring","compat":"ats"}"#, ids: IdStyle::HostPort, ..CONSISTENT },
+    // Envoy's ring scales every host's point count by the smallest normalized weight, with running sums in host
+    // order, and its Maglev table interleaves all hosts: a change can move any key.
+    Entry { name: "envoy-ring", options: r#"{"strategy":"ring","compat":"envoy"}"#, ids: IdStyle::HostPort, ..KEYED_ANY },
+    Entry { name: "envoy-ring-murmur2-small", options: r#"{"strategy":"ring","compat":"envoy","hashFunction":"murmur2","minRingSize":64,"maxRingSize":512}"#, ..KEYED_ANY },
+    Entry { name: "envoy-maglev", options: r#"{"strategy":"maglev","compat":"envoy","tableSize":1009}"#, ids: IdStyle::HostPort, order_free: true, ..KEYED_ANY },
     // Automatic server ids renumber the servers after a removed one; a server appended takes the next id.
     Entry { name: "haproxy-ring", options: r#"{"strategy":"ring","compat":"haproxy"}"#, on_add: Moves::Minimal, on_reweight: Moves::Minimal, ..KEYED_ANY },
     Entry { name: "haproxy-ring-ids-djb2", options: r#"{"strategy":"ring","compat":"haproxy","hash":"djb2"}"#, ids: IdStyle::ServerId, weights: WHOLE, order_free: false, ..CONSISTENT },

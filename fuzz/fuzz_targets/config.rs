@@ -18,7 +18,7 @@ fn decode(data: &mut &[u8], depth: u32) -> Value {
         *data = b;
         a.to_vec()
     };
-    const NAMES: [&str; 24] = [
+    const NAMES: [&str; 30] = [
         "strategy",
         "nodes",
         "id",
@@ -43,6 +43,12 @@ fn decode(data: &mut &[u8], depth: u32) -> Value {
         "baseEjectionMs",
         "least-latency",
         "__proto__",
+        "ats",
+        "envoy",
+        "minRingSize",
+        "maxRingSize",
+        "hashFunction",
+        "hashString",
     ];
     match tag % 8 {
         0 => Value::Null,

@@ -2,10 +2,10 @@
 //! its split form (node hashes hash id ‖ 0xFF without concatenating), the unit variate and score ranges, the
 //! deterministic ln against libm, and XXH3/SipHash determinism through the Router's key hasher.
 #![no_main]
-use edgeroute::hash::murmur3::{fmix32, murmur3_32, node_hash, unit};
-use edgeroute::strategy::rendezvous::score32 as score;
 use edgeroute::base::detmath;
+use edgeroute::hash::murmur3::{fmix32, murmur3_32, node_hash, unit};
 use edgeroute::hash::{siphash24, KeyHasher, Secret};
+use edgeroute::strategy::rendezvous::score32 as score;
 use libfuzzer_sys::fuzz_target;
 
 /// MurmurHash3_x86_32 written plainly from its description, as the oracle.

@@ -1,12 +1,12 @@
 //! Arbitrary sequences of operations on one Router: add, remove, setWeight, pick, pickN, acquire/begin/end,
 //! report, markDown/markUp, and a clock that moves forward, jumps or goes backwards; for every strategy, with and
-//! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy/squid/caddy/varnish profiles. Invariants checked after every step: picks return live
+//! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy/squid/caddy/varnish/ats/envoy profiles. Invariants checked after every step: picks return live
 //! nodes, pickN is distinct, bounded by n and by the pool, and starts with pick for the hashing strategies; a
 //! Router rebuilt from the same nodes maps keys the same way (while no health or load state is in play).
 #![no_main]
 use edgeroute::compat::Compat;
-use edgeroute::Outcome;
 use edgeroute::hash::Secret;
+use edgeroute::Outcome;
 use edgeroute::{Config, NodeSpec, Router, StrategyKind};
 use libfuzzer_sys::fuzz_target;
 
@@ -38,15 +38,16 @@ impl Input<'_> {
 // Small weights keep each input fast (a weight of 1e6 is a million jump buckets); config.rs fuzzes the limits.
 const WEIGHTS: [f64; 7] = [1.0, 2.0, 3.0, 0.5, 7.0, 1.0 / 3.0, 40.0];
 
+/// Ids are `host:port` so that compat ats (whose parents are) takes them too.
 fn id(b: u8) -> String {
-    format!("n{}", b % 24)
+    format!("n{}:80", b % 24)
 }
 
 fn config(inp: &mut Input) -> Config {
     let kind = StrategyKind::ALL[inp.byte() as usize % StrategyKind::ALL.len()];
     let flags = inp.byte();
     // The other systems' profiles (ring or hash, whole weights, no tuning options).
-    let compat = match (flags >> 4) % 8 {
+    let compat = match (flags >> 4) % 11 {
         1 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Nginx),
         2 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Twemproxy),
         3 if kind == StrategyKind::Ring => Some(Compat::Libketama),
@@ -54,6 +55,8 @@ fn config(inp: &mut Input) -> Config {
         5 if kind == StrategyKind::Rendezvous => Some(Compat::Squid),
         6 if kind == StrategyKind::Rendezvous => Some(Compat::Caddy),
         7 if kind == StrategyKind::Ring => Some(Compat::Varnish),
+        8 if kind == StrategyKind::Ring => Some(Compat::Ats),
+        9 if matches!(kind, StrategyKind::Ring | StrategyKind::Maglev) => Some(Compat::Envoy),
         _ => None,
     };
     let whole = matches!(kind, StrategyKind::Jump | StrategyKind::Hash) || compat.is_some();
@@ -62,7 +65,7 @@ fn config(inp: &mut Input) -> Config {
             let w = WEIGHTS[inp.byte() as usize % 5];
             // Caddy's upstreams have no weights.
             let w = if compat == Some(Compat::Caddy) { 1.0 } else { w };
-            NodeSpec::new(&format!("n{i}"), if whole { w.ceil() } else { w })
+            NodeSpec::new(&id(i), if whole { w.ceil() } else { w })
         })
         .collect();
     let mut cfg = Config::new(kind, nodes);
