@@ -1,5 +1,5 @@
 // docs/migrating.md, run: each section's blocks marked `<!-- tested: name -->` are read from the file and run as
-// written, the peer (npm hashring, npm consistent-hash, real nginx, HAProxy and nutcracker + memcached) and
+// written, the peer (npm hashring, npm consistent-hash, real nginx, HAProxy, nutcracker + memcached and Traffic Server) and
 // edgeroute side by side, and the numbers the guide states are checked. The guide's servers are on loopback
 // (127.0.10.x), where this file starts the origins and memcached; its proxies listen on 127.0.10.100, apart
 // from compat.test.mjs's, which may run at the same time in another process.
@@ -12,6 +12,7 @@ import { Router, EdgerouteError } from "edgeroute";
 import HashRing from "hashring";
 import ConsistentHash from "consistent-hash";
 import { freePort, startOrigin, startNginx, startHaproxy, startMemcached, startNutcracker, originsFor, setAll, heldBy, flushAll, makeKeys, stopAll } from "./daemons.mjs";
+import { startTrafficServer, ask } from "./proxies.mjs";
 
 after(stopAll);
 
@@ -49,7 +50,7 @@ const count = (keys, f) => keys.filter(f).length;
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 test("the guide's tested blocks are all there", () => {
-  assert.deepEqual(Object.keys(BLOCKS).sort(), ["consistent-hash", "haproxy", "haproxy-router", "hashring", "nginx", "nginx-router", "twemproxy", "twemproxy-router"]);
+  assert.deepEqual(Object.keys(BLOCKS).sort(), ["ats", "ats-router", "consistent-hash", "haproxy", "haproxy-router", "hashring", "nginx", "nginx-router", "twemproxy", "twemproxy-router"]);
 });
 
 test("hashring: compat libketama is the same mapping (get, range, add, remove, has), the default ring is not", () => {
@@ -258,5 +259,17 @@ test("twemproxy: the guide's pool and Router agree on every key", async () => {
   }
   const { router, keyOf } = runBlock("twemproxy-router", { Router }, ["router", "keyOf"]);
   assertAgree(router, keyOf, keys, observed, "twemproxy (docs/migrating.md)");
+  router.free();
+});
+
+test("Traffic Server: the guide's parent.config line and Router agree on every request", async () => {
+  await guideOrigins();
+  const port = await freePort();
+  await startTrafficServer(port, BLOCKS.ats);
+  // Path parameters, empty queries and a leading "//" are what keyOf must get right.
+  const keys = [...pathKeys(2000), "//user/1", "///user/2?x", "/user/3;p?q;r", "/user/4#frag"];
+  const observed = await ask(port, keys.map((p) => ({ path: p })));
+  const { router, keyOf } = runBlock("ats-router", { Router }, ["router", "keyOf"]);
+  assertAgree(router, keyOf, keys, observed, "Traffic Server (docs/migrating.md)");
   router.free();
 });

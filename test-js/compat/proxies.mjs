@@ -165,7 +165,7 @@ export async function startTrafficServer(port, parentLine) {
   fs.writeFileSync(`${dir}/runroot.yaml`, Object.entries(paths).map(([k, v]) => `${k}: ${v}\n`).join(""));
   fs.writeFileSync(
     `${dir}/etc/records.config`,
-    `CONFIG proxy.config.http.server_ports STRING ${port}
+    `CONFIG proxy.config.http.server_ports STRING ${port}:ip-in=127.0.0.1
 CONFIG proxy.config.http.cache.http INT 0
 CONFIG proxy.config.url_remap.remap_required INT 1
 CONFIG proxy.config.admin.user_id STRING #-1
