@@ -28,7 +28,7 @@ Strategy = Literal[
     "least-latency",
     "least-outstanding",
 ]
-Compat = Literal["redis", "nginx", "twemproxy", "libketama", "haproxy"]
+Compat = Literal["redis", "nginx", "twemproxy", "libketama", "haproxy", "squid", "caddy", "varnish", "ats", "envoy"]
 TwemproxyHash = Literal[
     "one_at_a_time", "md5", "crc16", "crc32", "crc32a", "fnv1_64", "fnv1a_64", "fnv1_32", "fnv1a_32", "hsieh", "murmur", "jenkins"
 ]
@@ -36,12 +36,13 @@ HaproxyHash = Literal["sdbm", "djb2", "wt6", "crc32"]
 
 class NodeSpec(TypedDict, total=False):
     """A node: `id` (1 to 256 UTF-8 bytes), `weight` (1e-6 to 1e6, default 1), `name` (compat twemproxy),
-    `server_id` (compat haproxy)."""
+    `server_id` (compat haproxy), `hash_string` (compat ats)."""
 
     id: Required[str]
     weight: float
     name: str
     server_id: int
+    hash_string: str
 
 class HealthOptions(TypedDict, total=False):
     consecutive_failures: int
@@ -116,6 +117,9 @@ class Router:
         compat: Optional[Compat] = None,
         hash: Union[TwemproxyHash, HaproxyHash, None] = None,
         avalanche: Optional[bool] = None,
+        min_ring_size: Optional[int] = None,
+        max_ring_size: Optional[int] = None,
+        hash_function: Optional[Literal["xxhash", "murmur2"]] = None,
     ) -> "Router": ...
     @classmethod
     def from_json(cls, snapshot: Union[Dict[str, Any], str, bytes, bytearray]) -> "Router": ...
@@ -128,7 +132,8 @@ class Router:
     def begin(self, id: str) -> None: ...
     def end(self, id: str, ok: Optional[bool] = None, latency_ms: Optional[float] = None) -> None: ...
     def add(
-        self, node: Union[str, NodeSpec], weight: Optional[float] = None, *, name: Optional[str] = None, server_id: Optional[int] = None
+        self, node: Union[str, NodeSpec], weight: Optional[float] = None, *, name: Optional[str] = None, server_id: Optional[int] = None,
+        hash_string: Optional[str] = None
     ) -> None: ...
     def remove(self, id: str) -> bool: ...
     def set_weight(self, id: str, weight: float) -> None: ...

@@ -495,7 +495,7 @@ impl PyRouter {
     }
 
     /// Adds a node: `add("c", weight=2)`, or a dict shaped as an entry of `nodes`.
-    #[pyo3(signature = (node, weight=None, *, name=None, server_id=None))]
+    #[pyo3(signature = (node, weight=None, *, name=None, server_id=None, hash_string=None))]
     fn add(
         &self,
         py: Python<'_>,
@@ -503,8 +503,14 @@ impl PyRouter {
         weight: Option<&Bound<'_, PyAny>>,
         name: Option<&Bound<'_, PyAny>>,
         server_id: Option<&Bound<'_, PyAny>>,
+        hash_string: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let extra = [("weight", weight), ("name", name), ("server_id", server_id)];
+        let extra = [
+            ("weight", weight),
+            ("name", name),
+            ("server_id", server_id),
+            ("hash_string", hash_string),
+        ];
         let v = if node.is_instance_of::<PyString>() {
             let d = PyDict::new(py);
             d.set_item("id", node)?;

@@ -35,6 +35,19 @@ def test_inspection_as_js(js):
     assert edgeroute.Router(strategy="random", nodes=NODES).ring_points() is None
 
 
+def test_ats_hash_string_and_envoy_ring_options():
+    r = edgeroute.Router(strategy="ring", compat="ats", nodes=[{"id": "10.0.0.1:80", "hash_string": "cache-a"}])
+    r.add("10.0.0.2:80", weight=0.5, hash_string="cache-b")
+    assert r.nodes() == [
+        {"id": "10.0.0.1:80", "weight": 1, "hash_string": "cache-a"},
+        {"id": "10.0.0.2:80", "weight": 0.5, "hash_string": "cache-b"},
+    ]
+    e = edgeroute.Router(strategy="ring", compat="envoy", min_ring_size=12, hash_function="murmur2", nodes=[{"id": "127.0.0.1:80"}, {"id": "127.0.0.1:81"}])
+    # The JS package answers the same: golden case envoy-ring-murmur2 pins that ring.
+    assert e.pick("envoy-0") in ("127.0.0.1:80", "127.0.0.1:81")
+    m = edgeroute.Router(strategy="maglev", compat="envoy", table_size=7, nodes=[{"id": f"127.0.0.1:{p}"} for p in range(90, 96)])
+    assert len(set(m.pick(f"k{i}") for i in range(50))) > 1
+
 def test_surface():
     r = edgeroute.Router(strategy="ring", compat="haproxy", nodes=[{"id": "s1", "weight": 2, "server_id": 4}, {"id": "s2"}])
     assert r.strategy == "ring" and len(r) == 2 and "ring" in repr(r)
