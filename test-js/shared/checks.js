@@ -222,9 +222,7 @@ export const BAD_INPUTS = [
   ["envoy ring minRingSize 0", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, minRingSize: 0 }), "ERR_INVALID_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["envoy ring unknown hashFunction", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, hashFunction: "md5" }), "ERR_INVALID_OPTION"],
-  // @ts-expect-error a bad input on purpose: the types reject it too
   ["hashFunction without envoy", (R) => new R({ strategy: "ring", nodes: NODES, hashFunction: "xxhash" }), "ERR_UNKNOWN_OPTION"],
-  // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat envoy with vnodes", (R) => new R({ strategy: "ring", compat: "envoy", nodes: NODES, vnodes: 100 }), "ERR_INVALID_OPTION"],
   ["envoy fractional weight", (R) => new R({ strategy: "ring", compat: "envoy", nodes: [{ id: "a", weight: 1.5 }] }), "ERR_INVALID_WEIGHT"],
   ["envoy maglev setWeight fractional", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES }).setWeight("a", 2.5), "ERR_INVALID_WEIGHT"],

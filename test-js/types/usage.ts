@@ -132,6 +132,13 @@ new Router({ strategy: "ring", compat: "redis", nodes: [{ id: "a" }] });
 new Router({ strategy: "ring", compat: "nginx", nodes: [{ id: "127.0.0.1:8080", weight: 2 }, { id: "unix:/run/a.sock" }] });
 new Router({ strategy: "hash", compat: "twemproxy", hash: "murmur", nodes: [{ id: "10.0.0.1:11211", name: "cache-a" }] });
 new Router({ strategy: "ring", compat: "haproxy", hash: "wt6", avalanche: true, nodes: [{ id: "s1", serverId: 3 }] });
+new Router({ strategy: "ring", compat: "ats", nodes: [{ id: "10.0.0.1:80", weight: 0.5, hashString: "cache-a" }] });
+new Router({ strategy: "ring", compat: "envoy", minRingSize: 12, maxRingSize: 4096, hashFunction: "murmur2", nodes: [{ id: "10.0.0.1:80" }] });
+new Router({ strategy: "maglev", compat: "envoy", tableSize: 65537, nodes: [{ id: "10.0.0.1:80", weight: 2 }] });
+// @ts-expect-error Envoy's maglev has no ring sizes
+new Router({ strategy: "maglev", compat: "envoy", minRingSize: 12, nodes: [{ id: "10.0.0.1:80" }] });
+// @ts-expect-error ATS copies only the ring
+new Router({ strategy: "maglev", compat: "ats", nodes: [{ id: "10.0.0.1:80" }] });
 new Router({ strategy: "ring", compat: "libketama", nodes: [{ id: "10.0.0.1:11211", weight: 100 }] });
 new Router({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "10.0.0.1:3128", weight: 2, name: "cache-a" }] });
 new Router({ strategy: "rendezvous", compat: "caddy", nodes: [{ id: "10.0.0.1:8080" }] });
