@@ -6,7 +6,10 @@ use edgeroute::{Router, Value};
 const KEYS: usize = 200_000;
 
 fn router(options: &str, nodes: &[(String, f64)]) -> Router {
-    let list: Vec<String> = nodes.iter().map(|(id, w)| format!(r#"{{"id":"{id}","weight":{w}}}"#)).collect();
+    let list: Vec<String> = nodes
+        .iter()
+        .map(|(id, w)| format!(r#"{{"id":"{id}","weight":{w}}}"#))
+        .collect();
     let json = options.replace("NODES", &format!("[{}]", list.join(",")));
     let v: Value = serde_json::from_str(&json).expect("options JSON");
     Router::from_value(&v, || 1).expect("a valid config")
@@ -24,9 +27,18 @@ fn owners(r: &mut Router, keys: &[String]) -> Vec<String> {
 fn main() {
     let keys: Vec<String> = (0..KEYS).map(|i| format!("/objects/{i}?v=2")).collect();
     let profiles = [
-        ("ats (1024 × weight points)", r#"{"strategy":"ring","compat":"ats","nodes":NODES}"#),
-        ("envoy ring (min 1024)", r#"{"strategy":"ring","compat":"envoy","nodes":NODES}"#),
-        ("envoy maglev (M = 65537)", r#"{"strategy":"maglev","compat":"envoy","nodes":NODES}"#),
+        (
+            "ats (1024 × weight points)",
+            r#"{"strategy":"ring","compat":"ats","nodes":NODES}"#,
+        ),
+        (
+            "envoy ring (min 1024)",
+            r#"{"strategy":"ring","compat":"envoy","nodes":NODES}"#,
+        ),
+        (
+            "envoy maglev (M = 65537)",
+            r#"{"strategy":"maglev","compat":"envoy","nodes":NODES}"#,
+        ),
         ("edgeroute ring (160 × weight)", r#"{"strategy":"ring","nodes":NODES}"#),
         ("edgeroute maglev (M = 65537)", r#"{"strategy":"maglev","nodes":NODES}"#),
     ];

@@ -99,6 +99,15 @@ fn the_cost_model_bounds_real_peaks_and_the_limit_refuses_before_allocating() {
             nodes(300, 250, "")
         ),
         format!(r#"{{"strategy":"rendezvous","nodes":{}}}"#, nodes(5000, 1, "")),
+        format!(r#"{{"strategy":"ring","compat":"ats","nodes":{}}}"#, nodes(200, 1, "")),
+        format!(
+            r#"{{"strategy":"ring","compat":"envoy","minRingSize":1000000,"nodes":{}}}"#,
+            nodes(1000, 1, "")
+        ),
+        format!(
+            r#"{{"strategy":"maglev","compat":"envoy","tableSize":1000003,"nodes":{}}}"#,
+            nodes(1000, 1, "")
+        ),
     ];
     for json in &configs {
         let v = options(json);
