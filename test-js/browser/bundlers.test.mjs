@@ -65,7 +65,11 @@ async function webpack(dir) {
   const stats = await new Promise((resolve, reject) =>
     wp({ mode: "production", context: dir, entry: "./entry.js", output: { path: path.join(dir, "dist"), filename: "main.js" } }, (e, s) => (e ? reject(e) : resolve(s))),
   );
-  assert.ok(!stats.hasErrors() && !stats.hasWarnings(), stats.toString({ all: false, errors: true, warnings: true }));
+  // webpack's performance hints flag any asset over 244 KiB; the .wasm is 257 KiB raw (110 KB gzip) since the
+  // ats and envoy profiles (README, Bundlers). That hint, about the .wasm alone, is the one warning allowed.
+  const { warnings = [] } = stats.toJson({ all: false, warnings: true });
+  const other = warnings.filter((w) => !/^asset size limit:[^]*\.wasm \(\d+ KiB\)\s*$/.test(w.message) && !/^webpack performance recommendations/.test(w.message));
+  assert.ok(!stats.hasErrors() && other.length === 0, stats.toString({ all: false, errors: true, warnings: true }));
   fs.writeFileSync(path.join(dir, "dist/index.html"), html("main.js", false));
 }
 
