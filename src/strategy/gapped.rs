@@ -62,7 +62,14 @@ impl GappedPoints {
     /// A gapless array, sorted, with its directory (from a build).
     pub fn from_sorted(hashes: Vec<u64>, owners: Vec<u32>, dir: Vec<u32>, bits: u32) -> GappedPoints {
         let len = hashes.len();
-        GappedPoints { hashes, owners, dir, bits, fill: Vec::new(), len }
+        GappedPoints {
+            hashes,
+            owners,
+            dir,
+            bits,
+            fill: Vec::new(),
+            len,
+        }
     }
 
     /// Points in bucket `k`.
@@ -81,6 +88,10 @@ impl GappedPoints {
     /// Points held (gaps excluded).
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Calls `f` with each point in ring order, as (hash, owner).
@@ -195,7 +206,9 @@ impl GappedPoints {
     /// Bytes [`relayout`](Self::relayout) allocates for `want` points: slots, directory and fills.
     pub fn relayout_bytes(want: u64) -> u64 {
         let buckets = 1u64 << dir_bits(want.min(1 << 26) as usize / 2);
-        let slots = ((want as f64 / RELAYOUT_DENSITY).ceil() as u64).max(want.saturating_add(1)).max(buckets);
+        let slots = ((want as f64 / RELAYOUT_DENSITY).ceil() as u64)
+            .max(want.saturating_add(1))
+            .max(buckets);
         slots.saturating_mul(12).saturating_add((2 * buckets + 1) * 4)
     }
 
@@ -205,7 +218,9 @@ impl GappedPoints {
     fn relayout(&mut self, want: usize) -> Result<()> {
         let bits = dir_bits(want / 2);
         let buckets = 1usize << bits;
-        let slots = ((want as f64 / RELAYOUT_DENSITY).ceil() as usize).max(want + 1).max(buckets);
+        let slots = ((want as f64 / RELAYOUT_DENSITY).ceil() as usize)
+            .max(want + 1)
+            .max(buckets);
         let mut hashes = alloc::filled(slots, 0u64, "ring points")?;
         let mut owners = alloc::filled(slots, 0u32, "ring points")?;
         let mut fill = alloc::filled(buckets, 0u32, "ring points")?;
@@ -223,7 +238,14 @@ impl GappedPoints {
             owners[s] = o;
             s += 1;
         });
-        *self = GappedPoints { hashes, owners, dir, bits, fill, len: self.len };
+        *self = GappedPoints {
+            hashes,
+            owners,
+            dir,
+            bits,
+            fill,
+            len: self.len,
+        };
         self.refill_from(buckets, false);
         Ok(())
     }
@@ -440,7 +462,11 @@ mod tests {
                 assert!(g.remove(h, o));
             } else {
                 // Clustered hashes too, so windows and relayouts run.
-                let h = if round % 5 == 0 { rng.next_u64() >> 20 } else { rng.next_u64() };
+                let h = if round % 5 == 0 {
+                    rng.next_u64() >> 20
+                } else {
+                    rng.next_u64()
+                };
                 let o = (rng.next_u64() % 50) as u32;
                 g.reserve(1).unwrap();
                 g.insert(h, o, &|e| e > o);
@@ -473,13 +499,20 @@ mod tests {
         let dir = (0..=1usize << bits)
             .map(|k| pts.partition_point(|p| ((p.0 >> (64 - bits)) as usize) < k) as u32)
             .collect();
-        GappedPoints::from_sorted(pts.iter().map(|p| p.0).collect(), pts.iter().map(|p| p.1).collect(), dir, bits)
+        GappedPoints::from_sorted(
+            pts.iter().map(|p| p.0).collect(),
+            pts.iter().map(|p| p.1).collect(),
+            dir,
+            bits,
+        )
     }
 
     #[test]
     fn a_compact_array_stays_compact_when_a_node_leaves_and_gains_gaps_on_a_change() {
         let mut rng = Rng::new(3);
-        let mut want: Vec<(u64, u32)> = (0..2000).map(|_| (rng.next_u64(), (rng.next_u64() % 9) as u32)).collect();
+        let mut want: Vec<(u64, u32)> = (0..2000)
+            .map(|_| (rng.next_u64(), (rng.next_u64() % 9) as u32))
+            .collect();
         want.sort();
         let mut g = compact(&want);
         check(&g, &want);
@@ -508,4 +541,3 @@ mod tests {
         assert_eq!(g.owners[g.start(0)], 0);
     }
 }
-

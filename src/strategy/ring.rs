@@ -80,7 +80,7 @@ impl HashRing {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pts.len() == 0
+        self.pts.is_empty()
     }
 
     /// The points, ascending, as (hash, owner index).
@@ -139,7 +139,11 @@ impl Strategy for HashRing {
         let points: u64 = nodes.iter().map(|n| self.points_for(n.weight) as u64).sum();
         let dir = ((1u64 << dir_bits(points.min(1 << 26) as usize)) + 1) * 4;
         let build = points.saturating_mul(BUILD_BYTES_PER_POINT).saturating_add(dir);
-        let relayout = if self.pts.fits(points) { 0 } else { GappedPoints::relayout_bytes(points) };
+        let relayout = if self.pts.fits(points) {
+            0
+        } else {
+            GappedPoints::relayout_bytes(points)
+        };
         let change = (self.pts.bytes() as u64).saturating_add(relayout);
         Footprint {
             items: points,
@@ -287,7 +291,7 @@ impl Strategy for HashRing {
 
     #[inline]
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if self.pts.len() == 0 {
+        if self.pts.is_empty() {
             return None;
         }
         if !cx.all_usable {
@@ -308,7 +312,7 @@ impl Strategy for HashRing {
 impl Preference for HashRing {
     /// Clockwise from the key's point, each owner the first time it is met.
     fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
-        if self.pts.len() == 0 {
+        if self.pts.is_empty() {
             return;
         }
         let start = self.start(key_hash);
@@ -331,7 +335,10 @@ mod tests {
     }
 
     fn ids(r: &HashRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
-        r.points().into_iter().map(|(h, o)| (h, nodes[o].id.to_string())).collect()
+        r.points()
+            .into_iter()
+            .map(|(h, o)| (h, nodes[o].id.to_string()))
+            .collect()
     }
 
     #[test]
