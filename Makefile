@@ -30,6 +30,8 @@ demo: pkg
 bench: pkg
 	node --expose-gc bench/pick.mjs
 	node --expose-gc bench/peers.mjs
+	node --expose-gc bench/changes.mjs
+	node bench/coldstart.mjs
 	cargo bench --bench pick -- --warm-up-time 1 --measurement-time 3
 
 quality: pkg

@@ -713,7 +713,8 @@ function bindRouter(getGlue) {
       const n = plain(node, "node");
       this.#call((w) => {
         w.add(n);
-        this.#ids = idsOf(w);
+        // The core appends the node and keeps its id as given (a string, or add threw): no O(N) refresh.
+        this.#ids.push(n.id);
       });
       this.#serials?.set(this.#ids[this.#ids.length - 1], this.#nextSerial++);
     }
@@ -723,7 +724,7 @@ function bindRouter(getGlue) {
       return this.#call((w) => {
         const removed = w.remove(id);
         if (removed) {
-          this.#ids = idsOf(w);
+          this.#ids = this.#ids.filter((x) => x !== id);
           this.#serials?.delete(id);
         }
         return removed;

@@ -41,6 +41,21 @@ impl Router {
         self.cost(&self.nodes).0
     }
 
+    /// The figure `add(spec)` is checked against: the peak of this Router with that node added (a ring's change
+    /// may lay its points out again, so this can exceed `memory_cost` after the change).
+    pub fn add_cost(&self, spec: &NodeSpec) -> u64 {
+        let mut nodes = self.nodes.clone();
+        nodes.push(NodeState::from_spec(spec));
+        self.cost(&nodes).0
+    }
+
+    /// The figure `set_weight(id, weight)` is checked against (see [`Router::add_cost`]).
+    pub fn set_weight_cost(&self, id: &str, weight: f64) -> Result<u64> {
+        let mut nodes = self.nodes.clone();
+        nodes[self.index_of(id)?].weight = weight;
+        Ok(self.cost(&nodes).0)
+    }
+
     pub(super) fn cost(&self, nodes: &[NodeState]) -> (u64, crate::strategy::Footprint, u64) {
         let f = self.strategy.footprint(nodes);
         let table: u64 = nodes.iter().map(|n| NODE_BYTES + 2 * n.id.len() as u64).sum();
@@ -79,7 +94,7 @@ impl Router {
         let gone = self.nodes.remove(idx);
         self.removed.add_node(&gone);
         self.dirty = true;
-        self.strategy.remove(&self.nodes, idx);
+        self.strategy.remove_node(&self.nodes, idx, &gone);
         true
     }
 

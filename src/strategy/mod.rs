@@ -6,6 +6,7 @@
 //! rebuild; `build` is the bulk form used at construction.
 
 pub mod bounded_load;
+pub mod gapped;
 pub mod jump;
 pub mod kind;
 pub mod least_latency;
@@ -80,6 +81,11 @@ pub trait Strategy {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()>;
     /// The node that was at `idx` is gone; `nodes` is the table after removal (later indices moved down by one).
     fn remove(&mut self, nodes: &[NodeState], idx: usize);
+    /// What the Router calls: `remove` with the node that left, for a strategy that finds its state from the
+    /// node (the ring regenerates its points) instead of scanning for it.
+    fn remove_node(&mut self, nodes: &[NodeState], idx: usize, _gone: &NodeState) {
+        self.remove(nodes, idx)
+    }
     /// `nodes[idx].weight` changed (from `old_weight`). On error the Router restores the old weight.
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()>;
     /// The preferred node among the usable ones (`NodeState::usable`), or `None` when there is none.

@@ -10,9 +10,10 @@
 //! changes only the arcs owned by that node, and only keys moving to or from it change owner. Raising a weight
 //! appends points (`i` counts up), so keys only move *to* that node, and the reverse for lowering it.
 //!
-//! Costs: build O(P log P) for P points; add O(P) (merge), remove O(P), lookup O(1) expected (a directory on the
-//! top bits of the hash narrows the search to about two points), `pickN` walks the ring clockwise until it has
-//! met n distinct nodes.
+//! Costs: build O(P) expected for P points (a radix sort); add and reweight O(own points) amortized (the points
+//! go into gaps left in the sorted array, `gapped.rs`), remove one pass over the points (the owner indices above
+//! the node shift down); lookup O(1) expected (a directory on the top bits of the hash narrows the search to a
+//! few slots); `pickN` walks the ring clockwise until it has met n distinct nodes.
 //!
 //! # Examples
 //!
@@ -30,10 +31,10 @@
 //! }
 //! ```
 
+use super::gapped::{dir_bits, GappedPoints};
 use super::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
 use crate::base::alloc;
 use crate::base::error::{Code, Error, Result};
-use crate::base::sort::sort_by;
 use crate::hash::PointHasher;
 use crate::node::NodeState;
 use core::cmp::Ordering;
@@ -45,22 +46,12 @@ pub const MAX_VNODES: u32 = 10_000;
 /// Most points a ring may hold in total (16 Mi points is 192 MiB; far beyond any sane pool).
 pub const MAX_RING_POINTS: u64 = 1 << 24;
 
-/// Directory bits for `n` points: about two points per entry, 16 to 2^20 entries.
-fn dir_bits(n: usize) -> u32 {
-    (n / 2).next_power_of_two().trailing_zeros().clamp(4, 20)
-}
-
 #[derive(Debug)]
 pub struct HashRing {
     vnodes: u32,
     seed: u64,
-    /// Point hashes, ascending; `owners[i]` is the node index owning `hashes[i]`.
-    hashes: Vec<u64>,
-    owners: Vec<u32>,
-    /// `dir[k]` = the first point whose hash's top `dir_bits` bits are >= k (`dir.len()` = 2^dir_bits + 1), so a
-    /// key's successor lies in `hashes[dir[k]..dir[k + 1]]` or is `hashes[dir[k + 1]]`.
-    dir: Vec<u32>,
-    dir_bits: u32,
+    /// The points, sorted, in an array with gaps so a change moves only its own points (`gapped.rs`).
+    pts: GappedPoints,
     /// Scratch for `pick_n`: which nodes were met; all false between calls.
     seen: Seen,
 }
@@ -70,13 +61,10 @@ impl HashRing {
         let mut r = HashRing {
             vnodes,
             seed,
-            hashes: Vec::new(),
-            owners: Vec::new(),
-            dir: Vec::new(),
-            dir_bits: 0,
+            pts: GappedPoints::empty(),
             seen: Seen::default(),
         };
-        r.reindex();
+        r.seen.resize(0);
         r
     }
 
@@ -88,20 +76,20 @@ impl HashRing {
 
     /// Number of points on the ring.
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.pts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.pts.is_empty()
     }
 
     /// The points, ascending, as (hash, owner index).
-    pub fn points(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
-        self.hashes.iter().zip(&self.owners).map(|(&h, &o)| (h, o as usize))
+    pub fn points(&self) -> Vec<(u64, usize)> {
+        self.pts.points().into_iter().map(|(h, o)| (h, o as usize)).collect()
     }
 
     fn check_size(&self, extra: u64) -> Result<()> {
-        let total = self.hashes.len() as u64 + extra;
+        let total = self.pts.len() as u64 + extra;
         if total > MAX_RING_POINTS {
             return Err(Error::new(
                 Code::TooLarge,
@@ -113,13 +101,17 @@ impl HashRing {
         Ok(())
     }
 
-    fn node_points(&self, node: &NodeState, idx: usize) -> Vec<(u64, u32)> {
-        let mut h = PointHasher::new(node.id.as_bytes(), self.seed);
-        let mut pts: Vec<(u64, u32)> = (0..self.points_for(node.weight))
-            .map(|i| (h.hash(i), idx as u32))
-            .collect();
-        sort_by(&mut pts, &|a, b| a.0.cmp(&b.0));
-        pts
+    /// Inserts points `from..to` of node `idx`, after making room for all of them: the only allocation, so a
+    /// failure changes nothing. Equal hashes order by id.
+    fn insert_points(&mut self, nodes: &[NodeState], idx: usize, from: u32, to: u32) -> Result<()> {
+        self.pts.reserve((to - from) as usize)?;
+        let id = nodes[idx].id.as_bytes();
+        let goes_after = |e: u32| nodes[e as usize].id.as_bytes() > id;
+        let mut h = PointHasher::new(id, self.seed);
+        for i in from..to {
+            self.pts.insert(h.hash(i), idx as u32, &goes_after);
+        }
+        Ok(())
     }
 
     fn cmp(nodes: &[NodeState], a: (u64, u32), b: (u64, u32)) -> Ordering {
@@ -127,92 +119,36 @@ impl HashRing {
             .then_with(|| nodes[a.1 as usize].id.as_bytes().cmp(nodes[b.1 as usize].id.as_bytes()))
     }
 
-    /// Empty arrays with room for a ring of `len` points, allocated before a change touches the ring, so a
-    /// failed allocation leaves it as it was.
-    fn arrays(len: usize) -> Result<(Vec<u64>, Vec<u32>)> {
-        let (mut hashes, mut owners) = (Vec::new(), Vec::new());
-        alloc::reserve(&mut hashes, len, "ring points")?;
-        alloc::reserve(&mut owners, len, "ring points")?;
-        Ok((hashes, owners))
-    }
-
-    /// Merges sorted `new` points into the ring, writing the result into `arrays` (from [`Self::arrays`]).
-    fn merge(&mut self, nodes: &[NodeState], new: Vec<(u64, u32)>, (hashes, owners): (Vec<u64>, Vec<u32>)) {
-        let old_h = core::mem::replace(&mut self.hashes, hashes);
-        let old_o = core::mem::replace(&mut self.owners, owners);
-        let (mut i, mut j) = (0, 0);
-        while i < old_h.len() || j < new.len() {
-            let take_old = j == new.len()
-                || (i < old_h.len() && Self::cmp(nodes, (old_h[i], old_o[i]), new[j]) != Ordering::Greater);
-            let (h, o) = if take_old {
-                i += 1;
-                (old_h[i - 1], old_o[i - 1])
-            } else {
-                j += 1;
-                new[j - 1]
-            };
-            self.hashes.push(h);
-            self.owners.push(o);
-        }
-        self.reindex();
-    }
-
-    fn drop_owner(&mut self, idx: u32, shift: bool) {
-        let mut w = 0;
-        for r in 0..self.hashes.len() {
-            let o = self.owners[r];
-            if o != idx {
-                self.hashes[w] = self.hashes[r];
-                self.owners[w] = if shift && o > idx { o - 1 } else { o };
-                w += 1;
-            }
-        }
-        self.hashes.truncate(w);
-        self.owners.truncate(w);
-        self.reindex();
-    }
-
-    /// Rebuilds the directory after the points changed: about two points per entry (a power of two, 16 to 2^20
-    /// entries), O(P).
-    fn reindex(&mut self) {
-        let bits = dir_bits(self.hashes.len());
-        let shift = 64 - bits;
-        let mut dir = vec![0u32; (1 << bits) + 1];
-        let mut i = 0usize;
-        for (k, slot) in dir.iter_mut().enumerate() {
-            while i < self.hashes.len() && ((self.hashes[i] >> shift) as usize) < k {
-                i += 1;
-            }
-            *slot = i as u32;
-        }
-        self.dir = dir;
-        self.dir_bits = bits;
-    }
-
     #[inline]
     fn start(&self, key_hash: u64) -> usize {
-        let k = (key_hash >> (64 - self.dir_bits)) as usize;
-        let (lo, hi) = (self.dir[k] as usize, self.dir[k + 1] as usize);
-        let i = lo + self.hashes[lo..hi].partition_point(|&p| p < key_hash);
-        if i == self.hashes.len() {
-            0
-        } else {
-            i
-        }
+        self.pts.start(key_hash)
     }
 }
 
-/// Peak bytes per ring point: a build holds the radix sort's runs (8 + 4) and the final arrays (8 + 4) at once,
-/// and a change holds the old and the merged arrays; the directory adds at most 4 more (one `u32` per two
-/// points). A built ring keeps 12 bytes per point plus its directory.
-pub const BYTES_PER_POINT: u64 = 32;
+/// Bytes of a build's arrays per ring point at their peak: the radix sort's runs (8 + 4) and the final arrays
+/// (8 + 4) at once (the raw hashes, 8, are freed before the final arrays exist).
+pub const BUILD_BYTES_PER_POINT: u64 = 24;
 
 impl Strategy for HashRing {
+    /// The larger of a build's peak (24 per point and the directory) and a change's: the points as they are
+    /// held now, plus a relayout for the new count when they do not fit (`GappedPoints::reserve` lays out at
+    /// most once per change).
+    /// Built, a ring holds 12 bytes per point and a directory of 2 to 4; once changed, 14 to 17 per point (its
+    /// gaps) and 2 to 4 for the directory and fills. Given per point in messages, rounded up.
     fn footprint(&self, nodes: &[NodeState]) -> Footprint {
+        let points: u64 = nodes.iter().map(|n| self.points_for(n.weight) as u64).sum();
+        let dir = ((1u64 << dir_bits(points.min(1 << 26) as usize)) + 1) * 4;
+        let build = points.saturating_mul(BUILD_BYTES_PER_POINT).saturating_add(dir);
+        let relayout = if self.pts.fits(points) {
+            0
+        } else {
+            GappedPoints::relayout_bytes(points)
+        };
+        let change = (self.pts.bytes() as u64).saturating_add(relayout);
         Footprint {
-            items: nodes.iter().map(|n| self.points_for(n.weight) as u64).sum(),
+            items: points,
             item: "ring points",
-            bytes_each: BYTES_PER_POINT,
+            bytes_each: build.max(change).div_ceil(points.max(1)),
             extra: 0,
         }
     }
@@ -302,50 +238,66 @@ impl Strategy for HashRing {
                 owners[j] = o;
             }
         }
-        self.hashes = hashes;
-        self.owners = owners;
-        self.dir = dir;
-        self.dir_bits = bits;
+        self.pts = GappedPoints::from_sorted(hashes, owners, dir, bits);
         self.seen.resize(nodes.len());
         Ok(())
     }
 
+    /// O(own points) amortized: the node's points go into the gaps (see `gapped.rs`).
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
-        self.check_size(self.points_for(nodes[idx].weight) as u64)?;
-        let pts = self.node_points(&nodes[idx], idx);
-        let arrays = Self::arrays(self.hashes.len() + pts.len())?;
-        self.merge(nodes, pts, arrays);
+        let count = self.points_for(nodes[idx].weight);
+        self.check_size(count as u64)?;
+        self.insert_points(nodes, idx, 0, count)?;
         self.seen.resize(nodes.len());
         Ok(())
     }
 
+    /// One pass over the slots, finding the node's points by owner and moving the indices above it down.
     fn remove(&mut self, nodes: &[NodeState], idx: usize) {
-        self.drop_owner(idx as u32, true);
+        self.pts.remove_owner(idx as u32);
         self.seen.resize(nodes.len());
     }
 
+    /// O(own points) to take the node's points out (regenerated from its id), then one tight pass moving the
+    /// owner indices above it down by one. A ring never changed is gapless and takes the one-pass `remove`.
+    fn remove_node(&mut self, nodes: &[NodeState], idx: usize, gone: &NodeState) {
+        if !self.pts.has_gaps() {
+            return self.remove(nodes, idx);
+        }
+        let mut h = PointHasher::new(gone.id.as_bytes(), self.seed);
+        for i in 0..self.points_for(gone.weight) {
+            self.pts.remove(h.hash(i), idx as u32);
+        }
+        self.pts.renumber_above(idx as u32);
+        self.pts.shrink();
+        self.seen.resize(nodes.len());
+    }
+
+    /// O(changed points): points `old..new` are added, or `new..old` removed.
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()> {
         let (old, new) = (self.points_for(old_weight), self.points_for(nodes[idx].weight));
-        if new == old {
-            return Ok(());
+        if new > old {
+            self.check_size((new - old) as u64)?;
+            return self.insert_points(nodes, idx, old, new);
         }
-        self.check_size((new as u64).saturating_sub(old as u64))?;
-        let pts = self.node_points(&nodes[idx], idx);
-        let arrays = Self::arrays(self.hashes.len() - old as usize + pts.len())?;
-        self.drop_owner(idx as u32, false);
-        self.merge(nodes, pts, arrays);
+        self.pts.reserve(0)?;
+        let mut h = PointHasher::new(nodes[idx].id.as_bytes(), self.seed);
+        for i in new..old {
+            self.pts.remove(h.hash(i), idx as u32);
+        }
+        self.pts.shrink();
         Ok(())
     }
 
     #[inline]
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if self.hashes.is_empty() {
+        if self.pts.is_empty() {
             return None;
         }
         if !cx.all_usable {
             return first_usable(self, nodes, cx.key_hash);
         }
-        Some(self.owners[self.start(cx.key_hash)] as usize)
+        Some(self.pts.owners[self.start(cx.key_hash)] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
@@ -353,19 +305,18 @@ impl Strategy for HashRing {
     }
 
     fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
-        Some(self.points().collect())
+        Some(self.points())
     }
 }
 
 impl Preference for HashRing {
     /// Clockwise from the key's point, each owner the first time it is met.
     fn walk(&mut self, _: &[NodeState], key_hash: u64, visit: &mut dyn FnMut(usize) -> bool) {
-        let len = self.hashes.len();
-        if len == 0 {
+        if self.pts.is_empty() {
             return;
         }
         let start = self.start(key_hash);
-        self.seen.walk_circle(&self.owners, start, visit);
+        self.seen.walk_circle(&self.pts.owners, start, visit);
     }
 }
 
@@ -374,8 +325,20 @@ mod tests {
     use super::*;
     use crate::base::rng::Rng;
 
+    /// Inserts explicit points, as `insert_points` does with hashed ones.
+    fn put(r: &mut HashRing, nodes: &[NodeState], pts: &[(u64, u32)]) {
+        r.pts.reserve(pts.len()).unwrap();
+        for &(h, o) in pts {
+            let id = nodes[o as usize].id.as_bytes();
+            r.pts.insert(h, o, &|e| nodes[e as usize].id.as_bytes() > id);
+        }
+    }
+
     fn ids(r: &HashRing, nodes: &[NodeState]) -> Vec<(u64, String)> {
-        r.points().map(|(h, o)| (h, nodes[o].id.to_string())).collect()
+        r.points()
+            .into_iter()
+            .map(|(h, o)| (h, nodes[o].id.to_string()))
+            .collect()
     }
 
     #[test]
@@ -383,8 +346,8 @@ mod tests {
         // Node "b" is inserted before "a"; both claim hash 100 (forced: real hashes never collide).
         let nodes = vec![NodeState::new("b", 1.0), NodeState::new("a", 1.0)];
         let mut r = HashRing::new(1, 0);
-        r.merge(&nodes[..1], vec![(100, 0), (300, 0)], HashRing::arrays(2).unwrap());
-        r.merge(&nodes, vec![(100, 1), (200, 1)], HashRing::arrays(4).unwrap());
+        put(&mut r, &nodes[..1], &[(100, 0), (300, 0)]);
+        put(&mut r, &nodes, &[(100, 1), (200, 1)]);
         let want = vec![
             (100, "a".to_string()),
             (100, "b".to_string()),
@@ -409,16 +372,53 @@ mod tests {
         // Merging in the other order gives the same ring.
         let nodes2 = vec![NodeState::new("a", 1.0), NodeState::new("b", 1.0)];
         let mut r2 = HashRing::new(1, 0);
-        r2.merge(&nodes2[..1], vec![(100, 0), (200, 0)], HashRing::arrays(2).unwrap());
-        r2.merge(&nodes2, vec![(100, 1), (300, 1)], HashRing::arrays(4).unwrap());
+        put(&mut r2, &nodes2[..1], &[(100, 0), (200, 0)]);
+        put(&mut r2, &nodes2, &[(100, 1), (300, 1)]);
         assert_eq!(ids(&r2, &nodes2), want);
+    }
+
+    /// Hundreds of adds, removes and reweights through the gaps give exactly the points, and the owner of every
+    /// probe, that one build of the final table gives.
+    #[test]
+    fn changes_through_the_gaps_equal_a_fresh_build() {
+        let mut rng = Rng::new(11);
+        let mut nodes: Vec<NodeState> = (0..20).map(|i| NodeState::new(&format!("n{i}"), 1.0)).collect();
+        let mut r = HashRing::new(40, 9);
+        r.build(&nodes).unwrap();
+        for step in 0..600 {
+            match rng.next_u64() % 4 {
+                0 | 1 => {
+                    nodes.push(NodeState::new(&format!("m{step}"), 1.0 + (step % 3) as f64));
+                    r.add(&nodes, nodes.len() - 1).unwrap();
+                }
+                2 if nodes.len() > 1 => {
+                    let i = (rng.next_u64() % nodes.len() as u64) as usize;
+                    let gone = nodes.remove(i);
+                    r.remove_node(&nodes, i, &gone);
+                }
+                _ => {
+                    let i = (rng.next_u64() % nodes.len() as u64) as usize;
+                    let old = core::mem::replace(&mut nodes[i].weight, 0.25 + (rng.next_u64() % 12) as f64 / 4.0);
+                    r.reweight(&nodes, i, old).unwrap();
+                }
+            }
+            if step % 50 == 49 {
+                let mut fresh = HashRing::new(40, 9);
+                fresh.build(&nodes).unwrap();
+                assert_eq!(ids(&r, &nodes), ids(&fresh, &nodes), "step {step}");
+                for _ in 0..200 {
+                    let h = rng.next_u64();
+                    assert_eq!(r.pts.owners[r.start(h)], fresh.pts.owners[fresh.start(h)]);
+                }
+            }
+        }
     }
 
     #[test]
     fn wraps_past_the_top_and_removes_cleanly() {
         let nodes = vec![NodeState::new("x", 1.0), NodeState::new("y", 1.0)];
         let mut r = HashRing::new(1, 0);
-        r.merge(&nodes, vec![(10, 0), (20, 1)], HashRing::arrays(2).unwrap());
+        put(&mut r, &nodes, &[(10, 0), (20, 1)]);
         r.seen.resize(2);
         let mut rng = Rng::new(0);
         let mut cx = Ctx {

@@ -1,0 +1,63 @@
+// make bench (fourth part): what pool changes cost (issue 17, goal 2). A ring grown one `add` at a time against
+// one build of the same nodes, and one `add`, `setWeight` and `remove` at 1,000 and 10,000 nodes for every
+// strategy that keeps a table. Node, one process; builds are warmed up and the median of 5 is used.
+import { performance } from "node:perf_hooks";
+import { Router } from "../pkg/node.mjs";
+
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const ids = (n, tag = "") => Array.from({ length: n }, (_, i) => ({ id: `10.${tag}${i >> 16}.${(i >> 8) & 255}.${i & 255}:11211` }));
+const time = (f) => {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+};
+const big = { maxMemoryBytes: 2 ** 30 };
+
+function build(opts, n, runs = 5) {
+  const nodes = ids(n);
+  time(() => new Router({ ...opts, ...big, nodes }).free());
+  return median(Array.from({ length: runs }, () => time(() => new Router({ ...opts, ...big, nodes }).free())));
+}
+
+console.log("growing a pool one add at a time against one build of it (ms)");
+for (const [name, opts, n] of [
+  ["ring", { strategy: "ring" }, 3000],
+  ["ring", { strategy: "ring" }, 10000],
+  ["maglev", { strategy: "maglev" }, 3000],
+]) {
+  const once = build(opts, n);
+  const nodes = ids(n);
+  const r = new Router({ ...opts, ...big, nodes: nodes.slice(0, 1) });
+  const grow = time(() => {
+    for (let i = 1; i < n; i++) r.add(nodes[i]);
+  });
+  r.free();
+  console.log(`  ${name.padEnd(10)} ${String(n).padStart(6)} nodes: build ${once.toFixed(1)}, grown ${grow.toFixed(0)}: ${(grow / once).toFixed(1)}× one build`);
+}
+
+console.log("\none change at N nodes, ms (median of 5 of each)");
+const strategies = [
+  ["ring", { strategy: "ring" }],
+  ["maglev", { strategy: "maglev" }],
+  ["jump", { strategy: "jump" }],
+  ["nginx", { strategy: "ring", compat: "nginx" }],
+  ["libketama", { strategy: "ring", compat: "libketama" }],
+  ["twemproxy", { strategy: "ring", compat: "twemproxy" }],
+  ["haproxy", { strategy: "ring", compat: "haproxy" }],
+  ["varnish", { strategy: "ring", compat: "varnish" }],
+];
+for (const n of [1000, 10000]) {
+  for (const [name, opts] of strategies) {
+    const r = new Router({ ...opts, ...big, nodes: ids(n) });
+    const runs = n >= 10000 && name !== "ring" && name !== "jump" ? 3 : 5;
+    const add = [], weight = [], remove = [];
+    for (let i = 0; i < runs; i++) {
+      const id = `new-${i}.example:11211`;
+      add.push(time(() => r.add({ id })));
+      weight.push(time(() => r.setWeight(id, 2)));
+      remove.push(time(() => r.remove(id)));
+    }
+    r.free();
+    console.log(`  ${name.padEnd(10)} ${String(n).padStart(6)} nodes: build ${build(opts, n, 3).toFixed(1)}, add ${median(add).toFixed(3)}, setWeight ${median(weight).toFixed(3)}, remove ${median(remove).toFixed(3)}`);
+  }
+}
