@@ -529,6 +529,14 @@ export declare class Router {
   remove(id: string): boolean;
   /** Changes a node's weight. Throws ERR_UNKNOWN_NODE or ERR_INVALID_WEIGHT. */
   setWeight(id: string, weight: number): void;
+  /**
+   * Makes the node set equal to `nodes` in one call: the same result as removing the nodes not listed, setting
+   * the listed weights and adding the new nodes at the end in the given order, but checked whole first (a bad
+   * spec, a repeated id or the memory limit throws and changes nothing), and a strategy that rebuilds its table
+   * on every change (maglev, hash, the compat rings) rebuilds once. Listed nodes keep their health and counters;
+   * one whose other fields (`name`, `serverId`, `hashString`) changed leaves and joins again. Resolves the counts.
+   */
+  setNodes(nodes: readonly NodeSpec[]): { added: number; removed: number; reweighted: number };
   /** Records a request's outcome (feeds least-latency's EWMA); in-flight counts are not touched. */
   report(id: string, outcome: Outcome): void;
   /** The pool, in insertion order. */

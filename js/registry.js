@@ -429,13 +429,9 @@ function bindRegistry(Router) {
       const now = await this.revision();
       if (now.version === known.version && now.stamp === known.stamp) return false;
       const snap = await this.load();
-      const want = new Map(snap.nodes.map((n) => [n.id, n.weight]));
-      for (const { id, weight } of router.nodes()) {
-        if (!want.has(id)) router.remove(id);
-        else if (want.get(id) !== weight) router.setWeight(id, want.get(id));
-        want.delete(id);
-      }
-      for (const [id, weight] of want) router.add({ id, weight });
+      // One batch: checked whole (nothing changes if any of it is refused, so the next refresh retries), and a
+      // strategy that rebuilds its table (maglev, the compat rings) rebuilds once instead of once per change.
+      router.setNodes(snap.nodes.map(({ id, weight }) => ({ id, weight })));
       this.#applyMarks(router, snap.down);
       this.#revisions.set(router, { version: snap.version, stamp: snap.stamp });
       return true;

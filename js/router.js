@@ -719,6 +719,30 @@ function bindRouter(getGlue) {
       this.#serials?.set(this.#ids[this.#ids.length - 1], this.#nextSerial++);
     }
 
+    setNodes(nodes) {
+      Router.#live(this);
+      const list = plain(nodes, "setNodes(nodes): nodes");
+      let before;
+      const [added, removed, reweighted] = this.#call((w) => {
+        // Leases name a node's incarnation: one that left, or left and joined again, gets a new serial.
+        if (this.#serials !== undefined) before = new Map(w.nodes().map((n) => [n.id, n]));
+        const c = w.set_nodes(list);
+        if (c[0] + c[1] > 0) this.#ids = idsOf(w);
+        if (before !== undefined && c[0] + c[1] > 0) {
+          const after = w.nodes();
+          this.#serials = new Map(
+            after.map((n) => {
+              const b = before.get(n.id);
+              const same = b !== undefined && b.name === n.name && b.serverId === n.serverId && b.hashString === n.hashString;
+              return [n.id, same ? this.#serials.get(n.id) : this.#nextSerial++];
+            }),
+          );
+        }
+        return c;
+      });
+      return { added, removed, reweighted };
+    }
+
     remove(id) {
       Router.#live(this);
       return this.#call((w) => {

@@ -31,7 +31,7 @@ pub use base::error::{Code, Error, Result};
 pub use base::value::Value;
 pub use node::{NodeSpec, Outcome};
 pub use options::Config;
-pub use router::{NodeStats, Router};
+pub use router::{NodeChanges, NodeStats, Router};
 pub use strategy::kind::StrategyKind;
 
 /// The names the JS API is made of, gathered from their homes in the core: the test that keeps `js/index.d.ts`

@@ -1174,3 +1174,60 @@ fn fractional_weights_are_refused_in_each_strategy_and_profile_own_words() {
         assert_eq!(r.len(), 1, "{opts}: a refused change changes nothing");
     }
 }
+
+/// `set_nodes` gives what the `remove`, `set_weight` and `add` calls it stands for give, in its documented
+/// order (removals, reweights, then additions in the listed order), for every strategy and profile (one rebuild
+/// for the rebuilding ones, the incremental calls for the others; jump's slot reuse makes the order matter), and
+/// a refused batch changes nothing.
+#[test]
+fn set_nodes_equals_the_calls_it_stands_for() {
+    let ks = keys(1500, "sn");
+    let differ = |a: &[String], b: &[String]| a.iter().zip(b).filter(|(x, y)| x != y).count();
+    for e in CONFIGS.iter() {
+        let start = pool(e, 8);
+        let mut nodes = start.clone();
+        let mut one_by_one = build(e, &nodes);
+        for op in [
+            Op::Remove(0),
+            Op::Remove(3),
+            Op::Weight(1, 3.0),
+            Op::Add(50),
+            Op::Add(51),
+        ] {
+            apply(e, &mut one_by_one, &mut nodes, op);
+        }
+        let mut batch = build(e, &start);
+        let specs: Vec<NodeSpec> = nodes.iter().map(spec).collect();
+        let c = batch
+            .set_nodes(specs.clone())
+            .unwrap_or_else(|err| panic!("{}: set_nodes: {err:?}", e.name));
+        let reweighted = u32::from(!e.weightless);
+        assert_eq!((c.added, c.removed, c.reweighted), (2, 2, reweighted), "{}", e.name);
+        assert_eq!(batch.nodes(), one_by_one.nodes(), "{}: node tables differ", e.name);
+        if e.keyed {
+            let (a, b) = (owners(&mut batch, &ks), owners(&mut one_by_one, &ks));
+            assert_eq!(differ(&a, &b), 0, "{}: keys whose owner differs", e.name);
+            assert!(
+                orders(&mut batch, &ks[..300], 3) == orders(&mut one_by_one, &ks[..300], 3),
+                "{}: pickN differs",
+                e.name
+            );
+        }
+        // The same set again changes nothing; a repeated id is refused and changes nothing.
+        assert_eq!(
+            batch.set_nodes(specs.clone()).unwrap(),
+            edgeroute::NodeChanges::default()
+        );
+        let before = batch.nodes();
+        let mut bad = specs.clone();
+        bad.truncate(2);
+        bad.push(specs[0].clone());
+        let err = batch.set_nodes(bad).unwrap_err();
+        assert_eq!(err.code, edgeroute::Code::DuplicateId, "{}", e.name);
+        assert_eq!(batch.nodes(), before, "{}: a refused batch changed the table", e.name);
+        if e.keyed {
+            let (a, b) = (owners(&mut batch, &ks), owners(&mut one_by_one, &ks));
+            assert_eq!(differ(&a, &b), 0, "{}: after a refusal", e.name);
+        }
+    }
+}

@@ -415,16 +415,10 @@ class Registry:
         if (now["version"], now["stamp"]) == known:
             return False
         snap = self.load()
-        want = {n["id"]: n["weight"] for n in snap["nodes"]}
         with self._lock:
-            for n in router.nodes():
-                if n["id"] not in want:
-                    router.remove(n["id"])
-                elif want[n["id"]] != n["weight"]:
-                    router.set_weight(n["id"], want[n["id"]])
-                want.pop(n["id"], None)
-            for id, weight in want.items():
-                router.add(id, weight=weight)
+            # One batch, checked whole (a refusal changes nothing, and the next refresh retries), as the npm
+            # package's refresh does.
+            router.set_nodes([{"id": n["id"], "weight": n["weight"]} for n in snap["nodes"]])
             self._apply_marks(router, snap["down"])
             self._revisions[router] = (snap["version"], snap["stamp"])
         return True

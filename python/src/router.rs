@@ -542,6 +542,67 @@ impl PyRouter {
         })
     }
 
+    /// Makes the pool equal to `nodes` in one call: the same result as removing the nodes not listed, setting
+    /// the listed weights and adding the new ones in the given order, but checked whole first (nothing changes
+    /// if any of it is refused). Returns {"added", "removed", "reweighted"}.
+    fn set_nodes<'py>(&self, py: Python<'py>, nodes: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        if nodes.is_instance_of::<PyString>() || nodes.is_instance_of::<PyDict>() {
+            return Err(coded(
+                Code::InvalidOption.as_str(),
+                format!(
+                    "setNodes(nodes): nodes must be a list of node dicts or ids, got {}",
+                    convert::describe(nodes)
+                ),
+            ));
+        }
+        let mut specs = Vec::new();
+        for (i, n) in nodes.try_iter()?.enumerate() {
+            let n = n?;
+            let v = if n.is_instance_of::<PyString>() {
+                let d = PyDict::new(py);
+                d.set_item("id", &n)?;
+                node_value(d.as_any())?
+            } else {
+                node_value(&n)?
+            };
+            let what = format!("setNodes(nodes): nodes[{i}]");
+            specs.push(NodeSpec::from_value(&v, &what).map_err(core_error)?);
+        }
+        let c = self.shared.run(py, |st| {
+            let before = st.serials.is_some().then(|| st.r().nodes());
+            let c = py.detach(|| st.r().set_nodes(specs)).map_err(core_error)?;
+            if c.added + c.removed > 0 {
+                st.gen += 1;
+                let after = st.r().nodes();
+                if let (Some(before), Some(m)) = (before, st.serials.as_mut()) {
+                    // A node that left, or left and joined again with other fields, is a new incarnation.
+                    let old: HashMap<&str, &NodeSpec> = before.iter().map(|n| (n.id.as_str(), n)).collect();
+                    let mut next = HashMap::with_capacity(after.len());
+                    for n in &after {
+                        let same = old.get(n.id.as_str()).is_some_and(|b| {
+                            b.name == n.name && b.server_id == n.server_id && b.hash_string == n.hash_string
+                        });
+                        let serial = match m.get(&n.id) {
+                            Some(&s) if same => s,
+                            _ => {
+                                st.next_serial += 1;
+                                st.next_serial - 1
+                            }
+                        };
+                        next.insert(n.id.clone(), serial);
+                    }
+                    *m = next;
+                }
+            }
+            Ok(c)
+        })?;
+        let d = PyDict::new(py);
+        d.set_item("added", c.added)?;
+        d.set_item("removed", c.removed)?;
+        d.set_item("reweighted", c.reweighted)?;
+        Ok(d)
+    }
+
     /// Removes a node; False if there is none with that id.
     fn remove(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let id = id_arg(id, "remove(id): id")?;

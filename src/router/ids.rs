@@ -9,7 +9,7 @@ pub(super) struct IdIndex(pub(super) Vec<u32>);
 
 impl IdIndex {
     /// The index of `n` ids, and the first position whose id repeats an earlier one.
-    pub(super) fn build<'a>(n: usize, id: impl Fn(usize) -> &'a str) -> (IdIndex, Option<usize>) {
+    pub(super) fn build<'a>(n: usize, id: &dyn Fn(usize) -> &'a str) -> (IdIndex, Option<usize>) {
         let mut v: Vec<u32> = (0..n as u32).collect();
         // Ties by position, so each repeat sorts after the id's first occurrence.
         crate::base::sort::sort_by(&mut v, &|a, b| id(*a as usize).cmp(id(*b as usize)).then(a.cmp(b)));

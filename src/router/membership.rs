@@ -35,6 +35,88 @@ impl Router {
         Ok(())
     }
 
+    /// Makes the node set equal to `specs` in one call: nodes not listed leave, listed ones keep their state
+    /// and take the listed weight, new ones join at the end in the given order (a listed node whose other
+    /// fields changed leaves and joins again). The same result as the `remove`, `set_weight` and `add` calls
+    /// it stands for, in that order, but checked whole first: a bad spec, a repeated id or a final table over
+    /// the memory limit leaves the Router unchanged. A strategy that rebuilds on every change rebuilds once.
+    pub fn set_nodes(&mut self, specs: Vec<NodeSpec>) -> Result<NodeChanges> {
+        if specs.len() > MAX_NODES {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!(
+                    "setNodes(nodes): {} nodes; at most {MAX_NODES} are supported",
+                    specs.len()
+                ),
+            ));
+        }
+        for spec in &specs {
+            check_spec(spec, self.cfg.compat)?;
+        }
+        let (index, repeat) = super::ids::IdIndex::build(specs.len(), &|i| &specs[i].id);
+        if let Some(i) = repeat {
+            return Err(dup(&specs[i].id));
+        }
+        let listed = |id: &str| {
+            let at = index
+                .0
+                .binary_search_by(|&i| specs[i as usize].id.as_str().cmp(id))
+                .ok()?;
+            Some(index.0[at] as usize)
+        };
+        let mut kept = vec![false; specs.len()];
+        let (mut gone, mut reweigh) = (Vec::new(), Vec::new());
+        let mut table = Vec::with_capacity(specs.len());
+        for n in &self.nodes {
+            match listed(&n.id) {
+                Some(i) if same_fields(n, &specs[i]) => {
+                    kept[i] = true;
+                    let mut n = n.clone();
+                    if n.weight != specs[i].weight {
+                        n.weight = specs[i].weight;
+                        reweigh.push(i);
+                    }
+                    table.push(n);
+                }
+                _ => gone.push(n.id.clone()),
+            }
+        }
+        let added: Vec<usize> = (0..specs.len()).filter(|&i| !kept[i]).collect();
+        table.extend(added.iter().map(|&i| NodeState::from_spec(&specs[i])));
+        let changes = NodeChanges {
+            added: added.len() as u32,
+            removed: gone.len() as u32,
+            reweighted: reweigh.len() as u32,
+        };
+        if changes == NodeChanges::default() {
+            return Ok(changes);
+        }
+        self.check_memory(&table)?;
+        if self.strategy.rebuilds() {
+            self.strategy.build(&table)?;
+            for id in &gone {
+                if let Ok(i) = self.index_of(id) {
+                    self.removed.add_node(&self.nodes[i]);
+                }
+            }
+            self.by_id = super::ids::IdIndex::build(table.len(), &|i| &table[i].id).0;
+            self.nodes = table;
+            self.dirty = true;
+            return Ok(changes);
+        }
+        drop(table);
+        for id in &gone {
+            self.remove(id);
+        }
+        for &i in &reweigh {
+            self.set_weight(&specs[i].id, specs[i].weight)?;
+        }
+        for &i in &added {
+            self.add(specs[i].clone())?;
+        }
+        Ok(changes)
+    }
+
     /// The cost model's figure for this Router: the bytes its tables and node table take at their peak (while
     /// built or changed), which `maxMemoryBytes` bounds.
     pub fn memory_cost(&self) -> u64 {
@@ -121,6 +203,21 @@ impl Router {
         }
         Ok(())
     }
+}
+
+/// What [`Router::set_nodes`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeChanges {
+    pub added: u32,
+    pub removed: u32,
+    pub reweighted: u32,
+}
+
+/// Whether a node keeps its place under `spec`: every field but the weight is the same.
+fn same_fields(n: &NodeState, spec: &NodeSpec) -> bool {
+    n.name.as_deref() == spec.name.as_deref()
+        && n.server_id == spec.server_id
+        && n.hash_string.as_deref() == spec.hash_string.as_deref()
 }
 
 /// Bytes of one node besides its id (counted twice, as the id is while a Router is built from its config): its

@@ -13,6 +13,7 @@ mod stats;
 
 pub use health::for_ms_error;
 use ids::IdIndex;
+pub use membership::NodeChanges;
 use membership::{check_spec, dup};
 pub use snapshot::SNAPSHOT_FORMAT;
 pub use stats::{NodeStats, RequestResult, RequestStats, Totals};
@@ -182,7 +183,7 @@ impl Router {
             requests: RequestStats::default(),
             counters_since: 0.0,
         };
-        let (index, first_dup) = IdIndex::build(cfg.nodes.len(), |i| &cfg.nodes[i].id);
+        let (index, first_dup) = IdIndex::build(cfg.nodes.len(), &|i| &cfg.nodes[i].id);
         // Errors in node order: the first node that fails its checks or repeats an earlier id.
         for (i, spec) in cfg.nodes.iter().enumerate() {
             check_spec(spec, cfg.compat)?;

@@ -73,6 +73,9 @@ impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
     fn remove(&mut self, nodes: &[NodeState], idx: usize) {
         self.inner.remove(nodes, idx)
     }
+    fn rebuilds(&self) -> bool {
+        self.inner.rebuilds()
+    }
     fn remove_node(&mut self, nodes: &[NodeState], idx: usize, gone: &NodeState) {
         self.inner.remove_node(nodes, idx, gone)
     }

@@ -81,6 +81,11 @@ pub trait Strategy {
     fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()>;
     /// The node that was at `idx` is gone; `nodes` is the table after removal (later indices moved down by one).
     fn remove(&mut self, nodes: &[NodeState], idx: usize);
+    /// True when every change rebuilds the whole state (from the node table, history-free), so a batch of
+    /// changes can be one `build` of the final table.
+    fn rebuilds(&self) -> bool {
+        false
+    }
     /// What the Router calls: `remove` with the node that left, for a strategy that finds its state from the
     /// node (the ring regenerates its points) instead of scanning for it.
     fn remove_node(&mut self, nodes: &[NodeState], idx: usize, _gone: &NodeState) {
@@ -106,6 +111,10 @@ macro_rules! rebuild_on_every_change {
     () => {
         fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
             self.rebuild(nodes)
+        }
+
+        fn rebuilds(&self) -> bool {
+            true
         }
 
         fn add(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {

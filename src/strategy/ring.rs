@@ -259,9 +259,10 @@ impl Strategy for HashRing {
     }
 
     /// O(own points) to take the node's points out (regenerated from its id), then one tight pass moving the
-    /// owner indices above it down by one. A ring never changed is gapless and takes the one-pass `remove`.
+    /// owner indices above it down by one.
     fn remove_node(&mut self, nodes: &[NodeState], idx: usize, gone: &NodeState) {
-        if !self.pts.has_gaps() {
+        // A gapless ring takes its gaps now (the cost model counts that relayout); if it cannot, one pass.
+        if !self.pts.has_gaps() && self.pts.reserve(0).is_err() {
             return self.remove(nodes, idx);
         }
         let mut h = PointHasher::new(gone.id.as_bytes(), self.seed);

@@ -249,6 +249,36 @@ impl WasmRouter {
         self.inner.add(spec).map_err(js_error)
     }
 
+    /// `setNodes(nodes)`: `[added, removed, reweighted]`.
+    pub fn set_nodes(&mut self, nodes: JsValue) -> JsResult<Vec<u32>> {
+        let Some(arr) = nodes.dyn_ref::<Array>() else {
+            return Err(js_error(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "setNodes(nodes): nodes must be an array of {{ id, weight? }}, got {}",
+                    js_type(&nodes)
+                ),
+            )));
+        };
+        if arr.length() as usize > crate::base::limits::MAX_NODES {
+            let max = crate::base::limits::MAX_NODES;
+            return Err(js_error(Error::new(
+                Code::TooLarge,
+                format!("setNodes(nodes): {} nodes; at most {max} are supported", arr.length()),
+            )));
+        }
+        let keys = spec_keys();
+        let mut specs = Vec::with_capacity(arr.length() as usize);
+        for (i, spec) in arr.iter().enumerate() {
+            let what = format!("setNodes(nodes): nodes[{i}]");
+            check_spec_id(&spec, &what, &keys)?;
+            let v = to_value(&spec, Code::InvalidOption, &what)?;
+            specs.push(NodeSpec::from_value(&v, &what).map_err(js_error)?);
+        }
+        let c = self.inner.set_nodes(specs).map_err(js_error)?;
+        Ok(vec![c.added, c.removed, c.reweighted])
+    }
+
     pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
         let id = string_arg(&id, Code::InvalidId, "remove(id): id")?;
         Ok(self.inner.remove(&id))

@@ -415,6 +415,20 @@ export const BAD_INPUTS = [
     q.add({ id: "b", weight: 3 });
   }, "ERR_TOO_LARGE"],
   ["setWeight past the memory limit", (R) => new R({ strategy: "ring", vnodes: 10000, maxMemoryBytes: 1 << 20, nodes: [{ id: "a" }] }).setWeight("a", 5), "ERR_TOO_LARGE"],
+  // setNodes(nodes): checked whole before anything changes.
+  ["setNodes with a string", (R, r) => r.setNodes("a"), "ERR_INVALID_OPTION"],
+  ["setNodes with a number element", (R, r) => r.setNodes([{ id: "a" }, 7]), "ERR_INVALID_OPTION"],
+  ["setNodes with a repeated id", (R, r) => r.setNodes([{ id: "a" }, { id: "b" }, { id: "a", weight: 2 }]), "ERR_DUPLICATE_ID"],
+  ["setNodes with a negative weight", (R, r) => r.setNodes([{ id: "a", weight: -1 }]), "ERR_INVALID_WEIGHT"],
+  ["setNodes with an unknown field", (R, r) => r.setNodes([{ id: "a", colour: "red" }]), "ERR_UNKNOWN_FIELD"],
+  ["setNodes with an empty id", (R, r) => r.setNodes([{ id: "" }]), "ERR_INVALID_ID"],
+  ["setNodes with a lone surrogate in an id", (R, r) => r.setNodes([{ id: "a\ud800" }]), "ERR_INVALID_ID"],
+  ["setNodes with a function", (R, r) => r.setNodes([{ id: "a", weight: () => 1 }]), "ERR_INVALID_OPTIONS"],
+  ["setNodes past the node limit", (R, r) => r.setNodes(Array.from({ length: 65537 }, (_, i) => ({ id: `n${i}` }))), "ERR_TOO_LARGE"],
+  ["setNodes past the memory limit", (R) => {
+    const q = new R({ strategy: "ring", vnodes: 10000, maxMemoryBytes: 1 << 20, nodes: [{ id: "a" }] });
+    q.setNodes([{ id: "a" }, { id: "b", weight: 3 }]);
+  }, "ERR_TOO_LARGE"],
   ["maxMemoryBytes below 1 MiB", (R) => new R({ strategy: "ring", nodes: NODES, maxMemoryBytes: 1000 }), "ERR_INVALID_OPTION"],
   ["maxMemoryBytes above 4 GiB", (R) => new R({ strategy: "ring", nodes: NODES, maxMemoryBytes: 2 ** 33 }), "ERR_INVALID_OPTION"],
   // Keys over 1 MiB (the scratch buffer they are copied into never shrinks), and `this` that is not a Router.

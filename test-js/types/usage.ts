@@ -18,6 +18,9 @@ ring.pickMany("key");
 const removed: boolean = ring.remove("a");
 ring.add({ id: "c" });
 ring.setWeight("b", 3);
+const diff: { added: number; removed: number; reweighted: number } = ring.setNodes([{ id: "b", weight: 2 }, { id: "d" }]);
+// @ts-expect-error setNodes takes node specs, not ids
+ring.setNodes(["b"]);
 ring.report("b", { ok: true, latencyMs: 12.5 });
 const stats: NodeStats[] = ring.stats();
 const ewma: number | null = stats[0].ewmaMs;
