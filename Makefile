@@ -33,6 +33,7 @@ bench: pkg
 	node --expose-gc bench/changes.mjs
 	node bench/coldstart.mjs
 	cargo bench --bench pick -- --warm-up-time 1 --measurement-time 3
+	node bench/runtimes.mjs
 
 quality: pkg
 	bash scripts/quality.sh

@@ -61,3 +61,20 @@ for (const n of [1000, 10000]) {
     console.log(`  ${name.padEnd(10)} ${String(n).padStart(6)} nodes: build ${build(opts, n, 3).toFixed(1)}, add ${median(add).toFixed(3)}, setWeight ${median(weight).toFixed(3)}, remove ${median(remove).toFixed(3)}`);
   }
 }
+
+console.log("\na batch of 100 changes (50 nodes leave, 50 join) at 1,000 nodes: one call each against one setNodes, ms");
+for (const [name, opts] of strategies) {
+  const start = ids(1000);
+  const next = [...start.slice(50), ...ids(50, "9")];
+  const one = new Router({ ...opts, ...big, nodes: start });
+  const byCall = time(() => {
+    for (const n of start.slice(0, 50)) one.remove(n.id);
+    for (const n of next.slice(-50)) one.add(n);
+  });
+  const batch = new Router({ ...opts, ...big, nodes: start });
+  const bySet = time(() => batch.setNodes(next));
+  for (let i = 0; i < 2000; i++) if (one.pick(`k${i}`) !== batch.pick(`k${i}`)) throw new Error(`${name}: setNodes differs from the calls`);
+  one.free();
+  batch.free();
+  console.log(`  ${name.padEnd(10)} one by one ${byCall.toFixed(1)}, setNodes ${bySet.toFixed(1)}: ${(byCall / bySet).toFixed(1)}×`);
+}

@@ -16,6 +16,7 @@
 // values are of any type on purpose (`pick` returns `any`): the Router's methods and what they return are still
 // checked, the arguments the fuzzer throws at them are not.
 
+import { mulberry32 } from "./prng.js";
 import { recorder, detach, defined } from "./checks.js";
 
 /**
@@ -24,17 +25,8 @@ import { recorder, detach, defined } from "./checks.js";
  * @typedef {import("edgeroute").Lease} Lease
  */
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. @param {number} seed */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing run can be replayed from its seed. */
+const prng = mulberry32;
 
 const CODES = new Set([
   "ERR_INVALID_OPTIONS", "ERR_UNKNOWN_OPTION", "ERR_UNKNOWN_FIELD", "ERR_INVALID_OPTION", "ERR_UNKNOWN_STRATEGY",
@@ -78,6 +70,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => victim.add({ id: `s${serial++}`, weight: 1 + int(3) }),
     () => victim.remove(pick(victim.nodes())?.id ?? "none"),
     () => victim.setWeight(pick(victim.nodes())?.id ?? "a", 1 + int(4)),
+    () => victim.setNodes([...victim.nodes().slice(int(2)), { id: `s${serial++}` }]),
     () => leases.length && endLease(defined(leases.pop()), { ok: rand() < 0.5 }),
     () => victim.pickMany(["x", "y"]),
     () => bystander.stats(),
@@ -190,6 +183,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => victim.add(hookObject({ id: pick([`n${serial++}`, "", "x".repeat(300), "\uDC00"]), weight: value() })),
     () => victim.remove(idLike()),
     () => victim.setWeight(idLike(), value()),
+    () => victim.setNodes([...victim.nodes().slice(int(3)), hookObject({ id: pick([`n${serial++}`, "", "\uDC00"]), weight: value() })]),
     () => victim.report(idLike(), hookObject({ ok: rand() < 0.5, latencyMs: value() })),
     () => victim.markDown(idLike(), pick([undefined, 10, -1, NaN, value()])),
     () => victim.markUp(idLike()),
