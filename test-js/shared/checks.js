@@ -72,6 +72,26 @@ export function goldenChecks(Router, golden) {
     }
     r.free();
   }
+  // A string key reaches wasm by a loop (short ASCII keys) or by TextEncoder.encodeInto (the rest, and the
+  // fallback when the loop meets a non-ASCII unit): every way must pick what the key's UTF-8 bytes pick.
+  const enc = new TextEncoder();
+  const r = new Router({ strategy: "ring", nodes: Array.from({ length: 40 }, (_, i) => ({ id: `n${i}` })), seed: 5 });
+  const strings = [];
+  for (let len = 1; len <= 80; len++) {
+    const base = Array.from({ length: len }, (_, i) => String.fromCharCode(33 + ((i * 7 + len) % 94))).join("");
+    strings.push(base);
+    for (const odd of ["\u007f", "\u0080", "é", "\u0800", "東", "\uD83D\uDE00"]) {
+      for (const at of new Set([0, len >> 1, len - 1])) strings.push(base.slice(0, at) + odd + base.slice(at + 1));
+    }
+  }
+  const many = r.pickMany(strings);
+  strings.forEach((k, i) => {
+    const bytes = enc.encode(k);
+    const want = r.pick(bytes);
+    check(r.pick(k) === want && many[i] === want, `string key ${JSON.stringify(k)}: pick ${r.pick(k)}, pickMany ${many[i]}, its UTF-8 bytes ${want}`);
+    if (i % 7 === 0) check(same(r.pickN(k, 3), r.pickN(bytes, 3)), `string key ${JSON.stringify(k)}: pickN differs from its bytes'`);
+  });
+  r.free();
   return result();
 }
 
