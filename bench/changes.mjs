@@ -78,3 +78,25 @@ for (const [name, opts] of strategies) {
   batch.free();
   console.log(`  ${name.padEnd(10)} one by one ${byCall.toFixed(1)}, setNodes ${bySet.toFixed(1)}: ${(byCall / bySet).toFixed(1)}×`);
 }
+
+// Peak bytes per ring point or table slot, as wasm memory sees it: each build in a fresh process (wasm memory only
+// grows, so its growth across a build is that build's peak, allocator slack included). The model and the bytes
+// held are in docs/performance.md (tests/memory.rs measures them natively with a counting allocator).
+console.log("\npeak wasm memory per ring point / table slot (a fresh process per row)");
+const { execFileSync } = await import("node:child_process");
+for (const [name, opts, n, items, change] of [
+  ["ring build", { strategy: "ring" }, 10000, 10000 * 160, false],
+  ["ring build + one add", { strategy: "ring" }, 10000, 10001 * 160, true],
+  ["nginx ring build", { strategy: "ring", compat: "nginx" }, 2000, 2000 * 160, false],
+  ["maglev build (65,537 slots)", { strategy: "maglev" }, 1000, 65537, false],
+]) {
+  const code = `import { Router } from ${JSON.stringify(new URL("../pkg/node.mjs", import.meta.url).href)};
+const nodes = Array.from({ length: ${n} }, (_, i) => ({ id: "10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255) + ":11211" }));
+const warm = new Router({ strategy: "ring", nodes: nodes.slice(0, 2) }); warm.free();
+const m0 = Router.wasmMemoryBytes();
+const r = new Router({ ...${JSON.stringify(opts)}, maxMemoryBytes: 2 ** 30, nodes });
+if (${change}) r.add({ id: "extra:1" });
+console.log(Router.wasmMemoryBytes() - m0);`;
+  const grew = Number(execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" }).trim());
+  console.log(`  ${name.padEnd(28)} ${(grew / items).toFixed(1)} bytes per ${name.includes("maglev") ? "slot" : "point"} (${(grew / 2 ** 20).toFixed(1)} MiB for ${items} ${name.includes("maglev") ? "slots" : "points"} and ${n} nodes)`);
+}

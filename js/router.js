@@ -759,24 +759,31 @@ function bindRouter(getGlue) {
       Router.#live(this);
       const list = plain(nodes, "setNodes(nodes): nodes");
       let before;
-      const [added, removed, reweighted] = this.#call((w) => {
+      const c = this.#call((w) => {
         // Leases name a node's incarnation: one that left, or left and joined again, gets a new serial.
-        if (this.#serials !== undefined) before = new Map(w.nodes().map((n) => [n.id, n]));
+        if (this.#serials !== undefined) before = w.nodes();
         const c = w.set_nodes(list);
-        if (c[0] + c[1] > 0) this.#ids = idsOf(w);
-        if (before !== undefined && c[0] + c[1] > 0) {
-          const after = w.nodes();
-          this.#serials = new Map(
-            after.map((n) => {
-              const b = before.get(n.id);
-              const same = b !== undefined && b.name === n.name && b.serverId === n.serverId && b.hashString === n.hashString;
-              return [n.id, same ? this.#serials.get(n.id) : this.#nextSerial++];
-            }),
-          );
+        if (c[0] + c[1] > 0) {
+          this.#ids = idsOf(w);
+          if (before !== undefined) this.#serials = this.#reserial(before, w.nodes());
         }
         return c;
       });
-      return { added, removed, reweighted };
+      return { added: c[0], removed: c[1], reweighted: c[2] };
+    }
+
+    /** Serials after a batch: kept for a node whose id and fields are unchanged, new for every other. */
+    #reserial(before, after) {
+      const old = new Map();
+      for (let i = 0; i < before.length; i++) old.set(before[i].id, before[i]);
+      const next = new Map();
+      for (let i = 0; i < after.length; i++) {
+        const n = after[i];
+        const b = old.get(n.id);
+        const same = b !== undefined && b.name === n.name && b.serverId === n.serverId && b.hashString === n.hashString;
+        next.set(n.id, same ? this.#serials.get(n.id) : this.#nextSerial++);
+      }
+      return next;
     }
 
     remove(id) {

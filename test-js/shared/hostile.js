@@ -70,7 +70,7 @@ export function hostileChecks(Router, EdgerouteError, { seed = 1, ops = 2000 } =
     () => victim.add({ id: `s${serial++}`, weight: 1 + int(3) }),
     () => victim.remove(pick(victim.nodes())?.id ?? "none"),
     () => victim.setWeight(pick(victim.nodes())?.id ?? "a", 1 + int(4)),
-    () => victim.setNodes([...victim.nodes().slice(int(2)), { id: `s${serial++}` }]),
+    () => victim.setNodes([...victim.nodes().slice(int(3)), { id: `s${serial++}` }]),
     () => leases.length && endLease(defined(leases.pop()), { ok: rand() < 0.5 }),
     () => victim.pickMany(["x", "y"]),
     () => bystander.stats(),
