@@ -436,13 +436,17 @@ export const BAD_INPUTS = [
   }, "ERR_TOO_LARGE"],
   ["setWeight past the memory limit", (R) => new R({ strategy: "ring", vnodes: 10000, maxMemoryBytes: 1 << 20, nodes: [{ id: "a" }] }).setWeight("a", 5), "ERR_TOO_LARGE"],
   // setNodes(nodes): checked whole before anything changes.
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["setNodes with a string", (R, r) => r.setNodes("a"), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["setNodes with a number element", (R, r) => r.setNodes([{ id: "a" }, 7]), "ERR_INVALID_OPTION"],
   ["setNodes with a repeated id", (R, r) => r.setNodes([{ id: "a" }, { id: "b" }, { id: "a", weight: 2 }]), "ERR_DUPLICATE_ID"],
   ["setNodes with a negative weight", (R, r) => r.setNodes([{ id: "a", weight: -1 }]), "ERR_INVALID_WEIGHT"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["setNodes with an unknown field", (R, r) => r.setNodes([{ id: "a", colour: "red" }]), "ERR_UNKNOWN_FIELD"],
   ["setNodes with an empty id", (R, r) => r.setNodes([{ id: "" }]), "ERR_INVALID_ID"],
   ["setNodes with a lone surrogate in an id", (R, r) => r.setNodes([{ id: "a\ud800" }]), "ERR_INVALID_ID"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
   ["setNodes with a function", (R, r) => r.setNodes([{ id: "a", weight: () => 1 }]), "ERR_INVALID_OPTIONS"],
   ["setNodes past the node limit", (R, r) => r.setNodes(Array.from({ length: 65537 }, (_, i) => ({ id: `n${i}` }))), "ERR_TOO_LARGE"],
   ["setNodes past the memory limit", (R) => {
