@@ -220,8 +220,8 @@ export interface SquidOptions extends CompatOptions {
 export type VarnishHash = "hash" | "url";
 
 /**
- * Varnish 7.1's shard director (`directors.shard()`, 67 replicas): node ids are the backends' idents (default the
- * VCL backend names); weights are numbers ≥ 1.
+ * Varnish 7.1's shard director (`directors.shard()`): node ids are the backends' idents (default the VCL backend
+ * names); weights are numbers ≥ 1.
  */
 export interface VarnishOptions extends CompatOptions {
   strategy: "ring";
@@ -231,6 +231,18 @@ export interface VarnishOptions extends CompatOptions {
    * "url" for `by=URL` (the key is the URL) or `by=KEY` with `key(string)` (the key is that string).
    */
   hash?: VarnishHash | undefined;
+  /** `reconfigure(replicas = N)`: ring points per unit of weight, a whole number from 1 to 16777216. Default 67. */
+  replicas?: number | undefined;
+}
+
+/**
+ * Varnish 7.1's hash director (`directors.hash()`): weighted, not consistent. Nodes are the backends in
+ * `add_backend` order (ids are only names here; order and weights decide); the key is the string given to
+ * `h.backend(...)`.
+ */
+export interface VarnishHashOptions extends CompatOptions {
+  strategy: "hash";
+  compat: "varnish";
 }
 
 /**
@@ -290,6 +302,7 @@ export type RouterOptions =
   | SquidOptions
   | CaddyOptions
   | VarnishOptions
+  | VarnishHashOptions
   | RingOptions
   | RendezvousOptions
   | MaglevOptions

@@ -229,6 +229,19 @@ fn spec() -> Vec<Json> {
             json!([]),
         ),
         (
+            "varnish-shard-replicas-churn",
+            json!({ "strategy": "ring", "compat": "varnish", "replicas": 5,
+                    "nodes": [{ "id": "b0" }, { "id": "b1", "weight": 2 }, { "id": "βeta", "weight": 1.5 }, { "id": "d" }] }),
+            json!([{ "op": "remove", "id": "b1" }, { "op": "add", "node": { "id": "e", "weight": 3 } }]),
+        ),
+        (
+            "varnish-hash-director-churn",
+            json!({ "strategy": "hash", "compat": "varnish",
+                    "nodes": [{ "id": "b0" }, { "id": "b1", "weight": 2 }, { "id": "βeta", "weight": 0.5 }, { "id": "d", "weight": 3.25 }] }),
+            json!([{ "op": "remove", "id": "b1" }, { "op": "add", "node": { "id": "e", "weight": 1.5 } },
+                   { "op": "setWeight", "id": "d", "weight": 2 }]),
+        ),
+        (
             "caddy-upstreams-churn",
             json!({ "strategy": "rendezvous", "compat": "caddy",
                     "nodes": [{ "id": "10.0.0.1:8080" }, { "id": "10.0.0.2:8080" }, { "id": "backend.internal:80" },
@@ -440,7 +453,7 @@ fn ring_golden_vectors() {
     }
     let doc: Json = serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 34);
+    assert_eq!(cases.len(), 36);
     for case in cases {
         let mut r = build(case);
         for p in case["picks"].as_array().unwrap() {

@@ -81,6 +81,10 @@ struct Entry {
     oracle: Oracle,
     /// The system has no weights (compat caddy): every node weighs 1 and `setWeight` to another value fails.
     weightless: bool,
+    /// A node going down sends only its own keys elsewhere, each to the first healthy node of its pickN order.
+    /// Varnish's hash director spreads every key over the healthy weights again, so its keys on other nodes
+    /// move too; only the down node's keys are promised their next choice (`pickN(key, 2)[1]`).
+    failover_keeps_others: bool,
 }
 
 /// Ring, rendezvous, and the profiles whose points depend only on the node itself.
@@ -98,6 +102,7 @@ const CONSISTENT: Entry = Entry {
     order_free: true,
     oracle: Oracle::None,
     weightless: false,
+    failover_keeps_others: true,
 };
 
 /// Maglev: a change moves a little more than the minimum; docs/quality.md documents (and measures) a bound of
@@ -172,6 +177,9 @@ const CONFIGS: &[Entry] = &[
     // only the changed backend's keys. Fractional weights are allowed (the point count is truncated).
     Entry { name: "varnish", options: r#"{"strategy":"ring","compat":"varnish"}"#, weights: &[1.0, 1.5, 2.5, 1.25], ..CONSISTENT },
     Entry { name: "varnish-url", options: r#"{"strategy":"ring","compat":"varnish","hash":"url"}"#, ids: IdStyle::HostPort, weights: WHOLE, ..CONSISTENT },
+    Entry { name: "varnish-replicas-7", options: r#"{"strategy":"ring","compat":"varnish","replicas":7}"#, weights: &[1.0, 1.5, 2.5, 1.25], ..CONSISTENT },
+    // Varnish's hash director: weight ranges in backend order, so a change shifts the ranges after it.
+    Entry { name: "varnish-hash", options: r#"{"strategy":"hash","compat":"varnish"}"#, weights: &[1.0, 1.5, 2.5, 1.25], failover_keeps_others: false, ..KEYED_ANY },
     Entry { name: "caddy", options: r#"{"strategy":"rendezvous","compat":"caddy"}"#, ids: IdStyle::HostPort, weights: &[1.0], weightless: true, ..CONSISTENT },
     // ATS: roundf(1024 × weight) points per parent, hashed from its hostname alone (distinct here): a change moves
     // only the changed parent's keys.
@@ -653,6 +661,21 @@ fn health_filtering_keeps_healthy_keys_and_fails_over_in_pick_n_order() {
             r.mark_down(&down, None, NOW).unwrap();
             for (k, pref) in ks.iter().zip(&before) {
                 let want = pref.iter().find(|id| **id != down).unwrap();
+                if !e.failover_keeps_others && pref[0] != down {
+                    let got = pick_id(&mut r, k);
+                    assert!(
+                        got.as_ref().is_some_and(|g| *g != down),
+                        "{}: picked a node marked down",
+                        e.name
+                    );
+                    assert_eq!(
+                        r.pick_n_ids(Some(k), 1, NOW).unwrap().first(),
+                        got.as_ref(),
+                        "{}",
+                        e.name
+                    );
+                    continue;
+                }
                 assert_eq!(
                     pick_id(&mut r, k).as_ref(),
                     Some(want),

@@ -559,6 +559,8 @@ fn each_compat_profile_takes_what_its_type_allows() {
                         ("maxRingSize", "4096".into()),
                         ("hashFunction", "\"murmur2\"".into()),
                     ])
+                    // The Varnish shard director's replicas.
+                    .chain([("replicas", "5".into())])
                     .collect();
                 for s in t.prop_literals(i, "strategy").unwrap_or_default() {
                     let core: Vec<&str> = candidates

@@ -18,7 +18,7 @@ fn decode(data: &mut &[u8], depth: u32) -> Value {
         *data = b;
         a.to_vec()
     };
-    const NAMES: [&str; 30] = [
+    const NAMES: [&str; 32] = [
         "strategy",
         "nodes",
         "id",
@@ -49,6 +49,8 @@ fn decode(data: &mut &[u8], depth: u32) -> Value {
         "maxRingSize",
         "hashFunction",
         "hashString",
+        "varnish",
+        "replicas",
     ];
     match tag % 8 {
         0 => Value::Null,

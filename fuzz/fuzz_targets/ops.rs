@@ -54,7 +54,7 @@ fn config(inp: &mut Input) -> Config {
         4 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Haproxy),
         5 if kind == StrategyKind::Rendezvous => Some(Compat::Squid),
         6 if kind == StrategyKind::Rendezvous => Some(Compat::Caddy),
-        7 if kind == StrategyKind::Ring => Some(Compat::Varnish),
+        7 if matches!(kind, StrategyKind::Ring | StrategyKind::Hash) => Some(Compat::Varnish),
         8 if kind == StrategyKind::Ring => Some(Compat::Ats),
         9 if matches!(kind, StrategyKind::Ring | StrategyKind::Maglev) => Some(Compat::Envoy),
         _ => None,
@@ -87,6 +87,9 @@ fn config(inp: &mut Input) -> Config {
         }
         if c == Compat::Haproxy && flags & 1 != 0 {
             cfg.nodes[0].server_id = Some(2);
+        }
+        if c == Compat::Varnish && kind == StrategyKind::Ring && flags & 1 != 0 {
+            cfg.replicas = 1 + inp.byte() as u32;
         }
         cfg.vnodes = edgeroute::strategy::ring::DEFAULT_VNODES;
         cfg.seed = None;

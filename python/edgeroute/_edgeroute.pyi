@@ -120,6 +120,7 @@ class Router:
         min_ring_size: Optional[int] = None,
         max_ring_size: Optional[int] = None,
         hash_function: Optional[Literal["xxhash", "murmur2"]] = None,
+        replicas: Optional[int] = None,
     ) -> "Router": ...
     @classmethod
     def from_json(cls, snapshot: Union[Dict[str, Any], str, bytes, bytearray]) -> "Router": ...

@@ -26,7 +26,8 @@ pub enum RingProfile {
     Twemproxy,
     Libketama,
     Haproxy,
-    Varnish,
+    /// The shard director, with `reconfigure()`'s `replicas`.
+    Varnish(u32),
 }
 
 /// How a key's hash finds its point.
@@ -46,7 +47,7 @@ impl RingProfile {
     fn lookup(self) -> Lookup {
         match self {
             RingProfile::Haproxy => Lookup::Nearest,
-            RingProfile::Varnish => Lookup::SuccessorOrLast,
+            RingProfile::Varnish(_) => Lookup::SuccessorOrLast,
             _ => Lookup::Successor,
         }
     }
@@ -59,7 +60,10 @@ impl RingProfile {
                 .iter()
                 .map(|n| n.weight as u64 * haproxy::POINTS_PER_WEIGHT as u64)
                 .sum(),
-            RingProfile::Varnish => nodes.iter().map(|n| varnish::point_count(n.weight, nodes.len())).sum(),
+            RingProfile::Varnish(r) => nodes
+                .iter()
+                .map(|n| varnish::point_count(n.weight, nodes.len(), r))
+                .sum(),
             RingProfile::Twemproxy | RingProfile::Libketama => {
                 let flavor = if self == RingProfile::Twemproxy {
                     ketama::Flavor::Twemproxy
@@ -82,7 +86,7 @@ impl RingProfile {
             RingProfile::Twemproxy => ketama::ring_points(nodes, ketama::Flavor::Twemproxy, out),
             RingProfile::Libketama => ketama::ring_points(nodes, ketama::Flavor::Libketama, out),
             RingProfile::Haproxy => haproxy::ring_points(nodes, out),
-            RingProfile::Varnish => varnish::ring_points(nodes, out),
+            RingProfile::Varnish(r) => varnish::ring_points(nodes, r, out),
         }
     }
 }
@@ -276,7 +280,7 @@ mod tests {
         assert_eq!(s.start_point(101), 1);
         assert_eq!(s.start_point(301), 0);
         assert_eq!(s.start_point(0), 0);
-        let v = ring(RingProfile::Varnish, &[100, 200, 300]);
+        let v = ring(RingProfile::Varnish(varnish::REPLICAS), &[100, 200, 300]);
         assert_eq!(v.start_point(301), 2, "Varnish does not wrap");
         assert_eq!(v.start_point(300), 2);
         assert_eq!(v.start_point(0), 0);

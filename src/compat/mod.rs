@@ -11,7 +11,8 @@
 //!   [`crate::strategy::modulo`] over nutcracker's server order, [`twemproxy`]), and libketama's continuum (ring).
 //! - [`haproxy`] (`"haproxy"`): `hash-type consistent` (ring) and `map-based` (hash).
 //! - [`squid`] (`"squid"`, with rendezvous): Squid's CARP parent selection (`cache_peer ... carp`).
-//! - [`varnish`] (`"varnish"`, with ring): Varnish's shard director (`directors.shard()`).
+//! - [`varnish`] (`"varnish"`): Varnish's shard director (`directors.shard()`, ring) and hash director
+//!   (`directors.hash()`, hash).
 //! - [`caddy`] (`"caddy"`, with rendezvous): Caddy's `reverse_proxy` hashing policies (`uri_hash`, `header`,
 //!   `ip_hash`).
 //! - [`ats`] (`"ats"`, with ring): Apache Traffic Server's `round_robin=consistent_hash` parent selection.
@@ -92,7 +93,7 @@ impl Compat {
     pub fn strategies(self) -> &'static [StrategyKind] {
         match self {
             Compat::Redis | Compat::Squid | Compat::Caddy => &[StrategyKind::Rendezvous],
-            Compat::Libketama | Compat::Varnish | Compat::Ats => &[StrategyKind::Ring],
+            Compat::Libketama | Compat::Ats => &[StrategyKind::Ring],
             Compat::Envoy => &[StrategyKind::Ring, StrategyKind::Maglev],
             _ => &[StrategyKind::Ring, StrategyKind::Hash],
         }
@@ -130,7 +131,9 @@ impl Compat {
             Compat::Squid => (Hash32::Carp, false, false),
             // FNV-1a's state after the key; `caddy::CaddyHash` continues it over each address.
             Compat::Caddy => (Hash32::Fnv1a32Go, false, false),
-            // `by=HASH` (the request digest) unless `hash: "url"`.
+            // The hash director hashes its string argument; the shard director `by=HASH` (the request digest)
+            // unless `hash: "url"`.
+            Compat::Varnish if strategy == StrategyKind::Hash => (Hash32::Sha256Tail, false, false),
             Compat::Varnish => (hash.unwrap_or(Hash32::Sha256Head), false, false),
             // `server_pool_hash`: an empty key hashes to 0 whatever the function.
             Compat::Twemproxy => (hash.unwrap_or(Hash32::Fnv1a64), false, true),

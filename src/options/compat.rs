@@ -5,6 +5,7 @@ use super::Config;
 use crate::base::error::{Code, Error, Result};
 use crate::base::value::Value;
 use crate::compat::envoy::{MAX_MAGLEV_TABLE, MAX_RING_SIZE};
+use crate::compat::varnish::MAX_REPLICAS;
 use crate::compat::Compat;
 use crate::strategy::kind::StrategyKind;
 use crate::strategy::ring::DEFAULT_VNODES;
@@ -113,6 +114,12 @@ pub(super) fn parse_compat(v: &Value, cfg: &Config) -> Result<Compat> {
 /// `hash` and `avalanche`, which name a compat profile's key hash.
 pub(super) fn parse_compat_hash(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
     if let Some(v) = get(entries, "hash") {
+        if cfg.compat == Some(Compat::Varnish) && cfg.strategy == StrategyKind::Hash {
+            return Err(Error::new(
+                Code::UnknownOption,
+                "option \"hash\" names the shard director's key (by=HASH or by=URL); Varnish's hash director (compat \"varnish\", strategy \"hash\") always hashes the string given to h.backend() with VRT_HashStrands32, so remove it",
+            ));
+        }
         let c = cfg.compat.filter(|c| !c.hashes().is_empty()).ok_or_else(|| {
             Error::new(
                 Code::UnknownOption,
@@ -221,6 +228,21 @@ pub(super) fn parse_envoy_ring(entries: &[(String, Value)], cfg: &mut Config) ->
                 ))
             }
         };
+    }
+    Ok(())
+}
+
+/// `replicas`: the Varnish shard director's `reconfigure(replicas = N)`, whole and ≥ 1 as Varnish requires,
+/// at most [`MAX_REPLICAS`] (one backend of weight 1 then fills the largest ring supported).
+pub(super) fn parse_varnish_replicas(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
+    if let Some(v) = get(entries, "replicas") {
+        if cfg.compat != Some(Compat::Varnish) || cfg.strategy != StrategyKind::Ring {
+            return Err(Error::new(
+                Code::UnknownOption,
+                "option \"replicas\" is the Varnish shard director's reconfigure(replicas = N) and applies only with compat \"varnish\" and strategy \"ring\"; remove it",
+            ));
+        }
+        cfg.replicas = parse_int(v, "options.replicas", 1, MAX_REPLICAS)? as u32;
     }
     Ok(())
 }

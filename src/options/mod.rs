@@ -18,7 +18,7 @@ mod node;
 pub use fields::parse_weight;
 pub use node::NODE_FIELDS;
 
-use self::compat::{parse_compat, parse_compat_hash, parse_envoy_ring};
+use self::compat::{parse_compat, parse_compat_hash, parse_envoy_ring, parse_varnish_replicas};
 use self::fields::{
     check_no_duplicates, get, not_for, only_for, parse_int, parse_ms, parse_secret, parse_seed, strategy_list,
 };
@@ -68,6 +68,8 @@ pub struct Config {
     pub max_memory_bytes: u64,
     /// Envoy's ring hash options (`minRingSize`, `maxRingSize`, `hashFunction`; compat envoy, ring).
     pub envoy_ring: RingOptions,
+    /// The Varnish shard director's `reconfigure(replicas = N)` (`replicas`; compat varnish, ring).
+    pub replicas: u32,
 }
 
 impl Config {
@@ -87,6 +89,7 @@ impl Config {
             avalanche: None,
             max_memory_bytes: DEFAULT_MAX_MEMORY,
             envoy_ring: RingOptions::default(),
+            replicas: crate::compat::varnish::REPLICAS,
         }
     }
 
@@ -120,7 +123,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, hash and avalanche (with compat), and minRingSize, maxRingSize and hashFunction (compat envoy)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, hash and avalanche (with compat), minRingSize, maxRingSize and hashFunction (compat envoy), and replicas (compat varnish)"
                     ),
                 ));
             }
@@ -276,6 +279,7 @@ impl Config {
         }
         parse_compat_hash(entries, &mut cfg)?;
         parse_envoy_ring(entries, &mut cfg)?;
+        parse_varnish_replicas(entries, &mut cfg)?;
         for (i, n) in cfg.nodes.iter().enumerate() {
             check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
@@ -327,6 +331,9 @@ impl Config {
                 o.push(("maxRingSize", (r.max as f64).into()));
                 o.push(("hashFunction", (if r.murmur2 { "murmur2" } else { "xxhash" }).into()));
             }
+            if c == Compat::Varnish && self.strategy == StrategyKind::Ring {
+                o.push(("replicas", (self.replicas as f64).into()));
+            }
         }
         if let Some(a) = self.avalanche {
             o.push(("avalanche", Value::Bool(a)));
@@ -358,7 +365,7 @@ impl Config {
 }
 
 /// Every option name `new Router(options)` reads.
-pub const OPTIONS: [&str; 16] = [
+pub const OPTIONS: [&str; 17] = [
     "maxMemoryBytes",
     "compat",
     "hash",
@@ -375,6 +382,7 @@ pub const OPTIONS: [&str; 16] = [
     "minRingSize",
     "maxRingSize",
     "hashFunction",
+    "replicas",
 ];
 
 #[cfg(test)]

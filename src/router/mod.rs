@@ -30,6 +30,7 @@ use crate::compat::nginx::NginxHash;
 use crate::compat::ring64::{Ring64, Ring64Profile};
 use crate::compat::squid::SquidCarp;
 use crate::compat::twemproxy;
+use crate::compat::varnish::VarnishHash;
 use crate::compat::Compat;
 use crate::hash::{KeyHasher, DEFAULT_SEED};
 use crate::node::health::HealthConfig;
@@ -138,7 +139,8 @@ impl Router {
             (Some(Compat::Twemproxy), _, _) => compat_ring(RingProfile::Twemproxy),
             (Some(Compat::Libketama), _, _) => compat_ring(RingProfile::Libketama),
             (Some(Compat::Haproxy), _, _) => compat_ring(RingProfile::Haproxy),
-            (Some(Compat::Varnish), _, _) => compat_ring(RingProfile::Varnish),
+            (Some(Compat::Varnish), StrategyKind::Hash, _) => Box::<VarnishHash>::default(),
+            (Some(Compat::Varnish), _, _) => compat_ring(RingProfile::Varnish(cfg.replicas)),
             (Some(Compat::Squid), _, _) => Box::<SquidCarp>::default(),
             (Some(Compat::Ats), _, _) => Box::new(Ring64::new(Ring64Profile::Ats)),
             (Some(Compat::Envoy), StrategyKind::Maglev, _) => Box::new(EnvoyMaglev::new(cfg.table_size)),

@@ -219,6 +219,19 @@ export const BAD_INPUTS = [
   ["unknown varnish hash", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", hash: "blob" }), "ERR_INVALID_OPTION"],
   ["varnish weight under 1", (R) => new R({ strategy: "ring", compat: "varnish", nodes: [{ id: "b0", weight: 0.5 }] }), "ERR_INVALID_WEIGHT"],
   ["compat varnish with vnodes", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", vnodes: 67 }), "ERR_INVALID_OPTION"],
+  ["varnish replicas 0", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", replicas: 0 }), "ERR_INVALID_OPTION"],
+  ["varnish replicas 2.5", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", replicas: 2.5 }), "ERR_INVALID_OPTION"],
+  ["varnish replicas above 2^24", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", replicas: 16777217 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["varnish replicas as a string", (R) => new R({ strategy: "ring", nodes: NODES, compat: "varnish", replicas: "67" }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["replicas with the varnish hash director", (R) => new R({ strategy: "hash", nodes: NODES, compat: "varnish", replicas: 67 }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["replicas with compat envoy", (R) => new R({ strategy: "ring", nodes: NODES, compat: "envoy", replicas: 67 }), "ERR_UNKNOWN_OPTION"],
+  // The types cannot reject this one: a "ring" member of RouterOptions (VarnishOptions) has replicas.
+  ["replicas without compat", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 67 }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["hash with the varnish hash director", (R) => new R({ strategy: "hash", nodes: NODES, compat: "varnish", hash: "url" }), "ERR_UNKNOWN_OPTION"],
   ["squid name given twice", (R) => new R({ strategy: "rendezvous", compat: "squid", nodes: [{ id: "cache-a:3128" }, { id: "b", name: "CACHE-A" }] }), "ERR_DUPLICATE_ID"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["compat ats with maglev", (R) => new R({ strategy: "maglev", compat: "ats", nodes: [{ id: "a:80" }] }), "ERR_INVALID_OPTION"],
@@ -248,7 +261,7 @@ export const BAD_INPUTS = [
   ["envoy maglev setWeight fractional", (R) => new R({ strategy: "maglev", compat: "envoy", nodes: NODES }).setWeight("a", 2.5), "ERR_INVALID_WEIGHT"],
   ["envoy weights over 2^32-1 in all", (R) => new R({ strategy: "ring", compat: "envoy", nodes: Array.from({ length: 4296 }, (_, i) => ({ id: `h${i}`, weight: 1e6 })) }), "ERR_INVALID_WEIGHT"],
   // @ts-expect-error a bad input on purpose: the types reject it too
-  ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, replicas: 3 }), "ERR_UNKNOWN_OPTION"],
+  ["unknown option", (R) => new R({ strategy: "ring", nodes: NODES, points: 3 }), "ERR_UNKNOWN_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["option of another strategy", (R) => new R({ strategy: "random", nodes: NODES, vnodes: 10 }), "ERR_UNKNOWN_OPTION"],
   ["own __proto__ key", (R) => new R(JSON.parse('{"strategy":"ring","nodes":[{"id":"a"}],"__proto__":{"x":1}}')), "ERR_UNKNOWN_OPTION"],

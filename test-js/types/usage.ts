@@ -71,7 +71,11 @@ new Router({ strategy: "fastest", nodes: [{ id: "a" }] });
 // @ts-expect-error vnodes belongs to "ring" only
 new Router({ strategy: "random", nodes: [{ id: "a" }], vnodes: 10 });
 // @ts-expect-error unknown option
-new Router({ strategy: "ring", nodes: [{ id: "a" }], replicas: 3 });
+new Router({ strategy: "ring", nodes: [{ id: "a" }], points: 3 });
+new Router({ strategy: "ring", compat: "varnish", nodes: [{ id: "b0", weight: 1.5 }], replicas: 5, hash: "url" });
+new Router({ strategy: "hash", compat: "varnish", nodes: [{ id: "b0", weight: 0.5 }, { id: "b1" }] });
+// @ts-expect-error the hash director has one key hash
+new Router({ strategy: "hash", compat: "varnish", nodes: [{ id: "b0" }], hash: "url" });
 // @ts-expect-error weight must be a number
 new Router({ strategy: "ring", nodes: [{ id: "a", weight: "2" }] });
 // @ts-expect-error nodes are required
