@@ -34,6 +34,16 @@ export interface NodeSpec {
    * compat "ats"; none of `,` `;` space, tab or CR.
    */
   hashString?: string | undefined;
+  /**
+   * The node's zone (locality), 1 to 256 bytes: a pick with `{ zone }` keeps keys in the caller's zone while it
+   * is healthy enough and spills a share to other zones as it fails (docs/traffic.md). Not with a compat profile.
+   */
+  zone?: string | undefined;
+  /**
+   * Priority level, a whole number from 0 (primary, the default) to 255: traffic stays on the lowest level while
+   * 1.4 × its healthy share ≥ 1, then spills to the next (docs/traffic.md). Not with a compat profile.
+   */
+  priority?: number | undefined;
 }
 
 /** A node as the Router holds it. */
@@ -43,6 +53,19 @@ export interface NodeInfo {
   name?: string;
   serverId?: number;
   hashString?: string;
+  zone?: string;
+  /** Present when not 0. */
+  priority?: number;
+}
+
+/** The options of `pick`, `pickN`, `acquire` and `pickMany`. */
+export interface PickOptions {
+  /**
+   * The caller's zone: keys stay on this zone's nodes of the chosen priority level while the zone is healthy
+   * enough, and a deterministic share spills to the level's other nodes as it fails (docs/traffic.md). A zone no
+   * node is in picks from every zone, as no zone does.
+   */
+  zone?: string | undefined;
 }
 
 /** Passive health (outlier ejection). Every field is optional; the defaults are shown. */
@@ -136,13 +159,24 @@ export interface HashOptions extends HashingOptions {
   strategy: "hash";
 }
 
-export interface LeastLatencyOptions extends CommonOptions {
+/** Slow start, for the strategies that weigh nodes per request (docs/traffic.md). */
+interface SlowStartOptions {
+  /**
+   * A node added, or back from an ejection or a mark, ramps its weight from `slowStartMinPercent` to full over
+   * this many ms (> 0): effective weight = weight × max(min, age / window), as Envoy's slow start. Default: off.
+   */
+  slowStartMs?: number | undefined;
+  /** The share of its weight a ramping node starts at, in percent, > 0 and <= 100. Default 10 (Envoy's `min_weight_percent`). Needs `slowStartMs`. */
+  slowStartMinPercent?: number | undefined;
+}
+
+export interface LeastLatencyOptions extends CommonOptions, SlowStartOptions {
   strategy: "least-latency";
   /** Time constant of the latency EWMA in ms, > 0. Default 10000. */
   decayMs?: number | undefined;
 }
 
-export interface SimpleOptions extends CommonOptions {
+export interface SimpleOptions extends CommonOptions, SlowStartOptions {
   strategy: "random" | "round-robin" | "weighted-round-robin" | "least-outstanding";
 }
 
@@ -521,21 +555,25 @@ export declare class Router {
    * The node for this key, or undefined when the pool is empty. The hashing strategies (ring, rendezvous,
    * maglev, jump, hash) need a key; the others ignore it and may be called with none. Changes no in-flight count.
    */
-  pick(key?: Key): string | undefined;
+  pick(key?: Key, options?: PickOptions): string | undefined;
   /** Like `pick`, and counts the request as in flight on that node until `lease.end()`. */
-  acquire(key?: Key): Lease | undefined;
+  acquire(key?: Key, options?: PickOptions): Lease | undefined;
   /** Counts one more request in flight to `id` (e.g. when failing over to pickN's next node). */
   begin(id: string): void;
   /** Ends one request in flight to `id`, reporting `outcome` if given. */
   end(id: string, outcome?: Outcome): void;
-  /** Up to n distinct node ids in preference (failover) order; the first is what `pick` would return. */
-  pickN(key: Key | undefined, n: number): string[];
+  /**
+   * Up to n distinct node ids in preference (failover) order; the first is what `pick` would return. With a
+   * `zone`: the part of the pool `pick` chooses from first, then the rest of its priority level, then the other
+   * levels from the lowest (docs/traffic.md).
+   */
+  pickN(key: Key | undefined, n: number, options?: PickOptions): string[];
   /**
    * `pick` of each key in order, in one call into wasm: the same ids (and pick counts) as
    * `keys.map((k) => router.pick(k))`, in less time per key (all-ASCII string keys are encoded together).
    * A bad key throws ERR_INVALID_KEY naming its index, before any key is picked.
    */
-  pickMany(keys: readonly Key[]): (string | undefined)[];
+  pickMany(keys: readonly Key[], options?: PickOptions): (string | undefined)[];
   /** Adds a node. Throws ERR_DUPLICATE_ID, ERR_INVALID_ID, ERR_INVALID_WEIGHT, ERR_UNKNOWN_FIELD. */
   add(node: NodeSpec): void;
   /** Removes a node; false when no node has this id. */
@@ -547,7 +585,7 @@ export declare class Router {
    * the listed weights and adding the new nodes at the end in the given order, but checked whole first (a bad
    * spec, a repeated id or the memory limit throws and changes nothing), and a strategy that rebuilds its table
    * on every change (maglev, hash, the compat rings) rebuilds once. Listed nodes keep their health and counters;
-   * one whose other fields (`name`, `serverId`, `hashString`) changed leaves and joins again. Resolves the counts.
+   * one whose other fields (`name`, `serverId`, `hashString`, `zone`, `priority`) changed leaves and joins again. Resolves the counts.
    */
   setNodes(nodes: readonly NodeSpec[]): { added: number; removed: number; reweighted: number };
   /** Records a request's outcome (feeds least-latency's EWMA); in-flight counts are not touched. */

@@ -415,6 +415,8 @@ function bindRouter(getGlue) {
   class Router {
     #w;
     #ids;
+    /** Zone name → index for the pick exports; undefined until a pick names a zone, and after membership changes. */
+    #zones;
     #strategy;
     /** The ERR_INTERNAL error this Router hit, after which it refuses every call. */
     #broken;
@@ -579,7 +581,31 @@ function bindRouter(getGlue) {
     }
 
     /** A pick export's result (src/wasm/mod.rs `pick_key`): an index, or NONE. */
-    #pickIndex(key, acquire) {
+    /**
+     * The zone index a pick's `options` ask for (-1: none). The options are read here, once, before any wasm
+     * call: their getters are the caller's code. A zone no node is in picks as no zone does (docs/traffic.md).
+     */
+    #zoneOf(options, call) {
+      if (options === null || typeof options !== "object") {
+        throw fail("ERR_INVALID_OPTION", `${call}: options must be an object like { zone: "eu-west" }, got ${describe(options)}`);
+      }
+      for (const k of Object.keys(options)) {
+        if (k !== "zone") throw fail("ERR_UNKNOWN_OPTION", `${call}: unknown option ${JSON.stringify(k)}; the only pick option is zone`);
+      }
+      const zone = options.zone;
+      if (zone === undefined) return -1;
+      if (typeof zone !== "string") {
+        throw fail("ERR_INVALID_OPTION", `${call}: options.zone must be a zone name (a string), got ${describe(zone)}`);
+      }
+      let zones = this.#zones;
+      if (zones === undefined) {
+        const names = this.#call((w) => w.zones());
+        zones = this.#zones = new Map(names.map((z, i) => [z, i]));
+      }
+      return zones.get(zone) ?? -1;
+    }
+
+    #pickIndex(key, acquire, zone) {
       const w = Router.#live(this);
       const n = key === undefined ? 0 : checkKey(key);
       // The fast path, inline: one wasm call. #pick handles the core asking for the clock or entropy.
@@ -593,11 +619,11 @@ function bindRouter(getGlue) {
       let i;
       try {
         if (key === undefined) {
-          i = acquire ? w.acquire_none(now) : w.pick_none(now);
+          i = acquire ? w.acquire_none(zone, now) : w.pick_none(zone, now);
         } else {
           const s = scratch ?? scratchOf();
           const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
-          i = acquire ? w.acquire_scratch(len, now) : w.pick_scratch(len, now);
+          i = acquire ? w.acquire_scratch(len, zone, now) : w.pick_scratch(len, zone, now);
         }
         if (i === FAILED) throw w.take_error();
       } catch (e) {
@@ -606,17 +632,18 @@ function bindRouter(getGlue) {
         busy = false;
       }
       if (i > NEED_CLOCK) return i;
-      if (key === undefined) return this.#pick((w, now) => (acquire ? w.acquire_none(now) : w.pick_none(now)), true);
+      if (key === undefined) return this.#pick((w, now) => (acquire ? w.acquire_none(zone, now) : w.pick_none(zone, now)), true);
       return this.#pick((w, now) => {
         const s = scratch ?? scratchOf();
         const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
-        return acquire ? w.acquire_scratch(len, now) : w.pick_scratch(len, now);
+        return acquire ? w.acquire_scratch(len, zone, now) : w.pick_scratch(len, zone, now);
       }, true);
     }
 
-    pick(key) {
+    pick(key, options) {
       Router.#live(this);
-      const i = this.#pickIndex(key, false);
+      const zone = options === undefined ? -1 : this.#zoneOf(options, "pick(key, options)");
+      const i = this.#pickIndex(key, false, zone);
       return i === NONE ? undefined : this.#ids[i];
     }
 
@@ -624,8 +651,9 @@ function bindRouter(getGlue) {
      * `pick` of each key in order, a window of keys per wasm call: the same answers (and counts) as
      * `keys.map(k => router.pick(k))`, for less time per key.
      */
-    pickMany(keys) {
+    pickMany(keys, options) {
       Router.#live(this);
+      const zone = options === undefined ? -1 : this.#zoneOf(options, "pickMany(keys, options)");
       // The clock first: a replaced Date.now is the caller's code, and must not run after the keys are checked.
       const now = nowMs();
       if (!Array.isArray(keys)) {
@@ -651,10 +679,10 @@ function bindRouter(getGlue) {
         const e = entropyWords();
         this.#call((w) => w.seed_entropy(e[0], e[1]));
       }
-      return this.#call((w) => this.#pickMany(w, ks, now));
+      return this.#call((w) => this.#pickMany(w, ks, zone, now));
     }
 
-    #pickMany(w, keys, now) {
+    #pickMany(w, keys, zone, now) {
       const n = keys.length;
       const out = new Array(n);
       const s = scratch ?? scratchOf();
@@ -662,7 +690,7 @@ function bindRouter(getGlue) {
       for (let from = 0; from < n; ) {
         const first = keys[from];
         if (typeof first !== "string" || first.length > SHORT_KEY) {
-          const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first, typedArrayByteLength.call(first)), now);
+          const i = w.pick_scratch(typeof first === "string" ? s.write(first) : s.writeBytes(first, typedArrayByteLength.call(first)), zone, now);
           if (i === FAILED) throw w.take_error();
           if (i < NONE) throw unexpected(i); // the clock and entropy were given
           out[from++] = i === NONE ? undefined : ids[i];
@@ -675,7 +703,7 @@ function bindRouter(getGlue) {
         }
         const bytes = s.writeMany(keys, from, to, units);
         const at = align4(bytes) >> 2;
-        const rc = w.pick_many_scratch(bytes, to - from, now);
+        const rc = w.pick_many_scratch(bytes, to - from, zone, now);
         if (rc === FAILED) throw w.take_error();
         if (rc !== 0) throw unexpected(rc);
         s.reserve(0);
@@ -690,9 +718,10 @@ function bindRouter(getGlue) {
     }
 
     /** `pick`, counting the request as in flight until the returned lease's `end()`. */
-    acquire(key) {
+    acquire(key, options) {
       Router.#live(this);
-      const i = this.#pickIndex(key, true);
+      const zone = options === undefined ? -1 : this.#zoneOf(options, "acquire(key, options)");
+      const i = this.#pickIndex(key, true, zone);
       if (i === NONE) return undefined;
       const id = this.#ids[i];
       this.#serials ??= new Map(this.#ids.map((x) => [x, this.#nextSerial++]));
@@ -721,8 +750,9 @@ function bindRouter(getGlue) {
       this.#call((w) => w.end(id, o, now));
     }
 
-    pickN(key, n) {
+    pickN(key, n, options) {
       Router.#live(this);
+      const zone = options === undefined ? -1 : this.#zoneOf(options, "pickN(key, n, options)");
       const bytes = key === undefined ? 0 : checkKey(key);
       const count = typeof n === "bigint" ? Number(n) : n;
       let at = 0;
@@ -732,7 +762,7 @@ function bindRouter(getGlue) {
         const len = key === undefined ? NO_KEY : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
         at = align4(Math.max(len, 0));
         s.reserve(at + 4 * (typeof count === "number" && count >= 1 ? Math.min(count, this.#ids.length) : 0));
-        return w.pick_n_scratch(len, count, now);
+        return w.pick_n_scratch(len, count, zone, now);
       });
       // Nothing ran between the call and this read: #pick returns as soon as the export succeeds.
       const s = scratch ?? scratchOf();
@@ -751,6 +781,7 @@ function bindRouter(getGlue) {
         w.add(n);
         // The core appends the node and keeps its id as given (a string, or add threw): no O(N) refresh.
         this.#ids.push(n.id);
+        if (n.zone !== undefined) this.#zones = undefined;
       });
       this.#serials?.set(this.#ids[this.#ids.length - 1], this.#nextSerial++);
     }
@@ -765,6 +796,7 @@ function bindRouter(getGlue) {
         const c = w.set_nodes(list);
         if (c[0] + c[1] > 0) {
           this.#ids = idsOf(w);
+          this.#zones = undefined;
           if (before !== undefined) this.#serials = this.#reserial(before, w.nodes());
         }
         return c;
@@ -780,7 +812,7 @@ function bindRouter(getGlue) {
       for (let i = 0; i < after.length; i++) {
         const n = after[i];
         const b = old.get(n.id);
-        const same = b !== undefined && b.name === n.name && b.serverId === n.serverId && b.hashString === n.hashString;
+        const same = b !== undefined && b.name === n.name && b.serverId === n.serverId && b.hashString === n.hashString && b.zone === n.zone && b.priority === n.priority;
         next.set(n.id, same ? this.#serials.get(n.id) : this.#nextSerial++);
       }
       return next;
@@ -792,6 +824,7 @@ function bindRouter(getGlue) {
         const removed = w.remove(id);
         if (removed) {
           this.#ids = this.#ids.filter((x) => x !== id);
+          this.#zones = undefined;
           this.#serials?.delete(id);
         }
         return removed;

@@ -76,3 +76,6 @@ pub fn validate_whole_weight(w: f64, what: &str, why: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// The highest node `priority` (levels 0 = primary to 255; docs/traffic.md).
+pub const MAX_PRIORITY: u8 = 255;

@@ -77,7 +77,7 @@ impl Strategy for CaddyHash {
     /// earlier upstream first on a tie); upstreams scoring 0, which Caddy never chooses, last.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let key_state = cx.key_hash as u32;
-        fill_by_score(nodes, n, out, |i| -(score(key_state, &nodes[i].id) as f64));
+        fill_by_score(nodes, cx, n, out, |i| -(score(key_state, &nodes[i].id) as f64));
     }
 }
 

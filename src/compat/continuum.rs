@@ -105,7 +105,7 @@ pub(crate) fn ring_pick<R: OwnerRing + Preference>(r: &mut R, nodes: &[NodeState
         return None;
     }
     if !cx.all_usable {
-        return first_usable(r, nodes, cx.key_hash);
+        return first_usable(r, nodes, cx);
     }
     let s = r.start(cx.key_hash);
     Some(r.parts().0[s] as usize)
@@ -227,7 +227,7 @@ macro_rules! compat_ring_strategy {
             }
 
             fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-                pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+                pick_n_by_walk(self, nodes, cx, n, out);
             }
 
             fn ring_points(&self) -> Option<Vec<(u64, usize)>> {

@@ -234,13 +234,13 @@ impl Strategy for EnvoyMaglev {
             return None;
         }
         if !cx.all_usable {
-            return first_usable(self, nodes, cx.key_hash);
+            return first_usable(self, nodes, cx);
         }
         Some(self.table[self.slot(cx.key_hash, 0)] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        pick_n_by_walk(self, nodes, cx, n, out);
     }
 }
 

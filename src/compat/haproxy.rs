@@ -183,13 +183,13 @@ impl Strategy for HaproxyMap {
             return None;
         }
         if !cx.all_usable {
-            return first_usable(self, nodes, cx.key_hash);
+            return first_usable(self, nodes, cx);
         }
         Some(self.map[(cx.key_hash % self.map.len() as u64) as usize] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        pick_n_by_walk(self, nodes, cx, n, out);
     }
 }
 

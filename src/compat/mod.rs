@@ -174,5 +174,21 @@ pub fn check_node_fields(spec: &NodeSpec, compat: Option<Compat>, path: &dyn fmt
     if spec.hash_string.is_some() && compat != Some(Compat::Ats) {
         return Err(only("hashString", "\"ats\""));
     }
+    if let Some(c) = compat {
+        // A profile reproduces a daemon's mapping, which has no zones or priority levels to spill between.
+        let field = match (&spec.zone, spec.priority) {
+            (Some(_), _) => "zone",
+            (None, 0) => return Ok(()),
+            (None, _) => "priority",
+        };
+        return Err(Error::new(
+            Code::UnknownField,
+            format!(
+                "{path} has field {field:?}, which compat {:?} does not read (a profile reproduces {}'s mapping, which has no zones or priority levels); remove it, or drop compat",
+                c.name(),
+                c.name()
+            ),
+        ));
+    }
     Ok(())
 }

@@ -373,6 +373,8 @@ mod tests {
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
+            only: None,
+            ramp: None,
         };
         let mut got = vec![];
         c.scores_each(&cx, |_, i, score| {
@@ -409,6 +411,8 @@ mod tests {
                 now_ms: 0.0,
                 rng: &mut rng,
                 all_usable: true,
+                only: None,
+                ramp: None,
             };
             let before = all.pick(&ns, &mut cx).unwrap();
             let after = rest.pick(&ns[1..], &mut cx).unwrap() + 1;

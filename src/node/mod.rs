@@ -2,6 +2,7 @@
 //! what a request's end reports about it ([`Outcome`]). Parsing them from options is the options layer's job (`src/options/node.rs`).
 
 pub mod health;
+pub mod ramp;
 
 use self::health::Health;
 use crate::base::value::Value;
@@ -33,7 +34,17 @@ pub struct NodeState {
     pub server_id: Option<u32>,
     /// ATS's `&hash_string` (`compat: "ats"`), hashed instead of the hostname.
     pub hash_string: Option<Box<str>>,
+    /// The node's zone (locality), for zone-aware picks; `None` = in no zone.
+    pub zone: Option<Box<str>>,
+    /// The node's priority level: 0 = primary, 1, 2, … backups.
+    pub priority: u8,
+    /// Slow start: when the node's ramp began (ms), 0 = not ramping, [`RAMP_PENDING`] = begins at the next
+    /// clocked pick (a node added by `add`, which takes no clock).
+    pub ramp_since: f64,
 }
+
+/// [`NodeState::ramp_since`] of a node whose ramp begins at the next pick that has the clock.
+pub const RAMP_PENDING: f64 = -1.0;
 
 impl NodeState {
     pub fn new(id: &str, weight: f64) -> NodeState {
@@ -52,6 +63,9 @@ impl NodeState {
             name: None,
             server_id: None,
             hash_string: None,
+            zone: None,
+            priority: 0,
+            ramp_since: 0.0,
         }
     }
 
@@ -66,6 +80,8 @@ impl NodeState {
         n.name = spec.name.as_deref().map(Into::into);
         n.server_id = spec.server_id;
         n.hash_string = spec.hash_string.as_deref().map(Into::into);
+        n.zone = spec.zone.as_deref().map(Into::into);
+        n.priority = spec.priority;
         n
     }
 }
@@ -81,10 +97,15 @@ pub struct NodeSpec {
     pub server_id: Option<u32>,
     /// ATS's `&hash_string` (`compat: "ats"` only).
     pub hash_string: Option<String>,
+    /// The node's zone (docs/traffic.md); not with a compat profile.
+    pub zone: Option<String>,
+    /// The node's priority level, 0 (primary, the default) to [`crate::base::limits::MAX_PRIORITY`].
+    pub priority: u8,
 }
 
 impl NodeSpec {
-    /// The spec as `nodes()` and `toJSON()` give it to JS: `id`, `weight`, and `name`/`serverId`/`hashString` when set.
+    /// The spec as `nodes()` and `toJSON()` give it to JS: `id`, `weight`, and `name`/`serverId`/`hashString`/`zone`
+    /// when set, `priority` when not 0.
     pub fn to_value(&self) -> Value {
         let mut f = vec![("id", self.id.as_str().into()), ("weight", self.weight.into())];
         if let Some(name) = &self.name {
@@ -96,6 +117,12 @@ impl NodeSpec {
         if let Some(h) = &self.hash_string {
             f.push(("hashString", h.as_str().into()));
         }
+        if let Some(z) = &self.zone {
+            f.push(("zone", z.as_str().into()));
+        }
+        if self.priority != 0 {
+            f.push(("priority", f64::from(self.priority).into()));
+        }
         Value::obj(f)
     }
 
@@ -106,6 +133,8 @@ impl NodeSpec {
             name: None,
             server_id: None,
             hash_string: None,
+            zone: None,
+            priority: 0,
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::compat::{check_node_fields, Compat};
 use crate::hash::systems::Hash32;
 use crate::hash::Secret;
 use crate::node::health::HealthConfig;
+use crate::node::ramp::{SlowStart, DEFAULT_MIN_PERCENT};
 use crate::node::NodeSpec;
 use crate::strategy::bounded_load::{DEFAULT_LOAD_FACTOR, MAX_LOAD_FACTOR};
 use crate::strategy::kind::StrategyKind;
@@ -70,6 +71,8 @@ pub struct Config {
     pub envoy_ring: RingOptions,
     /// The Varnish shard director's `reconfigure(replicas = N)` (`replicas`; compat varnish, ring).
     pub replicas: u32,
+    /// Slow start (`slowStartMs`, `slowStartMinPercent`; the keyless strategies).
+    pub slow_start: Option<SlowStart>,
 }
 
 impl Config {
@@ -90,6 +93,7 @@ impl Config {
             max_memory_bytes: DEFAULT_MAX_MEMORY,
             envoy_ring: RingOptions::default(),
             replicas: crate::compat::varnish::REPLICAS,
+            slow_start: None,
         }
     }
 
@@ -123,7 +127,7 @@ impl Config {
                 return Err(Error::new(
                     Code::UnknownOption,
                     format!(
-                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, hash and avalanche (with compat), minRingSize, maxRingSize and hashFunction (compat envoy), and replicas (compat varnish)"
+                        "unknown option {k:?}; the options are strategy, nodes, seed, vnodes (ring), decayMs (least-latency), secret (hashing strategies), tableSize (maglev), boundedLoad (ring, rendezvous, maglev), health, maxMemoryBytes, compat, hash and avalanche (with compat), minRingSize, maxRingSize and hashFunction (compat envoy), replicas (compat varnish), and slowStartMs and slowStartMinPercent (random, round-robin, weighted-round-robin, least-latency, least-outstanding)"
                     ),
                 ));
             }
@@ -280,6 +284,7 @@ impl Config {
         parse_compat_hash(entries, &mut cfg)?;
         parse_envoy_ring(entries, &mut cfg)?;
         parse_varnish_replicas(entries, &mut cfg)?;
+        parse_slow_start(entries, &mut cfg)?;
         for (i, n) in cfg.nodes.iter().enumerate() {
             check_node_fields(n, cfg.compat, &format_args!("nodes[{i}]"))?;
         }
@@ -319,6 +324,10 @@ impl Config {
         }
         if let Some(c) = self.bounded_load {
             o.push(("boundedLoad", c.into()));
+        }
+        if let Some(s) = self.slow_start {
+            o.push(("slowStartMs", s.window_ms.into()));
+            o.push(("slowStartMinPercent", s.min_percent.into()));
         }
         if let Some(c) = self.compat {
             o.push(("compat", c.name().into()));
@@ -365,7 +374,7 @@ impl Config {
 }
 
 /// Every option name `new Router(options)` reads.
-pub const OPTIONS: [&str; 17] = [
+pub const OPTIONS: [&str; 19] = [
     "maxMemoryBytes",
     "compat",
     "hash",
@@ -383,7 +392,60 @@ pub const OPTIONS: [&str; 17] = [
     "maxRingSize",
     "hashFunction",
     "replicas",
+    "slowStartMs",
+    "slowStartMinPercent",
 ];
+
+/// `slowStartMs` and `slowStartMinPercent`: for the strategies that weigh nodes per request (the keyless ones).
+/// A hashing strategy would have to move keys onto the node and back off it as its weight ramps, so the
+/// option is refused there.
+fn parse_slow_start(entries: &[(String, Value)], cfg: &mut Config) -> Result<()> {
+    let window = get(entries, "slowStartMs");
+    let min = get(entries, "slowStartMinPercent");
+    if window.is_none() && min.is_none() {
+        return Ok(());
+    }
+    if cfg.strategy.needs_key() {
+        let which = if window.is_some() {
+            "slowStartMs"
+        } else {
+            "slowStartMinPercent"
+        };
+        return Err(Error::new(
+            Code::UnknownOption,
+            format!(
+                "option {which:?} applies only to random, round-robin, weighted-round-robin, least-latency and least-outstanding, not {:?}: a hashing strategy maps keys by weight, so ramping a weight would move keys onto a node and off it again; remove it",
+                cfg.strategy.name()
+            ),
+        ));
+    }
+    let Some(window) = window else {
+        return Err(Error::new(
+            Code::InvalidOption,
+            "options.slowStartMinPercent needs options.slowStartMs (the window the weight ramps over)",
+        ));
+    };
+    let window_ms = parse_ms(window, "options.slowStartMs", false, Code::InvalidOption)?;
+    let min_percent = match min {
+        None => DEFAULT_MIN_PERCENT,
+        Some(&Value::Num(p)) if p > 0.0 && p <= 100.0 => p,
+        Some(other) => {
+            return Err(Error::new(
+                Code::InvalidOption,
+                format!(
+                    "options.slowStartMinPercent must be a number > 0 and <= 100 (the share of its weight a node starts at; {} by default), got {}",
+                    fmt_num(DEFAULT_MIN_PERCENT),
+                    match other {
+                        Value::Num(n) => fmt_num(*n),
+                        _ => other.kind().to_string(),
+                    }
+                ),
+            ))
+        }
+    };
+    cfg.slow_start = Some(SlowStart { window_ms, min_percent });
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,15 +2,16 @@
 
 use super::fields::{check_no_duplicates, get, parse_ms, parse_weight};
 use crate::base::error::{Code, Error, Result};
-use crate::base::limits::{validate_id, MAX_ID_BYTES, MAX_WEIGHT, MIN_WEIGHT};
+use crate::base::limits::{validate_id, MAX_ID_BYTES, MAX_PRIORITY, MAX_WEIGHT, MIN_WEIGHT};
 use crate::base::numfmt::fmt_num;
 use crate::base::value::Value;
 use crate::compat::haproxy::MAX_SERVER_ID;
 use crate::node::{NodeSpec, Outcome};
 use core::fmt;
 
-/// The fields of a node spec (`name` for compat twemproxy and squid, `serverId` for haproxy, `hashString` for ats).
-pub const NODE_FIELDS: [&str; 5] = ["id", "weight", "name", "serverId", "hashString"];
+/// The fields of a node spec (`name` for compat twemproxy and squid, `serverId` for haproxy, `hashString` for ats;
+/// `zone` and `priority` without a compat profile).
+pub const NODE_FIELDS: [&str; 7] = ["id", "weight", "name", "serverId", "hashString", "zone", "priority"];
 
 impl NodeSpec {
     /// Validates a node spec `{ id, weight? }`. `path` names it in messages (e.g. `nodes[3]`); it is formatted
@@ -33,7 +34,7 @@ impl NodeSpec {
             if !NODE_FIELDS.contains(&k.as_str()) {
                 return Err(Error::new(
                     Code::UnknownField,
-                    format!("{path} has unknown field {k:?}; a node has id, weight, and with a compat profile name (twemproxy, squid), serverId (haproxy) or hashString (ats)"),
+                    format!("{path} has unknown field {k:?}; a node has id, weight, zone and priority, and with a compat profile name (twemproxy, squid), serverId (haproxy) or hashString (ats)"),
                 ));
             }
         }
@@ -105,12 +106,46 @@ impl NodeSpec {
                 ))
             }
         };
+        let zone = match get(entries, "zone") {
+            None => None,
+            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => Some(s.clone()),
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "{path}.zone must be a zone name: a non-empty string of at most {MAX_ID_BYTES} bytes, got {}",
+                        match other {
+                            Value::Str(s) => format!("{s:?}"),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
+        let priority = match get(entries, "priority") {
+            None => 0,
+            Some(Value::Num(p)) if p.fract() == 0.0 && (0.0..=f64::from(MAX_PRIORITY)).contains(p) => *p as u8,
+            Some(other) => {
+                return Err(Error::new(
+                    Code::InvalidOption,
+                    format!(
+                        "{path}.priority must be a whole number from 0 (primary) to {MAX_PRIORITY} (backups), got {}",
+                        match other {
+                            Value::Num(n) => fmt_num(*n),
+                            _ => other.kind().to_string(),
+                        }
+                    ),
+                ))
+            }
+        };
         Ok(NodeSpec {
             id,
             weight,
             name,
             server_id,
             hash_string,
+            zone,
+            priority,
         })
     }
 }

@@ -17,10 +17,20 @@ impl Router {
         let pt = self.health.probe_timeout_ms;
         self.panic = self.panic_at(now);
         let mut next = f64::INFINITY;
+        let slow = self.cfg.slow_start.is_some();
         for n in self.nodes.iter_mut() {
+            let was = n.usable;
             n.usable = usable_at(&n.health, now, pt, self.panic);
+            // Slow start: a node back from an ejection or a mark ramps up again.
+            if slow && n.usable && !was {
+                n.ramp_since = now;
+            }
             next = next.min(n.health.next_change(now, pt));
         }
+        if slow {
+            self.traffic.ramping = self.nodes.iter().filter(|n| n.ramp_since != 0.0).count();
+        }
+        self.traffic.health_changed();
         self.unusable = self.nodes.iter().filter(|n| !n.usable).count();
         self.probing = self
             .nodes

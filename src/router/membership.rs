@@ -21,7 +21,7 @@ impl Router {
                 format!("at most {MAX_NODES} nodes are supported"),
             ));
         }
-        self.nodes.push(NodeState::from_spec(&spec));
+        self.nodes.push(self.joining(&spec));
         let idx = self.nodes.len() - 1;
         if let Err(e) = self
             .check_memory(&self.nodes)
@@ -32,6 +32,7 @@ impl Router {
         }
         self.by_id.0.insert(at, idx as u32);
         self.dirty = true;
+        self.traffic.reindex(&self.nodes);
         Ok(())
     }
 
@@ -82,7 +83,7 @@ impl Router {
             }
         }
         let added: Vec<usize> = (0..specs.len()).filter(|&i| !kept[i]).collect();
-        table.extend(added.iter().map(|&i| NodeState::from_spec(&specs[i])));
+        table.extend(added.iter().map(|&i| self.joining(&specs[i])));
         let changes = NodeChanges {
             added: added.len() as u32,
             removed: gone.len() as u32,
@@ -102,6 +103,7 @@ impl Router {
             self.by_id = super::ids::IdIndex::build(table.len(), &|i| &table[i].id).0;
             self.nodes = table;
             self.dirty = true;
+            self.traffic.reindex(&self.nodes);
             return Ok(changes);
         }
         drop(table);
@@ -177,6 +179,7 @@ impl Router {
         self.removed.add_node(&gone);
         self.dirty = true;
         self.strategy.remove_node(&self.nodes, idx, &gone);
+        self.traffic.reindex(&self.nodes);
         true
     }
 
@@ -201,7 +204,17 @@ impl Router {
             self.nodes[idx].weight = old;
             return Err(e);
         }
+        self.traffic.health_changed();
         Ok(())
+    }
+
+    /// A node that joins now: under slow start its ramp begins at the next pick (which has the clock).
+    fn joining(&self, spec: &NodeSpec) -> NodeState {
+        let mut n = NodeState::from_spec(spec);
+        if self.cfg.slow_start.is_some() {
+            n.ramp_since = crate::node::RAMP_PENDING;
+        }
+        n
     }
 }
 
@@ -216,6 +229,8 @@ pub struct NodeChanges {
 /// Whether a node keeps its place under `spec`: every field but the weight is the same.
 fn same_fields(n: &NodeState, spec: &NodeSpec) -> bool {
     n.name.as_deref() == spec.name.as_deref()
+        && n.zone.as_deref() == spec.zone.as_deref()
+        && n.priority == spec.priority
         && n.server_id == spec.server_id
         && n.hash_string.as_deref() == spec.hash_string.as_deref()
 }

@@ -10,6 +10,7 @@ mod ids;
 mod membership;
 mod snapshot;
 mod stats;
+mod traffic;
 
 pub use health::for_ms_error;
 use ids::IdIndex;
@@ -17,6 +18,8 @@ pub use membership::NodeChanges;
 use membership::{check_spec, dup};
 pub use snapshot::SNAPSHOT_FORMAT;
 pub use stats::{NodeStats, RequestResult, RequestStats, Totals};
+use traffic::{key_draws, Part, Traffic};
+pub use traffic::{NO_ZONE, OVERPROVISIONING};
 
 use crate::base::error::{Code, Error, Result};
 use crate::base::limits::MAX_NODES;
@@ -85,6 +88,8 @@ pub struct Router {
     requests: RequestStats,
     /// When the counters started (ms): the first report or export, or as restored from a snapshot; 0 before.
     counters_since: f64,
+    /// Zones, priority levels and slow start (docs/traffic.md).
+    traffic: Traffic,
 }
 
 impl core::fmt::Debug for Router {
@@ -184,6 +189,7 @@ impl Router {
             removed: Totals::default(),
             requests: RequestStats::default(),
             counters_since: 0.0,
+            traffic: Traffic::default(),
         };
         let (index, first_dup) = IdIndex::build(cfg.nodes.len(), &|i| &cfg.nodes[i].id);
         // Errors in node order: the first node that fails its checks or repeats an earlier id.
@@ -197,6 +203,7 @@ impl Router {
         r.by_id = index;
         r.check_memory(&r.nodes)?;
         r.strategy.build(&r.nodes)?;
+        r.traffic.reindex(&r.nodes);
         Ok(r)
     }
 
@@ -235,6 +242,8 @@ impl Router {
                 name: n.name.as_deref().map(Into::into),
                 server_id: n.server_id,
                 hash_string: n.hash_string.as_deref().map(Into::into),
+                zone: n.zone.as_deref().map(Into::into),
+                priority: n.priority,
                 ..NodeSpec::new(&n.id, n.weight)
             })
             .collect()
@@ -244,6 +253,7 @@ impl Router {
     /// while any node's health is not plain healthy. A healthy pool never reads the clock.
     pub fn needs_clock(&self) -> bool {
         self.kind.caps().reads_clock
+            || self.traffic.ramping > 0
             || self.dirty
             || self.unusable > 0
             || self.probing > 0
@@ -311,45 +321,154 @@ impl Router {
 
     /// The node for this request, as an index (see [`Router::id`]); `None` when the pool is empty.
     pub fn pick(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        self.pick_in(key, NO_ZONE, now_ms)
+    }
+
+    /// [`Router::pick`] for a caller in zone `zone` (an index from [`Router::zone_index`], or [`NO_ZONE`]):
+    /// the caller's zone and priority level first, spilling as docs/traffic.md describes.
+    pub fn pick_in(&mut self, key: Option<&[u8]>, zone: u32, now_ms: f64) -> Result<Option<usize>> {
         let now_ms = clock(now_ms);
         let key_hash = self.ctx_parts(key)?;
-        self.refresh(now_ms);
-        let mut cx = Ctx {
-            key_hash,
-            key: key.unwrap_or(&[]),
-            now_ms,
-            rng: &mut self.rng,
-            all_usable: self.unusable == 0,
+        self.before_pick(now_ms);
+        let key = key.unwrap_or(&[]);
+        let got = match self.part(key_hash, zone) {
+            None => self.pick_from(None, key, key_hash, now_ms),
+            Some(p) => {
+                let mut got = self.pick_from(Some(p), key, key_hash, now_ms);
+                if got.is_none() {
+                    for f in self.traffic.fallbacks(p) {
+                        self.traffic.ensure_mask(f);
+                        got = self.pick_from(Some(f), key, key_hash, now_ms);
+                        if got.is_some() {
+                            break;
+                        }
+                    }
+                }
+                got
+            }
         };
-        let got = self.strategy.pick(&self.nodes, &mut cx);
         if let Some(i) = got {
             self.note_pick(i, now_ms);
         }
         Ok(got)
     }
 
+    /// Health and slow start brought up to `now` before a pick.
+    fn before_pick(&mut self, now_ms: f64) {
+        self.refresh(now_ms);
+        if let (Some(slow), true) = (self.cfg.slow_start, self.traffic.ramping > 0) {
+            self.traffic.update_ramp(&mut self.nodes, &slow, now_ms);
+        }
+    }
+
+    /// The part of the pool a pick in `zone` chooses from (`None`: all of it), by the key's draws or the PRNG's.
+    fn part(&mut self, key_hash: u64, zone: u32) -> Option<Part> {
+        // An index no zone has (a caller's stale index) is no zone.
+        let zone = if (zone as usize) < self.traffic.zones().len() {
+            zone
+        } else {
+            NO_ZONE
+        };
+        if !self.traffic.active(zone) {
+            return None;
+        }
+        let (u_level, u_zone) = if self.kind.needs_key() {
+            key_draws(key_hash)
+        } else {
+            (self.rng.next_f64(), self.rng.next_f64())
+        };
+        let part = self.traffic.choose(&self.nodes, zone, u_level, u_zone)?;
+        self.traffic.ensure_mask(part);
+        Some(part)
+    }
+
+    fn pick_from(&mut self, part: Option<Part>, key: &[u8], key_hash: u64, now_ms: f64) -> Option<usize> {
+        let mut cx = ctx(&self.traffic, &mut self.rng, self.unusable, part, key, key_hash, now_ms);
+        self.strategy.pick(&self.nodes, &mut cx)
+    }
+
     /// Up to `n` distinct nodes in preference (failover) order, written to `out` (cleared first).
     pub fn pick_n(&mut self, key: Option<&[u8]>, n: usize, now_ms: f64, out: &mut Vec<usize>) -> Result<()> {
+        self.pick_n_in(key, NO_ZONE, n, now_ms, out)
+    }
+
+    /// [`Router::pick_n`] for a caller in `zone`: the part [`Router::pick_in`] chooses from first, then the
+    /// rest of its level, then the other levels from the lowest (docs/traffic.md).
+    pub fn pick_n_in(
+        &mut self,
+        key: Option<&[u8]>,
+        zone: u32,
+        n: usize,
+        now_ms: f64,
+        out: &mut Vec<usize>,
+    ) -> Result<()> {
         let now_ms = clock(now_ms);
         if n == 0 {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
         let key_hash = self.ctx_parts(key)?;
-        self.refresh(now_ms);
+        self.before_pick(now_ms);
         out.clear();
-        let mut cx = Ctx {
-            key_hash,
-            key: key.unwrap_or(&[]),
-            now_ms,
-            rng: &mut self.rng,
-            all_usable: self.unusable == 0,
-        };
-        self.strategy.pick_n(&self.nodes, &mut cx, n, out);
+        let key = key.unwrap_or(&[]);
+        let part = self.part(key_hash, zone);
+        self.pick_n_from(part, key, key_hash, now_ms, n, out);
+        if let Some(p) = part {
+            let want = n.min(self.nodes.len());
+            let keyed = self.kind.needs_key();
+            let mut more = Vec::new();
+            for f in self.traffic.fallbacks(p) {
+                if out.len() >= want {
+                    break;
+                }
+                if keyed || out.is_empty() {
+                    self.pick_n_from(Some(f), key, key_hash, now_ms, want - out.len(), &mut more);
+                    out.append(&mut more);
+                } else {
+                    // A keyless strategy's later choices: the part's usable nodes in table order (a second
+                    // pick would move a rotation or a smooth-WRR state that only the first choice may move).
+                    self.traffic.ensure_mask(f);
+                    let mask = self.traffic.mask(f);
+                    let left = want - out.len();
+                    out.extend(
+                        (0..self.nodes.len())
+                            .filter(|&i| mask[i] && self.nodes[i].usable)
+                            .take(left),
+                    );
+                }
+            }
+        }
         debug_assert!(out.len() <= n.min(self.nodes.len()));
         if let Some(&i) = out.first() {
             self.note_pick(i, now_ms);
         }
         Ok(())
+    }
+
+    fn pick_n_from(
+        &mut self,
+        part: Option<Part>,
+        key: &[u8],
+        key_hash: u64,
+        now_ms: f64,
+        n: usize,
+        out: &mut Vec<usize>,
+    ) {
+        if let Some(p) = part {
+            self.traffic.ensure_mask(p);
+        }
+        let mut cx = ctx(&self.traffic, &mut self.rng, self.unusable, part, key, key_hash, now_ms);
+        self.strategy.pick_n(&self.nodes, &mut cx, n, out);
+    }
+
+    /// Zone names, in the order of their indices.
+    pub fn zones(&self) -> &[Box<str>] {
+        self.traffic.zones()
+    }
+
+    /// The index of zone `name` for [`Router::pick_in`], or `None` when no node is in it (pick with
+    /// [`NO_ZONE`] then: a caller in a zone of no node picks from every zone).
+    pub fn zone_index(&self, name: &str) -> Option<u32> {
+        self.traffic.zone_index(name)
     }
 
     /// Convenience over [`Router::pick_n`] returning ids.
@@ -370,8 +489,13 @@ impl Router {
 
     /// `pick`, then [`Router::begin`] on the node: the request now counts as in flight until `end`.
     pub fn acquire(&mut self, key: Option<&[u8]>, now_ms: f64) -> Result<Option<usize>> {
+        self.acquire_in(key, NO_ZONE, now_ms)
+    }
+
+    /// [`Router::acquire`] for a caller in `zone` (see [`Router::pick_in`]).
+    pub fn acquire_in(&mut self, key: Option<&[u8]>, zone: u32, now_ms: f64) -> Result<Option<usize>> {
         let now_ms = clock(now_ms);
-        let got = self.pick(key, now_ms)?;
+        let got = self.pick_in(key, zone, now_ms)?;
         if let Some(i) = got {
             self.nodes[i].inflight = self.nodes[i].inflight.saturating_add(1);
         }
@@ -397,6 +521,28 @@ impl Router {
             Some(o) => self.report(id, o, now_ms),
             None => Ok(()),
         }
+    }
+}
+
+/// A pick's context: the part's mask (built by `Traffic::ensure_mask`) and the slow-start factors.
+fn ctx<'a>(
+    traffic: &'a Traffic,
+    rng: &'a mut Rng,
+    unusable: usize,
+    part: Option<Part>,
+    key: &'a [u8],
+    key_hash: u64,
+    now_ms: f64,
+) -> Ctx<'a> {
+    let only = part.map(|p| traffic.mask(p));
+    Ctx {
+        key_hash,
+        key,
+        now_ms,
+        rng,
+        all_usable: unusable == 0 && only.is_none(),
+        only,
+        ramp: traffic.ramp(),
     }
 }
 

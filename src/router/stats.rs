@@ -199,6 +199,15 @@ impl RequestStats {
 }
 
 impl Router {
+    /// A node's slow-start factor at `now_ms` (1 when it is not ramping).
+    fn ramp_factor(&self, n: &crate::node::NodeState, now_ms: f64) -> f64 {
+        match self.cfg.slow_start {
+            Some(s) if n.ramp_since == crate::node::RAMP_PENDING => s.factor(now_ms, now_ms),
+            Some(s) if n.ramp_since != 0.0 => s.factor(n.ramp_since, now_ms),
+            _ => 1.0,
+        }
+    }
+
     /// Per-node figures, in table order, at `now_ms`.
     pub fn stats(&self, now_ms: f64) -> Vec<NodeStats> {
         let now_ms = clock(now_ms);
@@ -209,7 +218,7 @@ impl Router {
                 id: n.id.to_string(),
                 weight: n.weight,
                 effective_weight: if usable_at(&n.health, now_ms, pt, panic) {
-                    n.weight
+                    n.weight * self.ramp_factor(n, now_ms)
                 } else {
                     0.0
                 },

@@ -50,13 +50,18 @@ impl<S> BoundedLoad<S> {
     }
 }
 
-/// Whether a node is usable and has room for one more request: `inflight_i < ceil(c × (L + 1) × w_i / Σw)`,
-/// with L and Σw over the usable nodes.
-fn capacity(nodes: &[NodeState], c: f64) -> impl Fn(&NodeState) -> bool {
-    let total: u64 = nodes.iter().filter(|n| n.usable).map(|n| n.inflight as u64).sum();
-    let wsum: f64 = nodes.iter().filter(|n| n.usable).map(|n| n.weight).sum();
+/// Whether node `i` is usable (`cx.usable`: healthy, and in the zone or level picked from) and has room for one
+/// more request: `inflight_i < ceil(c × (L + 1) × w_i / Σw)`, with L and Σw over those usable nodes.
+fn capacity<'a>(nodes: &'a [NodeState], cx: &Ctx<'a>, c: f64) -> impl Fn(usize) -> bool + 'a {
+    let only = cx.only;
+    let usable = move |i: usize| nodes[i].usable && only.is_none_or(|m| m[i]);
+    let (mut total, mut wsum) = (0u64, 0.0);
+    for i in (0..nodes.len()).filter(|&i| usable(i)) {
+        total += u64::from(nodes[i].inflight);
+        wsum += nodes[i].weight;
+    }
     let num = c * (total + 1) as f64;
-    move |n: &NodeState| n.usable && (n.inflight as f64) < (num * n.weight / wsum).ceil()
+    move |i: usize| usable(i) && f64::from(nodes[i].inflight) < (num * nodes[i].weight / wsum).ceil()
 }
 
 impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
@@ -84,10 +89,10 @@ impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
     }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        let room = capacity(nodes, self.c);
+        let room = capacity(nodes, cx, self.c);
         let mut got = None;
         self.inner.walk(nodes, cx.key_hash, &mut |i| {
-            let ok = room(&nodes[i]);
+            let ok = room(i);
             if ok {
                 got = Some(i);
             }
@@ -98,13 +103,13 @@ impl<S: Strategy + Preference> Strategy for BoundedLoad<S> {
 
     /// Nodes with room in preference order, then the full ones in preference order.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        let room = capacity(nodes, self.c);
+        let room = capacity(nodes, cx, self.c);
         let want = n.min(nodes.len());
         let mut full = Vec::new();
         self.inner.walk(nodes, cx.key_hash, &mut |i| {
-            if room(&nodes[i]) {
+            if room(i) {
                 out.push(i);
-            } else if nodes[i].usable {
+            } else if cx.usable(nodes, i) {
                 full.push(i);
             }
             out.len() == want

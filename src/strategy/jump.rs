@@ -261,13 +261,13 @@ impl Strategy for Jump {
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if !cx.all_usable {
-            return super::first_usable(self, nodes, cx.key_hash);
+            return super::first_usable(self, nodes, cx);
         }
         self.lookup(cx.key_hash)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        super::pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        super::pick_n_by_walk(self, nodes, cx, n, out);
     }
 }
 

@@ -85,7 +85,7 @@ impl Strategy for LeastLatency {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         if let Some(first) = self.pick(nodes, cx) {
             out.push(first);
-            fill_by_score(nodes, n, out, self.costs(nodes, cx.now_ms));
+            fill_by_score(nodes, cx, n, out, self.costs(nodes, cx.now_ms));
         }
     }
 }

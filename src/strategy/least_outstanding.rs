@@ -47,7 +47,7 @@ impl Strategy for LeastOutstanding {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         if let Some(first) = self.pick(nodes, cx) {
             out.push(first);
-            fill_by_score(nodes, n, out, cost(nodes));
+            fill_by_score(nodes, cx, n, out, cost(nodes));
         }
     }
 }

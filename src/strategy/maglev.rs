@@ -152,14 +152,14 @@ impl Strategy for Maglev {
             return None;
         }
         if !cx.all_usable {
-            return first_usable(self, nodes, cx.key_hash);
+            return first_usable(self, nodes, cx);
         }
         let o = self.table[(cx.key_hash % self.m as u64) as usize];
         (o != EMPTY).then_some(o as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        pick_n_by_walk(self, nodes, cx, n, out);
     }
 }
 

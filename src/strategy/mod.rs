@@ -34,8 +34,29 @@ pub struct Ctx<'a> {
     pub now_ms: f64,
     /// Seeded randomness; only random strategies draw from it.
     pub rng: &'a mut Rng,
-    /// Every node is usable (healthy): strategies may skip the `usable` checks.
+    /// Every node is usable (healthy) and `only` is `None`: strategies may skip the `usable` checks.
     pub all_usable: bool,
+    /// Only these nodes may be picked now (a zone's or a priority level's; docs/traffic.md), or `None` for all.
+    pub only: Option<&'a [bool]>,
+    /// Slow start: each node's weight factor in (0, 1], or `None` while no node ramps (docs/traffic.md).
+    pub ramp: Option<&'a [f64]>,
+}
+
+impl Ctx<'_> {
+    /// Whether node `i` may be picked: usable, and in `only`.
+    #[inline]
+    pub fn usable(&self, nodes: &[NodeState], i: usize) -> bool {
+        nodes[i].usable && self.only.is_none_or(|m| m[i])
+    }
+
+    /// Node `i`'s weight now: its weight times its slow-start factor.
+    #[inline]
+    pub fn weight(&self, nodes: &[NodeState], i: usize) -> f64 {
+        match self.ramp {
+            None => nodes[i].weight,
+            Some(r) => nodes[i].weight * r[i],
+        }
+    }
 }
 
 /// What a strategy's tables cost in memory at their peak (while they are built or changed): `items` of one kind
@@ -210,7 +231,7 @@ impl Seen {
 pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
     p: &mut P,
     nodes: &[NodeState],
-    key_hash: u64,
+    cx: &Ctx,
     n: usize,
     out: &mut Vec<usize>,
 ) {
@@ -218,8 +239,8 @@ pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
     if want == 0 {
         return;
     }
-    p.walk(nodes, key_hash, &mut |i| {
-        if nodes[i].usable {
+    p.walk(nodes, cx.key_hash, &mut |i| {
+        if cx.usable(nodes, i) {
             out.push(i);
         }
         out.len() == want
@@ -228,10 +249,10 @@ pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
 
 /// The first usable node in a key's preference order: how hashing strategies skip unhealthy nodes without
 /// touching their tables.
-pub(crate) fn first_usable<P: Preference + ?Sized>(p: &mut P, nodes: &[NodeState], key_hash: u64) -> Option<usize> {
+pub(crate) fn first_usable<P: Preference + ?Sized>(p: &mut P, nodes: &[NodeState], cx: &Ctx) -> Option<usize> {
     let mut got = None;
-    p.walk(nodes, key_hash, &mut |i| {
-        let ok = nodes[i].usable;
+    p.walk(nodes, cx.key_hash, &mut |i| {
+        let ok = cx.usable(nodes, i);
         if ok {
             got = Some(i);
         }
@@ -247,7 +268,7 @@ pub(crate) fn two_choices(nodes: &[NodeState], cx: &mut Ctx, cost: impl Fn(usize
     let (len, at): (usize, &dyn Fn(usize) -> usize) = if cx.all_usable {
         (nodes.len(), &|k| k)
     } else {
-        usable = (0..nodes.len()).filter(|&i| nodes[i].usable).collect();
+        usable = (0..nodes.len()).filter(|&i| cx.usable(nodes, i)).collect();
         (usable.len(), &|k| usable[k])
     };
     match len {
@@ -261,6 +282,16 @@ pub(crate) fn two_choices(nodes: &[NodeState], cx: &mut Ctx, cost: impl Fn(usize
         b += 1;
     }
     let (a, b) = (at(a), at(b));
+    // Slow start: a ramping node at factor f stays in the contest with probability f, so it wins about f of
+    // what it would at full weight (a cost-based ramp does nothing for a new node, whose latency is unknown).
+    if let Some(r) = cx.ramp {
+        let stays = |i: usize, rng: &mut crate::base::rng::Rng| r[i] >= 1.0 || rng.next_f64() < r[i];
+        match (stays(a, cx.rng), stays(b, cx.rng)) {
+            (true, false) => return Some(a),
+            (false, true) => return Some(b),
+            _ => {}
+        }
+    }
     let (ca, cb) = (cost(a), cost(b));
     if cb < ca || (cb == ca && nodes[b].inflight < nodes[a].inflight) {
         Some(b)
@@ -269,10 +300,17 @@ pub(crate) fn two_choices(nodes: &[NodeState], cx: &mut Ctx, cost: impl Fn(usize
     }
 }
 
-/// Appends the usable nodes not yet in `out`, ordered by `score` ascending (ties by index), until `out` has `n`.
-pub(crate) fn fill_by_score(nodes: &[NodeState], n: usize, out: &mut Vec<usize>, mut score: impl FnMut(usize) -> f64) {
+/// Appends the usable nodes (`cx.usable`) not yet in `out`, ordered by `score` ascending (ties by index), until
+/// `out` has `n`.
+pub(crate) fn fill_by_score(
+    nodes: &[NodeState],
+    cx: &Ctx,
+    n: usize,
+    out: &mut Vec<usize>,
+    mut score: impl FnMut(usize) -> f64,
+) {
     let mut rest: Vec<(f64, usize)> = (0..nodes.len())
-        .filter(|&i| nodes[i].usable && !out.contains(&i))
+        .filter(|&i| cx.usable(nodes, i) && !out.contains(&i))
         .map(|i| (score(i), i))
         .collect();
     crate::base::sort::sort_by(&mut rest, &|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));

@@ -132,11 +132,11 @@ impl Strategy for Modulo {
         if cx.all_usable {
             return self.owner(cx.key_hash);
         }
-        first_usable(self, nodes, cx.key_hash)
+        first_usable(self, nodes, cx)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        pick_n_by_walk(self, nodes, cx, n, out);
     }
 }
 

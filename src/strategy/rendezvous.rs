@@ -133,7 +133,7 @@ impl Strategy for Rendezvous {
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         if !cx.all_usable {
-            return super::first_usable(self, nodes, cx.key_hash);
+            return super::first_usable(self, nodes, cx);
         }
         if self.uniform {
             let mut best: Option<(u64, usize)> = None;
@@ -161,7 +161,7 @@ impl Strategy for Rendezvous {
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         let mut v = self.scored(nodes, cx.key_hash);
-        v.retain(|p| nodes[p.1].usable);
+        v.retain(|p| cx.usable(nodes, p.1));
         crate::base::sort::sort_by(&mut v, &|a, b| Self::order(nodes, *a, *b));
         v.truncate(n);
         out.extend(v.iter().map(|p| p.1));

@@ -296,13 +296,13 @@ impl Strategy for HashRing {
             return None;
         }
         if !cx.all_usable {
-            return first_usable(self, nodes, cx.key_hash);
+            return first_usable(self, nodes, cx);
         }
         Some(self.pts.owners[self.start(cx.key_hash)] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
-        pick_n_by_walk(self, nodes, cx.key_hash, n, out);
+        pick_n_by_walk(self, nodes, cx, n, out);
     }
 
     fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
@@ -364,6 +364,8 @@ mod tests {
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
+            only: None,
+            ramp: None,
         };
         r.seen.resize(2);
         assert_eq!(r.pick(&nodes, &mut cx), Some(1));
@@ -428,6 +430,8 @@ mod tests {
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
+            only: None,
+            ramp: None,
         };
         assert_eq!(r.pick(&nodes, &mut cx), Some(0));
         cx.key_hash = 11;

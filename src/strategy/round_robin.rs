@@ -22,6 +22,8 @@ use crate::node::NodeState;
 #[derive(Debug, Default)]
 pub struct RoundRobin {
     next: usize,
+    /// Slow start: each ramping node's credit towards its next turn.
+    credit: Vec<f64>,
 }
 
 impl Strategy for RoundRobin {
@@ -30,6 +32,9 @@ impl Strategy for RoundRobin {
     }
 
     fn remove(&mut self, _: &[NodeState], idx: usize) {
+        if idx < self.credit.len() {
+            self.credit.remove(idx);
+        }
         // Keep pointing at the same next node when an earlier one leaves.
         if idx < self.next {
             self.next -= 1;
@@ -41,9 +46,32 @@ impl Strategy for RoundRobin {
     }
 
     /// The next usable node in rotation.
-    fn pick(&mut self, nodes: &[NodeState], _: &mut Ctx) -> Option<usize> {
+    ///
+    /// Under slow start a ramping node takes its turn only when its credit, which grows by its weight factor
+    /// at each turn, reaches 1: a node at factor f gets f of a full node's share, with no randomness.
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         let len = nodes.len();
-        let i = (0..len).map(|k| (self.next + k) % len).find(|&i| nodes[i].usable)?;
+        let ramp = cx.ramp;
+        let credit = &mut self.credit;
+        credit.resize(len, 0.0);
+        let mut fallback = None;
+        let i = (0..len).map(|k| (self.next + k) % len).find(|&i| {
+            if !cx.usable(nodes, i) {
+                return false;
+            }
+            let Some(f) = ramp.map(|r| r[i]).filter(|&f| f < 1.0) else {
+                return true;
+            };
+            fallback.get_or_insert(i);
+            credit[i] += f;
+            if credit[i] >= 1.0 {
+                credit[i] -= 1.0;
+                return true;
+            }
+            false
+        });
+        // Only ramping nodes, none with credit yet: the first of them still serves (a pick never fails for it).
+        let i = i.or(fallback)?;
         self.next = (i + 1) % len;
         Some(i)
     }
@@ -51,7 +79,12 @@ impl Strategy for RoundRobin {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         if let Some(first) = self.pick(nodes, cx) {
             let len = nodes.len();
-            out.extend((0..len).map(|k| (first + k) % len).filter(|&i| nodes[i].usable).take(n));
+            out.extend(
+                (0..len)
+                    .map(|k| (first + k) % len)
+                    .filter(|&i| cx.usable(nodes, i))
+                    .take(n),
+            );
         }
     }
 }
@@ -73,6 +106,8 @@ mod tests {
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
+            only: None,
+            ramp: None,
         };
         let seq: Vec<usize> = (0..4).map(|_| rr.pick(&nodes, &mut cx).unwrap()).collect();
         assert_eq!(seq, [0, 1, 2, 0]);

@@ -51,15 +51,17 @@ impl Strategy for SmoothWrr {
     }
 
     /// Unusable nodes sit out the round entirely (their current weight is frozen), as nginx skips down peers.
-    fn pick(&mut self, nodes: &[NodeState], _: &mut Ctx) -> Option<usize> {
+    /// Under slow start a ramping node adds its ramped weight (`cx.weight`).
+    fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         let mut best: Option<usize> = None;
         let mut total = 0.0;
-        for (i, n) in nodes.iter().enumerate() {
-            if !n.usable {
+        for i in 0..nodes.len() {
+            if !cx.usable(nodes, i) {
                 continue;
             }
-            self.current[i] += n.weight;
-            total += n.weight;
+            let w = cx.weight(nodes, i);
+            self.current[i] += w;
+            total += w;
             if best.is_none_or(|b| self.current[i] > self.current[b]) {
                 best = Some(i);
             }
@@ -74,7 +76,7 @@ impl Strategy for SmoothWrr {
         if let Some(first) = self.pick(nodes, cx) {
             out.push(first);
             let current = &self.current;
-            fill_by_score(nodes, n, out, |i| -current[i]);
+            fill_by_score(nodes, cx, n, out, |i| -current[i]);
         }
     }
 }
@@ -100,6 +102,8 @@ mod tests {
             now_ms: 0.0,
             rng: &mut rng,
             all_usable: true,
+            only: None,
+            ramp: None,
         };
         (0..picks)
             .map(|_| ids[s.pick(&nodes, &mut cx).unwrap()])

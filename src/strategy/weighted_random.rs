@@ -64,20 +64,23 @@ impl Strategy for WeightedRandom {
     }
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if cx.all_usable {
+        if cx.all_usable && cx.ramp.is_none() {
             let total = *self.prefix.last()?;
             let u = cx.rng.next_f64() * total;
             let i = self.prefix.partition_point(|&p| p <= u);
             return Some(i.min(self.prefix.len() - 1));
         }
         // Some nodes are unusable: draw over the usable weights only (O(N), while unhealthy nodes exist).
-        let total: f64 = nodes.iter().filter(|n| n.usable).map(|n| n.weight).sum();
-        let last = nodes.iter().rposition(|n| n.usable)?;
+        let total: f64 = (0..nodes.len())
+            .filter(|&i| cx.usable(nodes, i))
+            .map(|i| cx.weight(nodes, i))
+            .sum();
+        let last = (0..nodes.len()).rposition(|i| cx.usable(nodes, i))?;
         let u = cx.rng.next_f64() * total;
         let mut acc = 0.0;
-        for (i, n) in nodes.iter().enumerate() {
-            if n.usable {
-                acc += n.weight;
+        for i in 0..nodes.len() {
+            if cx.usable(nodes, i) {
+                acc += cx.weight(nodes, i);
                 if u < acc {
                     return Some(i);
                 }
@@ -96,12 +99,13 @@ impl Strategy for WeightedRandom {
         }
         // The rest: weighted sampling without replacement among the others, which is what sequential draws
         // would give after the first.
-        let mut scored: Vec<(f64, usize)> = nodes
-            .iter()
-            .enumerate()
-            .filter(|&(i, node)| i != first && node.usable)
-            .map(|(i, node)| (detmath::ln(cx.rng.next_f64_nonzero()) / node.weight, i))
-            .collect();
+        let mut scored: Vec<(f64, usize)> = Vec::new();
+        for i in 0..nodes.len() {
+            if i != first && cx.usable(nodes, i) {
+                let w = cx.weight(nodes, i);
+                scored.push((detmath::ln(cx.rng.next_f64_nonzero()) / w, i));
+            }
+        }
         crate::base::sort::sort_by(&mut scored, &|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         out.extend(scored.into_iter().take(n - 1).map(|(_, i)| i));
     }

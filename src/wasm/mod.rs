@@ -19,7 +19,7 @@ use crate::base::error::{Code, Error};
 use crate::base::protocol::{align4, FAILED, NEED_CLOCK, NEED_ENTROPY, NONE};
 use crate::base::value::Value;
 use crate::node::{NodeSpec, Outcome};
-use crate::router::{RequestResult, Router};
+use crate::router::{RequestResult, Router, NO_ZONE};
 
 /// The wasm side of `Router`. Not meant to be used directly: `js/router.js` wraps it.
 #[wasm_bindgen]
@@ -96,7 +96,7 @@ impl WasmRouter {
     /// that `take_error` returns. A plain `i32` crosses the boundary as a number; a `Result` would come back as
     /// an array allocated per call. Keys always come through the scratch buffer (see [`scratch`]), never as a
     /// caller's typed array: wasm-bindgen would size its copy by the array's `length`, which a subclass can fake.
-    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool, now: f64) -> i32 {
+    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool, zone: i32, now: f64) -> i32 {
         // Debug builds only: a way for the tests to reach a panic through the public API.
         #[cfg(debug_assertions)]
         if key == Some(DEBUG_PANIC_KEY) {
@@ -105,10 +105,11 @@ impl WasmRouter {
         if let Some(code) = self.before_pick(now) {
             return code;
         }
+        let zone = zone_arg(zone);
         let got = if acquire {
-            self.inner.acquire(key, now)
+            self.inner.acquire_in(key, zone, now)
         } else {
-            self.inner.pick(key, now)
+            self.inner.pick_in(key, zone, now)
         };
         self.code(got)
     }
@@ -134,34 +135,42 @@ impl WasmRouter {
             .unwrap_or_else(|| js_error(Error::new(Code::Internal, "internal: no pick error is pending")))
     }
 
-    /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call.
-    pub fn pick_scratch(&mut self, len: usize, now: f64) -> i32 {
-        self.pick_scratch_key(len, false, now)
+    /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call. `zone` is
+    /// the caller's zone as an index into `zones()`, or -1 for none (docs/traffic.md).
+    pub fn pick_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
+        self.pick_scratch_key(len, false, zone, now)
     }
 
-    pub fn acquire_scratch(&mut self, len: usize, now: f64) -> i32 {
-        self.pick_scratch_key(len, true, now)
+    pub fn acquire_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
+        self.pick_scratch_key(len, true, zone, now)
     }
 
-    fn pick_scratch_key(&mut self, len: usize, acquire: bool, now: f64) -> i32 {
+    fn pick_scratch_key(&mut self, len: usize, acquire: bool, zone: i32, now: f64) -> i32 {
         match scratch_bytes(len) {
-            Ok(()) => with_scratch(|s| self.pick_key(Some(&bytes_of(s)[..len]), acquire, now)),
+            Ok(()) => with_scratch(|s| self.pick_key(Some(&bytes_of(s)[..len]), acquire, zone, now)),
             Err(e) => self.code(Err(e)),
         }
     }
 
-    pub fn pick_none(&mut self, now: f64) -> i32 {
-        self.pick_key(None, false, now)
+    pub fn pick_none(&mut self, zone: i32, now: f64) -> i32 {
+        self.pick_key(None, false, zone, now)
     }
 
-    pub fn acquire_none(&mut self, now: f64) -> i32 {
-        self.pick_key(None, true, now)
+    pub fn acquire_none(&mut self, zone: i32, now: f64) -> i32 {
+        self.pick_key(None, true, zone, now)
+    }
+
+    /// The zone names, in the order of the indices the pick exports take.
+    pub fn zones(&self) -> JsValue {
+        to_js(&Value::Arr(
+            self.inner.zones().iter().map(|z| Value::Str(z.to_string())).collect(),
+        ))
     }
 
     /// `pickN` of the key in the scratch buffer (`len` bytes), or of no key when `len` is -1: the node indices
     /// are written as `u32`s into the scratch at byte offset `align4(len)` (JS made room for `n` of them) and
     /// their count is returned; -2 is an error.
-    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue, now: f64) -> i32 {
+    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue, zone: i32, now: f64) -> i32 {
         let n = match count_arg(&n) {
             Ok(n) => n,
             Err(e) => return self.code(Err(e)),
@@ -177,7 +186,8 @@ impl WasmRouter {
         }
         let got = with_scratch(|s| {
             let key = keyed.then(|| &bytes_of(s)[..len]);
-            self.inner.pick_n(key, n.min(room), now, &mut self.out)
+            self.inner
+                .pick_n_in(key, zone_arg(zone), n.min(room), now, &mut self.out)
         });
         if let Err(e) = got {
             return self.code(Err(e));
@@ -195,7 +205,8 @@ impl WasmRouter {
     /// its result (index, or -1) replaces its length. Returns 0, or -2 for an error (keys before it were
     /// picked).
     /// `now` must be the clock: a batch may start healthy and meet a probing node midway.
-    pub fn pick_many_scratch(&mut self, bytes: usize, n: usize, now: f64) -> i32 {
+    pub fn pick_many_scratch(&mut self, bytes: usize, n: usize, zone: i32, now: f64) -> i32 {
+        let zone = zone_arg(zone);
         let at = align4(bytes);
         if let Err(e) = scratch_bytes(at + 4 * n) {
             return self.code(Err(e));
@@ -216,7 +227,7 @@ impl WasmRouter {
                     )));
                 };
                 off += len;
-                match self.inner.pick(Some(key), now) {
+                match self.inner.pick_in(Some(key), zone, now) {
                     Ok(got) => *slot = (got.map_or(NONE, |i| i as i32) as u32).to_le(),
                     Err(e) => return self.code(Err(e)),
                 }
@@ -388,7 +399,7 @@ impl WasmRouter {
 impl WasmRouter {
     #[doc(hidden)]
     pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
-        self.pick_key(Some(key), false, js_sys::Date::now())
+        self.pick_key(Some(key), false, -1, js_sys::Date::now())
     }
 
     #[doc(hidden)]
@@ -399,6 +410,11 @@ impl WasmRouter {
             .map_err(js_error)?;
         Ok(self.out.iter().map(|&i| i as u32).collect())
     }
+}
+
+/// A zone index from JS (-1: none).
+fn zone_arg(zone: i32) -> u32 {
+    u32::try_from(zone).unwrap_or(NO_ZONE)
 }
 
 /// A 64-bit hash as a position on the unit circle, in [0, 1) (53 bits, so it never rounds up to 1).
