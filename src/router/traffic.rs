@@ -15,8 +15,6 @@
 //!   usable weight share in that level), and sends the rest to the level's other nodes (other zones and nodes
 //!   in no zone); `s` is 0 when no local node is usable and 1 when no other node is.
 
-use std::collections::BTreeMap;
-
 use crate::hash::mix64;
 use crate::node::ramp::SlowStart;
 use crate::node::{NodeState, RAMP_PENDING};
@@ -68,8 +66,8 @@ pub(super) struct Traffic {
     level_cum: Vec<f64>,
     /// `share[l × zones + z]`: the share of zone z's callers' keys kept local at level l.
     share: Vec<f64>,
-    /// Membership masks of the parts used so far (they change only with membership).
-    masks: BTreeMap<Part, Box<[bool]>>,
+    /// Membership masks of the parts used so far, sorted by part (they change only with membership).
+    masks: Vec<(Part, Box<[bool]>)>,
     /// Slow start: each node's weight factor (1 = full), valid while `ramping > 0`.
     pub(super) ramp: Vec<f64>,
     /// Nodes whose ramp is not over.
@@ -225,25 +223,30 @@ impl Traffic {
 
     /// Builds the membership mask of a part, the first time it is used (kept until membership changes).
     pub(super) fn ensure_mask(&mut self, part: Part) {
+        let Err(at) = self.masks.binary_search_by(|m| m.0.cmp(&part)) else {
+            return;
+        };
         let (level, zone, side) = part;
         let (nz, nl) = (&self.node_zone, &self.node_level);
-        self.masks.entry(part).or_insert_with(|| {
-            (0..nz.len())
-                .map(|i| {
-                    nl[i] == level
-                        && match side {
-                            Side::Level => true,
-                            Side::Local => nz[i] == zone,
-                            Side::Remote => nz[i] != zone,
-                        }
-                })
-                .collect()
-        });
+        let mask = (0..nz.len())
+            .map(|i| {
+                nl[i] == level
+                    && match side {
+                        Side::Level => true,
+                        Side::Local => nz[i] == zone,
+                        Side::Remote => nz[i] != zone,
+                    }
+            })
+            .collect();
+        self.masks.insert(at, (part, mask));
     }
 
     /// The membership mask of a part that [`Traffic::ensure_mask`] built.
     pub(super) fn mask(&self, part: Part) -> &[bool] {
-        self.masks.get(&part).map_or(&[], |m| m)
+        match self.masks.binary_search_by(|m| m.0.cmp(&part)) {
+            Ok(i) => &self.masks[i].1,
+            Err(_) => &[],
+        }
     }
 
     /// The slow-start factors, while some node ramps.
