@@ -53,6 +53,7 @@ const ERROR_CODES = Object.freeze({
   ERR_INVALID_RESPONSE: "routedFetch attempt: the fetch option resolved to something that is not a Response",
   ERR_BODY_INTERRUPTED: "routedFetch: the origin's response body broke off",
   ERR_DEADLINE_EXCEEDED: "routedFetch: deadlineMs passed while a body was buffered or read",
+  ERR_RETRY_BUDGET_EXHAUSTED: "routedFetch: a retry was needed and the Router's retryBudget is spent; err.attempts lists each attempt",
   // The Registry.
   ERR_REGISTRY_MISSING: "Registry: neither the nodes key nor the version key exists",
   ERR_REGISTRY_WRONG_TYPE: "Registry: a registry key holds another Redis type",

@@ -531,6 +531,7 @@ export type ErrorCode =
   | "ERR_INVALID_RESPONSE"
   | "ERR_BODY_INTERRUPTED"
   | "ERR_DEADLINE_EXCEEDED"
+  | "ERR_RETRY_BUDGET_EXHAUSTED"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"
   | "ERR_REGISTRY_BAD_WEIGHT"
@@ -657,6 +658,79 @@ export interface RoutedFetchOptions {
    * the Request's own signal, as with fetch.
    */
   signal?: AbortSignal | null;
+  /**
+   * Hedged requests: when no attempt has answered with headers `afterMs` (or a learnt delay) after the latest send,
+   * send the same request to the next origin of the order too; the first good response wins and the others are
+   * aborted (no outcome recorded for them: losing a race is no failure). Only for `retryMethods` whose body was
+   * buffered. Hedges count against `attempts` and draw on `retryBudget`. See docs/traffic.md.
+   */
+  hedge?: HedgeOptions | undefined;
+  /**
+   * A retry budget shared by every call on this Router: retries and hedges may be at most `percent` % of requests
+   * plus `minPerSecond` per second, over a sliding 10 s window. A retry it refuses fails the call at once with
+   * ERR_RETRY_BUDGET_EXHAUSTED. The first call that gives one sets the Router's budget; a later call giving other
+   * settings is refused (ERR_INVALID_OPTION). Calls without this option neither deposit nor withdraw.
+   */
+  retryBudget?: RetryBudgetOptions | undefined;
+  /**
+   * Session affinity: the response sets a cookie naming the origin that served; later requests carrying it go to
+   * that origin first while it is a pool member in state healthy or probing, then fail over in `pickN` order. Needs
+   * a Router with `stats()`. In browsers the platform drops the Set-Cookie header.
+   */
+  affinity?: AffinityOptions | undefined;
+  /**
+   * The request's zone, passed to `router.pickN(key, n, { zone })`: a zone name (1 to 256 UTF-8 bytes), or a
+   * function of the request returning one or undefined (undefined: `pickN(key, n)` as without the option).
+   */
+  zone?: string | ((request: Request) => string | undefined) | undefined;
+}
+
+/** `hedge`: a fixed delay, or one learnt from this Router's recent attempt latencies. */
+export type HedgeOptions =
+  | {
+      /** Send a hedge after this many ms without response headers (0: at once). */
+      afterMs: number;
+      percentile?: undefined;
+      minMs?: undefined;
+      maxMs?: undefined;
+      /** Hedges per call, 1 to 8. Default 1. */
+      maxHedges?: number | undefined;
+    }
+  | {
+      /**
+       * Hedge after this percentile (0 < p <= 99.9) of the time to headers of the Router's last 512 attempts, made
+       * by any routedFetch call on it, clamped to [minMs, maxMs]; maxMs until 20 attempts were seen.
+       */
+      percentile: number;
+      afterMs?: undefined;
+      /** Floor of the learnt delay. Default 5 ms. */
+      minMs?: number | undefined;
+      /** Ceiling of the learnt delay, and the delay before enough samples. Default 1000 ms. */
+      maxMs?: number | undefined;
+      /** Hedges per call, 1 to 8. Default 1. */
+      maxHedges?: number | undefined;
+    };
+
+/** `retryBudget` (Finagle's RetryBudget with Envoy's defaults). */
+export interface RetryBudgetOptions {
+  /** Retries allowed as a share of requests, 0 to 1000 %. Default 20. */
+  percent?: number | undefined;
+  /** Retries allowed per second whatever the traffic (a reserve of 10 × this per 10 s window). Default 3. */
+  minPerSecond?: number | undefined;
+}
+
+/** `affinity` (Cloudflare Load Balancing's cookie session affinity). */
+export interface AffinityOptions {
+  /** The cookie's name, an RFC 6265 token. Default "edgeroute_affinity". */
+  cookie?: string | undefined;
+  /** The cookie's Max-Age in seconds, 1 to 400 days. Default 82800 (23 hours). */
+  ttlS?: number | undefined;
+  /**
+   * With a secret (16 to 1024 characters) the cookie carries an HMAC-SHA-256 of its name and origin (WebCrypto),
+   * and a cookie whose MAC does not verify is ignored: clients cannot choose their origin. Without one, a client
+   * can name any current pool member (never anything else).
+   */
+  secret?: string | undefined;
 }
 
 /** One failed attempt of `routedFetch`. */
@@ -669,6 +743,12 @@ export interface Attempt {
   /** ERR_INVALID_ORIGIN (the node id or rewrite() gave no http(s) URL; nothing sent) or ERR_INVALID_RESPONSE. */
   code?: ErrorCode;
   latencyMs?: number;
+}
+
+/** Thrown by `routedFetch` when a retry was due and the Router's retry budget was spent (code ERR_RETRY_BUDGET_EXHAUSTED). */
+export interface RetryBudgetExhaustedError extends EdgerouteError {
+  readonly code: "ERR_RETRY_BUDGET_EXHAUSTED";
+  readonly attempts: Attempt[];
 }
 
 /** Thrown by `routedFetch` when no origin answered well (code ERR_ALL_ATTEMPTS_FAILED). */

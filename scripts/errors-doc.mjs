@@ -100,9 +100,9 @@ messages below are the exact text the tests expect in Node, Deno, workerd (Minif
 ${codes.map((c) => `| \`${c}\` | ${describe.get(c)} |`).join("\n")}
 
 Codes not triggered below: \`ERR_NOT_INITIALIZED\` needs the \`edgeroute/web\` entry before \`init()\` (tested in
-Chromium); \`ERR_INTERNAL\` is a bug (a wasm trap; none is known); \`ERR_ALL_ATTEMPTS_FAILED\` comes from
-\`routedFetch\` and the \`ERR_REGISTRY_*\` codes from \`Registry\`, each tested with real servers
-(test-js/shared/scenarios.js, test-js/redis/).
+Chromium); \`ERR_INTERNAL\` is a bug (a wasm trap; none is known); \`ERR_ALL_ATTEMPTS_FAILED\` and
+\`ERR_RETRY_BUDGET_EXHAUSTED\` come from \`routedFetch\` and the \`ERR_REGISTRY_*\` codes from \`Registry\`, each
+tested with real servers (test-js/shared/scenarios.js, test-js/shared/traffic-fetch.js, test-js/redis/).
 
 ## ${rows.length} bad inputs and their messages
 `;

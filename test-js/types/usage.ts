@@ -1,6 +1,6 @@
 // Compiled with tsc --strict against the installed package: valid usage must type-check, and every line marked
 // as an expected error must really be one (tsc fails on an unused expect-error directive).
-import { Router, Registry, registryScripts, EdgerouteError, version, type RouterOptions, type NodeStats, type ErrorCode, type TwemproxyHash, type HaproxyHash } from "edgeroute";
+import { Router, Registry, registryScripts, EdgerouteError, version, routedFetch, type RouterOptions, type NodeStats, type ErrorCode, type TwemproxyHash, type HaproxyHash, type RoutedFetchOptions, type RetryBudgetExhaustedError } from "edgeroute";
 import init, { Router as WebRouter } from "edgeroute/web";
 // ES-module types have no default export; CommonJS types (index.d.cts) would give one (module.exports), so this
 // fails if `import` ever resolves to the CommonJS declarations.
@@ -162,3 +162,27 @@ const tw: TwemproxyHash = "fnv1a_64";
 const ha: HaproxyHash = "djb2";
 void tw;
 void ha;
+
+// routedFetch's traffic options (docs/traffic.md).
+async function useTraffic(router: Router, request: Request): Promise<Response> {
+  const fixed: RoutedFetchOptions = { hedge: { afterMs: 50, maxHedges: 2 }, retryBudget: { percent: 20, minPerSecond: 3 } };
+  const learnt: RoutedFetchOptions = { hedge: { percentile: 95, minMs: 5, maxMs: 500 }, retryBudget: {} };
+  const sticky: RoutedFetchOptions = { affinity: { cookie: "lb", ttlS: 3600, secret: "a secret of 16+ chars" }, zone: (r) => r.headers.get("cf-ipcountry") ?? undefined };
+  // @ts-expect-error a hedge has one delay: afterMs or percentile
+  const both: RoutedFetchOptions = { hedge: { afterMs: 50, percentile: 95 } };
+  // @ts-expect-error minMs and maxMs bound a learnt delay only
+  const bounded: RoutedFetchOptions = { hedge: { afterMs: 50, maxMs: 100 } };
+  // @ts-expect-error a zone function returns a name or undefined
+  const zoneNumber: RoutedFetchOptions = { zone: () => 3 };
+  void [fixed, learnt, both, bounded, zoneNumber];
+  try {
+    return await routedFetch(router, request, { ...fixed, ...sticky, zone: "eu-west" });
+  } catch (e) {
+    if (e instanceof EdgerouteError && e.code === "ERR_RETRY_BUDGET_EXHAUSTED") {
+      const attempts = (e as RetryBudgetExhaustedError).attempts;
+      return new Response(`${attempts.length} attempts`, { status: 503 });
+    }
+    throw e;
+  }
+}
+void useTraffic;

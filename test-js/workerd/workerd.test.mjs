@@ -4,10 +4,12 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { Router } from "edgeroute";
 import { startOrigins } from "../shared/origins.mjs";
+import { TRAFFIC_SCENARIOS } from "../shared/traffic-fetch.js";
 
 const proj = path.resolve(import.meta.dirname, "../..");
 const wrangler = process.env.WRANGLER_BIN;
@@ -220,6 +222,32 @@ test("routedFetch inside workerd: timeouts, the caller's signal, the body's dead
     }
   } finally {
     await mf.dispose();
+    await origins.close();
+  }
+});
+
+test("routedFetch traffic inside workerd: hedges, the retry budget, affinity, zone, bad options", async () => {
+  const origins = await startOrigins(["a", "b", "c", "d"]);
+  // The Worker drives the origins through this: /set?name&mode&delayMs, and /view (their log and counters).
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, "http://control");
+    if (u.pathname === "/set") origins.set(u.searchParams.get("name"), u.searchParams.get("mode"), Number(u.searchParams.get("delayMs")));
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(u.pathname === "/view" ? JSON.stringify({ log: origins.log, open: origins.open, started: origins.started }) : "{}");
+  });
+  await new Promise((r) => control.listen(0, "127.0.0.1", r));
+  const CONTROL = `http://127.0.0.1:${control.address().port}`;
+  const mf = worker(bundle("test/workerd/traffic-worker.js", "traffic"), { ORIGINS: JSON.stringify(origins.urls), CONTROL });
+  try {
+    for (const name of Object.keys(TRAFFIC_SCENARIOS)) {
+      const r = await (await mf.dispatchFetch(`http://edge.test/?scenario=${name}`)).json();
+      assert.deepEqual(r.failures, [], name);
+      console.log(`workerd ${name}: ${JSON.stringify({ ...r, failures: undefined })}`);
+    }
+  } finally {
+    await mf.dispose();
+    control.closeAllConnections();
+    control.close();
     await origins.close();
   }
 });
