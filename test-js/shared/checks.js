@@ -368,7 +368,39 @@ export const BAD_INPUTS = [
   ["add duplicate", (R, r) => r.add({ id: "a" }), "ERR_DUPLICATE_ID"],
   ["add bad weight", (R, r) => r.add({ id: "z", weight: NaN }), "ERR_INVALID_WEIGHT"],
   // @ts-expect-error a bad input on purpose: the types reject it too
-  ["add unknown field", (R, r) => r.add({ id: "z", zone: "eu" }), "ERR_UNKNOWN_FIELD"],
+  ["add unknown field", (R, r) => r.add({ id: "z", region: "eu" }), "ERR_UNKNOWN_FIELD"],
+  ["add empty zone", (R, r) => r.add({ id: "z", zone: "" }), "ERR_INVALID_OPTION"],
+  ["add priority 256", (R, r) => r.add({ id: "z", priority: 256 }), "ERR_INVALID_OPTION"],
+  ["setNodes fractional priority", (R, r) => r.setNodes([{ id: "a", priority: 0.5 }]), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["node zone not a string", (R) => new R({ strategy: "ring", nodes: [{ id: "a", zone: 7 }] }), "ERR_INVALID_OPTION"],
+  ["node zone over 256 bytes", (R) => new R({ strategy: "ring", nodes: [{ id: "a", zone: "z".repeat(257) }] }), "ERR_INVALID_OPTION"],
+  ["node priority -1", (R) => new R({ strategy: "ring", nodes: [{ id: "a", priority: -1 }] }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["node priority a string", (R) => new R({ strategy: "ring", nodes: [{ id: "a", priority: "1" }] }), "ERR_INVALID_OPTION"],
+  ["zone with compat nginx", (R) => new R({ strategy: "ring", compat: "nginx", nodes: [{ id: "10.0.0.1:80", zone: "x" }] }), "ERR_UNKNOWN_FIELD"],
+  ["priority with compat haproxy", (R) => new R({ strategy: "ring", compat: "haproxy", nodes: [{ id: "s1", priority: 1 }] }), "ERR_UNKNOWN_FIELD"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["slowStartMs with ring", (R) => new R({ strategy: "ring", nodes: NODES, slowStartMs: 1000 }), "ERR_UNKNOWN_OPTION"],
+  ["slowStartMs 0", (R) => new R({ strategy: "random", nodes: NODES, slowStartMs: 0 }), "ERR_INVALID_OPTION"],
+  ["slowStartMs NaN", (R) => new R({ strategy: "least-latency", nodes: NODES, slowStartMs: NaN }), "ERR_INVALID_OPTION"],
+  ["slowStartMinPercent without slowStartMs", (R) => new R({ strategy: "round-robin", nodes: NODES, slowStartMinPercent: 20 }), "ERR_INVALID_OPTION"],
+  ["slowStartMinPercent 0", (R) => new R({ strategy: "random", nodes: NODES, slowStartMs: 10, slowStartMinPercent: 0 }), "ERR_INVALID_OPTION"],
+  ["slowStartMinPercent 101", (R) => new R({ strategy: "random", nodes: NODES, slowStartMs: 10, slowStartMinPercent: 101 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pick options a string", (R, r) => r.pick("k", "eu"), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pick options null", (R, r) => r.pick("k", null), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pick unknown option", (R, r) => r.pick("k", { region: "eu" }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pick zone a number", (R, r) => r.pick("k", { zone: 1 }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pickN zone an object", (R, r) => r.pickN("k", 2, { zone: {} }), "ERR_INVALID_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["acquire unknown option", (R, r) => r.acquire("k", { zones: "eu" }), "ERR_UNKNOWN_OPTION"],
+  // @ts-expect-error a bad input on purpose: the types reject it too
+  ["pickMany zone a boolean", (R, r) => r.pickMany(["k"], { zone: true }), "ERR_INVALID_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["add not an object", (R, r) => r.add("z"), "ERR_INVALID_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
