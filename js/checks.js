@@ -70,24 +70,26 @@ function readOptions(options) {
     const v = options[k];
     if (v !== undefined) o[k] = Array.isArray(v) ? Array.from(v) : v;
   }
-  const path = o.path ?? DEFAULTS.path;
+  // A property set to undefined is absent; null is a value, and no option takes it.
+  const given = (k) => (Object.hasOwn(o, k) ? o[k] : DEFAULTS[k]);
+  const path = given("path");
   if (typeof path !== "string" || !path.startsWith("/") || path.length > MAX_PATH) {
     throw optionError(`path must be a string that starts with "/" (at most ${MAX_PATH} characters), got ${describe(path)}`);
   }
-  const timeoutMs = o.timeoutMs ?? DEFAULTS.timeoutMs;
+  const timeoutMs = given("timeoutMs");
   if (!(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
     throw optionError(`timeoutMs must be a number > 0 and at most ${MAX_TIMER_MS}, got ${describe(timeoutMs)}`);
   }
   const whole = (k) => {
-    const v = o[k] ?? DEFAULTS[k];
+    const v = given(k);
     if (!(Number.isInteger(v) && v >= 1 && v <= MAX_THRESHOLD)) throw optionError(`${k} must be a whole number from 1 to ${MAX_THRESHOLD}, got ${describe(v)}`);
     return v;
   };
   const healthyThreshold = whole("healthyThreshold");
   const unhealthyThreshold = whole("unhealthyThreshold");
-  const ranges = statusRanges(o.expectStatus ?? DEFAULTS.expectStatus);
+  const ranges = statusRanges(given("expectStatus"));
   if (o.fetch !== undefined && typeof o.fetch !== "function") throw optionError(`fetch must be a function, got ${describe(o.fetch)}`);
-  const fetchFn = o.fetch ?? globalThis.fetch;
+  const fetchFn = o.fetch === undefined ? globalThis.fetch : o.fetch;
   return { path, timeoutMs, healthyThreshold, unhealthyThreshold, ranges, fetchFn };
 }
 
