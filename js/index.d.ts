@@ -674,23 +674,26 @@ export declare function routedFetch(router: Router, request: Request | string | 
 /** An HTTP status class, for `expectStatus`. */
 export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
 
-/** Options of `checkHealth`. Unknown options are errors (ERR_UNKNOWN_OPTION), bad values too (ERR_INVALID_OPTION). */
+/**
+ * Options of `checkHealth`. Unknown options are errors (ERR_UNKNOWN_OPTION), bad values too (ERR_INVALID_OPTION); an
+ * option set to undefined is absent, null is refused.
+ */
 export interface CheckHealthOptions {
   /** Appended to each node id (an origin URL) to make its probe URL: node "https://a.example" → "https://a.example/healthz". Starts with "/". Default "/". */
-  path?: string;
+  path?: string | undefined;
   /** Bounds each probe, from sending it to its response headers; a probe still out then fails, whatever fetch does with the abort. Default 5000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Good rounds in a row that bring back a node the checks marked down (HAProxy's `rise`). Whole, >= 1. Default 2. */
-  healthyThreshold?: number;
+  healthyThreshold?: number | undefined;
   /** Failed rounds in a row that mark a node down (HAProxy's `fall`). Whole, >= 1. Default 3. */
-  unhealthyThreshold?: number;
+  unhealthyThreshold?: number | undefined;
   /**
    * The statuses that count as healthy: a status (200), a class ("2xx"), or an array of them. Redirects are not
    * followed. Default ["2xx", "3xx"], as HAProxy's `option httpchk`.
    */
-  expectStatus?: number | StatusClass | ReadonlyArray<number | StatusClass>;
+  expectStatus?: number | StatusClass | ReadonlyArray<number | StatusClass> | undefined;
   /** The fetch to use (default globalThis.fetch). Called with a GET Request; anything it resolves to that is not a Response is not counted. */
-  fetch?: (request: Request) => Promise<Response>;
+  fetch?: ((request: Request) => Promise<Response>) | undefined;
 }
 
 /** One node's result of a `checkHealth` round. */

@@ -289,7 +289,9 @@ export async function badInputs({ Router, checkHealth }) {
   const ok = await checkHealth(r, { fetch: answer(200) });
   check(ok.length === 3 && ok.every((x) => x.ok), "a round after the bad inputs failed");
   // The option forms that are valid.
-  for (const expectStatus of [204, "4xx", [200, "3xx", 418]]) {
+  /** @type {NonNullable<CheckHealthOptions["expectStatus"]>[]} */
+  const forms = [204, "4xx", [200, "3xx", 418]];
+  for (const expectStatus of forms) {
     const res = await checkHealth(r, { fetch: answer(418), expectStatus });
     check(res.every((x) => x.ok === (expectStatus !== 204)), `expectStatus ${JSON.stringify(expectStatus)}: ${JSON.stringify(res[0])}`);
   }
