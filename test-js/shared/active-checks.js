@@ -21,7 +21,7 @@ import { recorder, defined } from "./checks.js";
  * @property {(options?: CheckHealthOptions) => Promise<CheckResult[]>} round
  * @property {() => Promise<NodeStats[]>} stats
  * @property {(keys: string[]) => Promise<(string | undefined)[]>} picks
- * @property {(id: string) => Promise<void>} markDown
+ * @property {(id: string, forMs?: number) => Promise<void>} markDown
  * @property {(id: string) => Promise<void>} markUp
  * @property {(id: string) => Promise<void>} remove
  * @property {(id: string) => Promise<void>} add
@@ -37,7 +37,7 @@ export function localPool(Router, checkHealth) {
       round: (options) => checkHealth(r, options),
       stats: async () => r.stats(),
       picks: async (keys) => r.pickMany(keys),
-      markDown: async (id) => r.markDown(id),
+      markDown: async (id, forMs) => r.markDown(id, forMs),
       markUp: async (id) => r.markUp(id),
       remove: async (id) => void r.remove(id),
       add: async (id) => r.add({ id }),
@@ -163,6 +163,16 @@ export async function operatorMarksWin({ pool, origins }) {
   check(r1.transition === null && r1.consecutiveFailed === 1 && !r1.heldDown, `after the operator's markUp: ${JSON.stringify(r1)}`);
   check(statOf(await p.stats(), b).state === "healthy", "the operator's markUp was undone at once");
   check(resultOf(await p.round(opts), b).transition === "down", "b not marked down again after 2 more failures");
+  // An operator's timed markDown of a node the checks hold hands it to the operator: no markUp when it recovers.
+  await p.markDown(b, 60_000);
+  const taken = resultOf(await p.round(opts), b);
+  check(taken.transition === null && !taken.heldDown, `after the operator's timed markDown: ${JSON.stringify(taken)}`);
+  origins.set("b", "ok");
+  await p.round(opts);
+  const kept = resultOf(await p.round(opts), b);
+  const bs = statOf(await p.stats(), b);
+  check(kept.ok && kept.transition === null && bs.state === "down" && bs.downUntil !== null, `the operator's timed mark was undone: ${JSON.stringify(kept)} ${bs.state}`);
+  await p.markUp(b);
   resetAll(origins);
   return result();
 }

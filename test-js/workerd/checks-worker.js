@@ -48,7 +48,7 @@ export default {
       case "/__pool/picks":
         return Response.json(router.pickMany(body));
       case "/__pool/markDown":
-        return Response.json(router.markDown(id) ?? true);
+        return Response.json(router.markDown(id, url.searchParams.has("forMs") ? Number(url.searchParams.get("forMs")) : undefined) ?? true);
       case "/__pool/markUp":
         return Response.json(router.markUp(id) ?? true);
       case "/__pool/remove":

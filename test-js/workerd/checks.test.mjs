@@ -35,8 +35,9 @@ test.after(async () => {
 });
 
 /** Calls the Worker's pool endpoint; a round's rejection comes back as { error } and is rethrown here. */
-async function call(what, body, id) {
-  const url = `http://edge.test/__pool/${what}${id === undefined ? "" : `?id=${encodeURIComponent(id)}`}`;
+async function call(what, body, id, forMs) {
+  const q = new URLSearchParams(Object.entries({ id, forMs }).filter(([, v]) => v !== undefined));
+  const url = `http://edge.test/__pool/${what}?${q}`;
   const res = await mf.dispatchFetch(url, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
   assert.equal(res.status, 200, `${what}: ${res.status}`);
   const out = await res.json();
@@ -59,7 +60,7 @@ function remotePool(scheduled) {
       },
       stats: () => call("stats"),
       picks: (keys) => call("picks", keys),
-      markDown: (id) => call("markDown", undefined, id),
+      markDown: (id, forMs) => call("markDown", undefined, id, forMs),
       markUp: (id) => call("markUp", undefined, id),
       remove: (id) => call("remove", undefined, id),
       add: (id) => call("add", undefined, id),
