@@ -5,4 +5,5 @@ await init();
 
 export { Router, Registry, EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { checkHealth } from "./checks.js";
 export { registryScripts } from "./registry.js";

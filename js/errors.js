@@ -22,7 +22,7 @@ function coded(code, message, cause) {
 }
 
 /** Every code, with one line on what it means. Who raises it: the core (Rust `Code`, through the wasm facade),
- * the Router wrapper (js/router.js, js/web.js), routedFetch (js/fetch.js), the Registry (js/registry.js and its
+ * the Router wrapper (js/router.js, js/web.js), routedFetch (js/fetch.js), checkHealth (js/checks.js), the Registry (js/registry.js and its
  * Lua scripts in lua/). */
 const ERROR_CODES = Object.freeze({
   // The core (src/error.rs Code), also raised by the Registry's checks and scripts where they apply.
@@ -54,6 +54,8 @@ const ERROR_CODES = Object.freeze({
   ERR_BODY_INTERRUPTED: "routedFetch: the origin's response body broke off",
   ERR_DEADLINE_EXCEEDED: "routedFetch: deadlineMs passed while a body was buffered or read",
   ERR_RETRY_BUDGET_EXHAUSTED: "routedFetch: a retry was needed and the Router's retryBudget is spent; err.attempts lists each attempt",
+  // checkHealth (js/checks.js).
+  ERR_CHECK_IN_PROGRESS: "checkHealth: a round of this Router's checks is still running",
   // The Registry.
   ERR_REGISTRY_MISSING: "Registry: neither the nodes key nor the version key exists",
   ERR_REGISTRY_WRONG_TYPE: "Registry: a registry key holds another Redis type",

@@ -387,6 +387,28 @@ export interface NodeStats {
   /** Ejections ever (a counter: never decreases, kept across toJSON/fromJSON). */
   ejectionsTotal: number;
   consecutiveFailures: number;
+  /** The last active health check of the node (`checkHealth`), or null when no round has checked it. */
+  check: NodeCheck | null;
+}
+
+/** A node's last active health check, as `stats()` shows it. */
+export interface NodeCheck {
+  /** Whether the probe answered with an expected status in time. */
+  ok: boolean;
+  /** The status it answered with, or null (no answer: network error, timeout). */
+  status: number | null;
+  /** Why it failed (a network error, `timeout after N ms`, an unexpected status), or null. */
+  error: string | null;
+  /** From sending the probe to its response headers (or to the failure), in ms. */
+  latencyMs: number;
+  /** When the probe settled (Date.now() ms). */
+  at: number;
+  /** Good rounds in a row (0 after a failed one). */
+  consecutiveOk: number;
+  /** Failed rounds in a row (0 after a good one). */
+  consecutiveFailed: number;
+  /** Whether the checks hold the node down: they marked it down and will mark it up after healthyThreshold good rounds. */
+  heldDown: boolean;
 }
 
 /** A node's health in a snapshot; only non-default fields are present. */
@@ -532,6 +554,7 @@ export type ErrorCode =
   | "ERR_BODY_INTERRUPTED"
   | "ERR_DEADLINE_EXCEEDED"
   | "ERR_RETRY_BUDGET_EXHAUSTED"
+  | "ERR_CHECK_IN_PROGRESS"
   | "ERR_REGISTRY_MISSING"
   | "ERR_REGISTRY_WRONG_TYPE"
   | "ERR_REGISTRY_BAD_WEIGHT"
@@ -765,6 +788,70 @@ export interface AllAttemptsFailedError extends EdgerouteError {
  * body completes, breaks off (the reader gets ERR_BODY_INTERRUPTED), is cancelled, or at the deadline.
  */
 export declare function routedFetch(router: Router, request: Request | string | URL, options?: RoutedFetchOptions): Promise<Response>;
+
+/** An HTTP status class, for `expectStatus`. */
+export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
+
+/**
+ * Options of `checkHealth`. Unknown options are errors (ERR_UNKNOWN_OPTION), bad values too (ERR_INVALID_OPTION); an
+ * option set to undefined is absent, null is refused.
+ */
+export interface CheckHealthOptions {
+  /** Appended to each node id (an origin URL) to make its probe URL: node "https://a.example" → "https://a.example/healthz". Starts with "/". Default "/". */
+  path?: string | undefined;
+  /** Bounds each probe, from sending it to its response headers; a probe still out then fails, whatever fetch does with the abort. Default 5000 ms. */
+  timeoutMs?: number | undefined;
+  /** Good rounds in a row that bring back a node the checks marked down (HAProxy's `rise`). Whole, >= 1. Default 2. */
+  healthyThreshold?: number | undefined;
+  /** Failed rounds in a row that mark a node down (HAProxy's `fall`). Whole, >= 1. Default 3. */
+  unhealthyThreshold?: number | undefined;
+  /**
+   * The statuses that count as healthy: a status (200), a class ("2xx"), or an array of them. Redirects are not
+   * followed. Default ["2xx", "3xx"], as HAProxy's `option httpchk`.
+   */
+  expectStatus?: number | StatusClass | ReadonlyArray<number | StatusClass> | undefined;
+  /** The fetch to use (default globalThis.fetch). Called with a GET Request; anything it resolves to that is not a Response is not counted. */
+  fetch?: ((request: Request) => Promise<Response>) | undefined;
+}
+
+/** One node's result of a `checkHealth` round. */
+export interface CheckResult {
+  /** The node id. */
+  id: string;
+  /** Whether the probe answered with an expected status within timeoutMs. */
+  ok: boolean;
+  /** The status it answered with, or null when it did not answer. */
+  status: number | null;
+  /** Why it failed, or null. */
+  error: string | null;
+  /**
+   * Set when the probe told nothing about the origin, so the counts did not change: ERR_INVALID_ORIGIN (the node
+   * id and path make no http(s) URL; nothing sent) or ERR_INVALID_RESPONSE (the fetch option gave no Response).
+   */
+  code: ErrorCode | null;
+  /** From sending the probe to its response headers (or to the failure), in ms. */
+  latencyMs: number;
+  /** Good rounds in a row, this one included. */
+  consecutiveOk: number;
+  /** Failed rounds in a row, this one included. */
+  consecutiveFailed: number;
+  /** "down" when this round marked the node down (markDown), "up" when it marked it back up (markUp), else null. */
+  transition: "down" | "up" | null;
+  /** Whether the checks hold the node down after this round. */
+  heldDown: boolean;
+}
+
+/**
+ * One round of active health checks: a GET of every node's probe URL (node id + `path`), all at once, each bounded
+ * by `timeoutMs`. A node that failed `unhealthyThreshold` rounds in a row is marked down (`markDown`); one the
+ * checks marked down comes back (`markUp`) after `healthyThreshold` good rounds in a row. The counts live with
+ * the Router between rounds, and `stats()` shows them (`check`). The checks never mark up a node an operator
+ * marked down; an operator's `markUp` of a node they hold wins, and its failure run starts again. Rounds of one
+ * Router do not overlap: a call while one runs rejects with ERR_CHECK_IN_PROGRESS. Resolves to a result per node
+ * still in the Router when the round ends; never rejects for an origin's failure (bad options, a non-Router, a
+ * freed Router reject). Call it from a Worker's `scheduled` handler, a Durable Object alarm, or a timer.
+ */
+export declare function checkHealth(router: Router, options?: CheckHealthOptions): Promise<CheckResult[]>;
 
 /**
  * Sends one Redis command and resolves to its reply: `(...a) => ioredis.call(...a)`, `(...a) => nodeRedis.sendCommand(a)`.

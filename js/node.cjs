@@ -5,7 +5,8 @@ const { EdgerouteError } = require("./errors.cjs");
 const { bindRouter, version } = require("./router.cjs");
 
 const { routedFetch } = require("./fetch.cjs");
+const { checkHealth } = require("./checks.cjs");
 const { bindRegistry, registryScripts } = require("./registry.cjs");
 
 const Router = bindRouter(() => glue);
-module.exports = { Router, Registry: bindRegistry(Router), EdgerouteError, version, routedFetch, registryScripts };
+module.exports = { Router, Registry: bindRegistry(Router), EdgerouteError, version, routedFetch, checkHealth, registryScripts };

@@ -7,6 +7,7 @@
 // require(), rewriting its import and export lines.
 import { EdgerouteError, coded as fail } from "./errors.js";
 import { metricsOptions, renderText, renderOtlp, RECORD_REQUEST } from "./metrics.js";
+import { checkView } from "./checks.js";
 import { NONE, FAILED, NEED_CLOCK, NEED_ENTROPY, MAX_DEPTH, MAX_ARRAY, MAX_STRING, MAX_KEY_BYTES, MAX_BATCH, NO_KEY, align4 } from "./protocol.js";
 
 /** The ERR_INTERNAL errors edgeroute itself made from a trap (a caller's error with that code is not one). */
@@ -873,7 +874,10 @@ function bindRouter(getGlue) {
     stats() {
       Router.#live(this);
       const now = nowMs();
-      return this.#call((w) => w.stats(now));
+      const stats = this.#call((w) => w.stats(now));
+      // The active checks' view of each node (js/checks.js keeps it per Router), or null.
+      for (const s of stats) s.check = checkView(this, s.id);
+      return stats;
     }
 
     /** The Router's state in the Prometheus text format, or OpenMetrics (`format: "openmetrics"`); docs/monitoring.md. */

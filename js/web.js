@@ -33,4 +33,5 @@ export const Registry = /* @__PURE__ */ bindRegistry(Router);
 
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { checkHealth } from "./checks.js";
 export { registryScripts } from "./registry.js";

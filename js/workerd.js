@@ -13,4 +13,5 @@ export const Router = bindRouter(() => glue);
 export const Registry = /* @__PURE__ */ bindRegistry(Router);
 export { EdgerouteError, version };
 export { routedFetch } from "./fetch.js";
+export { checkHealth } from "./checks.js";
 export { registryScripts } from "./registry.js";

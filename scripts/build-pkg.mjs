@@ -87,6 +87,7 @@ esmAndCjs(r("js/protocol.js"), "protocol");
 esmAndCjs(r("js/router.js"), "router", (s) => s.replace("__EDGEROUTE_VERSION__", version));
 esmAndCjs(r("js/fetch.js"), "fetch");
 esmAndCjs(r("js/traffic.js"), "traffic");
+esmAndCjs(r("js/checks.js"), "checks");
 esmAndCjs(r("js/metrics.js"), "metrics");
 esmAndCjs(r("js/registry.js"), "registry");
 esmAndCjs(r("build/scripts.js"), "scripts");
@@ -178,7 +179,7 @@ const pkg = {
     "./package.json": "./package.json",
   },
   files: [
-    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "errors.js", "errors.cjs", "protocol.js", "protocol.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "traffic.js", "traffic.cjs", "metrics.js", "metrics.cjs", "registry.js", "registry.cjs",
+    "edgeroute_bg.wasm", "glue.js", "glue.cjs", "errors.js", "errors.cjs", "protocol.js", "protocol.cjs", "router.js", "router.cjs", "fetch.js", "fetch.cjs", "traffic.js", "traffic.cjs", "checks.js", "checks.cjs", "metrics.js", "metrics.cjs", "registry.js", "registry.cjs",
     "scripts.js", "scripts.cjs", "lua", "node.mjs", "node.cjs", "deno.js",
     "workerd.js", "web.js", "web.cjs", "bundler.js", "inline.js", "inline.cjs", "wasm-inline.js", "index.d.ts", "index.d.cts", "web.d.ts", "web.d.cts", "inline.d.ts", "inline.d.cts",
     "README.md", "LICENSE", "CHANGELOG.md", ...readmeLinks,

@@ -18,6 +18,12 @@ try {
     void code;
   }
 }
+async function checkThrough(): Promise<edgeroute.CheckResult[]> {
+  const options: edgeroute.CheckHealthOptions = { path: "/healthz", expectStatus: "2xx" };
+  const check: edgeroute.NodeCheck | null = r.stats()[0].check;
+  void check;
+  return edgeroute.checkHealth(r, options);
+}
 async function fetchThrough(): Promise<Response> {
   return edgeroute.routedFetch(r, "https://example.test/", { attempts: 2 });
 }
@@ -47,4 +53,4 @@ const notUndefined: string = r.pick("k");
 web.initSync();
 // @ts-expect-error not an error code
 const badCode: edgeroute.ErrorCode = "ERR_SOMETHING";
-void [p, ids, v, stats, fetchThrough, webInit, useRegistry, notUndefined, badCode];
+void [p, ids, v, stats, checkThrough, fetchThrough, webInit, useRegistry, notUndefined, badCode];

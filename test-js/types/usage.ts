@@ -186,3 +186,29 @@ async function useTraffic(router: Router, request: Request): Promise<Response> {
   }
 }
 void useTraffic;
+// Active health checks: one round per call, results per node, and the checks' view in stats().
+import { checkHealth, type CheckHealthOptions, type CheckResult, type NodeCheck, type StatusClass } from "edgeroute";
+import { checkHealth as webCheckHealth } from "edgeroute/web";
+async function checkRound(): Promise<void> {
+  const origins = new Router({ strategy: "ring", nodes: [{ id: "https://a.example" }, { id: "https://b.example" }] });
+  const options: CheckHealthOptions = { path: "/healthz", timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 3, expectStatus: ["2xx", 301], fetch: (req) => fetch(req) };
+  const results: CheckResult[] = await checkHealth(origins, options);
+  const moved: "down" | "up" | null = results[0].transition;
+  const status: number | null = results[0].status;
+  const code: ErrorCode | null = results[0].code;
+  const runs: number = results[0].consecutiveOk + results[0].consecutiveFailed;
+  const view: NodeCheck | null = origins.stats()[0].check;
+  const held: boolean | undefined = view?.heldDown;
+  const cls: StatusClass = "5xx";
+  await checkHealth(origins);
+  await checkHealth(origins, { expectStatus: 204 });
+  await webCheckHealth(origins, { expectStatus: cls });
+  // @ts-expect-error expectStatus takes statuses and classes like "2xx", not "200"
+  await checkHealth(origins, { expectStatus: "200" });
+  // @ts-expect-error not an option of checkHealth
+  await checkHealth(origins, { intervalMs: 1000 });
+  // @ts-expect-error the first argument is a Router
+  await checkHealth({}, {});
+  void [moved, status, code, runs, held];
+}
+void checkRound;
