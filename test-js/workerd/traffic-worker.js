@@ -1,13 +1,14 @@
-// A Worker that runs one traffic scenario of test-js/shared/traffic-fetch.js per request, inside workerd. The
-// origins live in the test's Node process: the Worker switches their modes and reads their log through the test's
+// A Worker that runs one traffic scenario of test-js/shared/traffic-fetch.js or traffic-router.js per request, inside
+// workerd (env.NAMES names the origins of env.ORIGINS). The origins live in the test's Node process: the Worker switches their modes and reads their log through the test's
 // control server (env.CONTROL).
 import { Router, routedFetch } from "edgeroute";
 import { TRAFFIC_SCENARIOS } from "../shared/traffic-fetch.js";
+import { ROUTER_SCENARIOS } from "../shared/traffic-router.js";
 
 export default {
   async fetch(request, env) {
     const urls = JSON.parse(env.ORIGINS);
-    const names = ["a", "b", "c", "d"];
+    const names = JSON.parse(env.NAMES);
     const origins = {
       urls,
       byUrl: Object.fromEntries(urls.map((u, i) => [u, names[i]])),
@@ -18,7 +19,7 @@ export default {
       view: async () => (await fetch(`${env.CONTROL}/view`)).json(),
     };
     const name = new URL(request.url).searchParams.get("scenario");
-    const run = TRAFFIC_SCENARIOS[name];
+    const run = { ...TRAFFIC_SCENARIOS, ...ROUTER_SCENARIOS }[name];
     if (!run) return new Response(`no scenario ${name}`, { status: 404 });
     try {
       return Response.json(await run({ Router, routedFetch, origins }));

@@ -10,6 +10,7 @@ import { Miniflare } from "miniflare";
 import { Router } from "edgeroute";
 import { startOrigins } from "../shared/origins.mjs";
 import { TRAFFIC_SCENARIOS } from "../shared/traffic-fetch.js";
+import { ROUTER_SCENARIOS, ZONE_ORIGINS } from "../shared/traffic-router.js";
 
 const proj = path.resolve(import.meta.dirname, "../..");
 const wrangler = process.env.WRANGLER_BIN;
@@ -226,8 +227,9 @@ test("routedFetch inside workerd: timeouts, the caller's signal, the body's dead
   }
 });
 
-test("routedFetch traffic inside workerd: hedges, the retry budget, affinity, zone, bad options", async () => {
-  const origins = await startOrigins(["a", "b", "c", "d"]);
+/** Runs each scenario of `scenarios` in the traffic Worker, with origins named `names` in this process. */
+async function trafficInWorkerd(scenarios, names) {
+  const origins = await startOrigins(names);
   // The Worker drives the origins through this: /set?name&mode&delayMs, and /view (their log and counters).
   const control = http.createServer((req, res) => {
     const u = new URL(req.url, "http://control");
@@ -237,9 +239,9 @@ test("routedFetch traffic inside workerd: hedges, the retry budget, affinity, zo
   });
   await new Promise((r) => control.listen(0, "127.0.0.1", r));
   const CONTROL = `http://127.0.0.1:${control.address().port}`;
-  const mf = worker(bundle("test/workerd/traffic-worker.js", "traffic"), { ORIGINS: JSON.stringify(origins.urls), CONTROL });
+  const mf = worker(bundle("test/workerd/traffic-worker.js", "traffic"), { ORIGINS: JSON.stringify(origins.urls), NAMES: JSON.stringify(names), CONTROL });
   try {
-    for (const name of Object.keys(TRAFFIC_SCENARIOS)) {
+    for (const name of Object.keys(scenarios)) {
       const r = await (await mf.dispatchFetch(`http://edge.test/?scenario=${name}`)).json();
       assert.deepEqual(r.failures, [], name);
       console.log(`workerd ${name}: ${JSON.stringify({ ...r, failures: undefined })}`);
@@ -250,4 +252,9 @@ test("routedFetch traffic inside workerd: hedges, the retry budget, affinity, zo
     control.close();
     await origins.close();
   }
-});
+}
+
+test("routedFetch traffic inside workerd: hedges, the retry budget, affinity, zone, bad options", () =>
+  trafficInWorkerd(TRAFFIC_SCENARIOS, ["a", "b", "c", "d"]));
+
+test("zones, priority levels and slow start inside workerd, through routedFetch", () => trafficInWorkerd(ROUTER_SCENARIOS, ZONE_ORIGINS));
