@@ -123,7 +123,7 @@ fn bad_input_is_an_error_with_a_code_and_the_router_survives() {
     Reflect::set(&lone, &"nodes".into(), &js_sys::Array::of1(&node)).unwrap();
     assert_eq!(code(WasmRouter::new(lone.into()).err().unwrap()), "ERR_INVALID_ID");
     // Pick exports return -2 for an error and hand it over through take_error.
-    assert_eq!(r.pick_none(f64::NAN), -2);
+    assert_eq!(r.pick_none(-1, f64::NAN), -2);
     assert_eq!(code(r.take_error()), "ERR_INVALID_KEY");
     assert_eq!(
         code(r.pick_n_bytes(b"k", JsValue::from(0)).unwrap_err()),
@@ -164,9 +164,9 @@ fn unseeded_random_asks_js_for_entropy_before_its_first_pick() {
     for seed in [1u32, 2] {
         let mut r = WasmRouter::new(js(&opts)).unwrap();
         // -4: no entropy yet; JS draws it (outside wasm) and seeds.
-        assert_eq!(r.pick_none(f64::NAN), -4);
+        assert_eq!(r.pick_none(-1, f64::NAN), -4);
         r.seed_entropy(seed, 0x9e37_79b9);
-        seqs.push((0..64).map(|_| r.pick_none(f64::NAN)).collect::<Vec<_>>());
+        seqs.push((0..64).map(|_| r.pick_none(-1, f64::NAN)).collect::<Vec<_>>());
     }
     assert!(seqs.iter().flatten().all(|&i| (0..3).contains(&i)));
     assert_ne!(seqs[0], seqs[1], "two seeds gave the same 64 picks");
