@@ -158,9 +158,11 @@ function decode(v) {
 
 const SHARED = { strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }], seed: 7 };
 const CALLS = {
-  pick: (r, k) => r.pick(keyOf(k)),
-  pickN: (r, k, n) => r.pickN(keyOf(k), n),
+  pick: (r, k, o) => r.pick(keyOf(k), o),
+  pickN: (r, k, n, o) => r.pickN(keyOf(k), n, o),
+  pickMany: (r, ks, o) => r.pickMany(ks.map(keyOf), o),
   add: (r, node) => r.add(node),
+  setNodes: (r, nodes) => r.setNodes(nodes),
   remove: (r, id) => r.remove(id),
   setWeight: (r, id, w) => r.setWeight(id, w),
   report: (r, id, o) => r.report(id, o),
