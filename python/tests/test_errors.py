@@ -8,7 +8,7 @@ import re
 import pytest
 
 import edgeroute
-from helpers import decode, key_of, node_kwargs, router, router_kwargs, snake
+from helpers import decode, key_of, node_kwargs, refused, router, router_kwargs, snake
 
 NODES = [{"id": "a", "weight": 2}, {"id": "b"}, {"id": "c"}]
 CASES = json.loads((__import__("pathlib").Path(__file__).with_name("bad_inputs.json")).read_text())
@@ -80,13 +80,6 @@ def test_the_js_tables_bad_inputs_give_the_same_code_and_message(js):
     assert len(CASES) >= 130
     print(f"bad inputs: {len(CASES)} cases, every code equal, {same_message} messages word for word")
     assert same_message >= len(CASES) - len(PYTHON_WORDING) - 6
-
-
-def refused(code, f, *args, **kw):
-    with pytest.raises(edgeroute.EdgerouteError) as info:
-        f(*args, **kw)
-    assert info.value.code == code, (info.value.code, str(info.value))
-    return str(info.value)
 
 
 def test_python_only_inputs():

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import edgeroute
-from helpers import key_of, router
+from helpers import key_of, refused, router
 
 KEYED = ["ring", "rendezvous", "maglev", "jump", "hash"]
 KEYLESS = ["random", "round-robin", "weighted-round-robin", "least-latency", "least-outstanding"]
@@ -229,13 +229,6 @@ def test_zones_priorities_and_slow_start_in_nodes_snapshots_and_set_nodes():
     r.add("d", zone="x", priority=1)
     r.add({"id": "e", "zone": "x", "priority": 1})
     assert r.nodes()[-2:] == [{"id": "d", "weight": 1, "zone": "x", "priority": 1}, {"id": "e", "weight": 1, "zone": "x", "priority": 1}]
-
-
-def refused(code, f, *args, **kw):
-    with pytest.raises(edgeroute.EdgerouteError) as info:
-        f(*args, **kw)
-    assert info.value.code == code, (info.value.code, str(info.value))
-    return str(info.value)
 
 
 def test_bad_inputs():
