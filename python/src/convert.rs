@@ -442,3 +442,19 @@ pub fn for_ms_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
         },
     }
 }
+
+/// The `zone=` keyword of the picks: None (no zone), or a zone name (a str). A name no node has picks as no zone
+/// does, as in JS; so does a str with a lone surrogate (no node's zone can hold one): it reads as `""`, which no
+/// zone is named. `call` names the method in the message, as JS's `#zoneOf` does.
+pub fn zone_arg(v: Option<&Bound<'_, PyAny>>, call: &str) -> PyResult<Option<String>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    let Ok(s) = v.cast::<PyString>() else {
+        return Err(coded(
+            Code::InvalidOption.as_str(),
+            format!("{call}: zone must be a zone name (a str) or None, got {}", describe(v)),
+        ));
+    };
+    Ok(Some(s.to_cow().map(Cow::into_owned).unwrap_or_default()))
+}

@@ -14,11 +14,12 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use edgeroute::base::protocol::MAX_BATCH;
+use edgeroute::router::NO_ZONE;
 use edgeroute::{Code, Error, NodeSpec, Outcome, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyType};
 
-use crate::convert::{self, count_arg, id_arg, key, node_value, options_value, to_py, to_value, Path, Shape};
+use crate::convert::{self, count_arg, id_arg, key, node_value, options_value, to_py, to_value, zone_arg, Path, Shape};
 use crate::errors::{coded, core_error, EdgerouteError};
 
 /// The core Router, made `Send` so a Python object can own it.
@@ -119,6 +120,12 @@ impl State {
         } else {
             f64::NAN
         }
+    }
+
+    /// The index of the caller's zone for the core's `*_in` picks: `NO_ZONE` for none, and for a zone no node
+    /// is in (which picks from every zone, as JS does).
+    fn zone(&self, name: Option<&str>) -> u32 {
+        name.and_then(|z| self.core.0.zone_index(z)).unwrap_or(NO_ZONE)
     }
 
     fn id(&mut self, py: Python<'_>, i: usize) -> Py<PyString> {
@@ -358,12 +365,20 @@ impl PyRouter {
     }
 
     /// The node for this request (`key`: str, hashed as its UTF-8, or bytes), or None when no node is usable.
-    #[pyo3(signature = (key=None))]
-    fn pick(&self, py: Python<'_>, key: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Py<PyString>>> {
+    /// `zone`: the caller's zone, whose nodes are preferred while they are healthy enough (docs/traffic.md).
+    #[pyo3(signature = (key=None, *, zone=None))]
+    fn pick(
+        &self,
+        py: Python<'_>,
+        key: Option<&Bound<'_, PyAny>>,
+        zone: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Py<PyString>>> {
         let k = optional_key(key)?;
+        let zone = zone_arg(zone, "pick(key, zone)")?;
         self.shared.run(py, |st| {
             let now = st.clock();
-            match st.r().pick(k.as_ref().map(|k| k.bytes()), now) {
+            let z = st.zone(zone.as_deref());
+            match st.r().pick_in(k.as_ref().map(|k| k.bytes()), z, now) {
                 Ok(Some(i)) => Ok(Some(st.id(py, i))),
                 Ok(None) => Ok(None),
                 Err(e) => Err(core_error(e)),
@@ -371,19 +386,24 @@ impl PyRouter {
         })
     }
 
-    /// Up to `n` distinct node ids in preference (failover) order; `[0]` is what `pick` returns.
+    /// Up to `n` distinct node ids in preference (failover) order; `[0]` is what `pick` returns. With `zone`, the
+    /// part of the pool `pick` chooses from comes first, then every other usable node.
+    #[pyo3(signature = (key, n, *, zone=None))]
     fn pick_n(
         &self,
         py: Python<'_>,
         key: Option<&Bound<'_, PyAny>>,
         n: &Bound<'_, PyAny>,
+        zone: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Py<PyString>>> {
         let k = optional_key(key)?;
         let n = count_arg(n)?;
+        let zone = zone_arg(zone, "pickN(key, n, zone)")?;
         self.shared.run(py, |st| {
             let now = st.clock();
+            let z = st.zone(zone.as_deref());
             let mut out = std::mem::take(&mut st.out);
-            let got = st.r().pick_n(k.as_ref().map(|k| k.bytes()), n, now, &mut out);
+            let got = st.r().pick_n_in(k.as_ref().map(|k| k.bytes()), z, n, now, &mut out);
             let ids = got.map(|()| out.iter().map(|&i| st.id(py, i)).collect());
             st.out = out;
             ids.map_err(core_error)
@@ -391,8 +411,15 @@ impl PyRouter {
     }
 
     /// `pick` of each key in order, in one call: the same answers (and counts) as `[r.pick(k) for k in keys]`.
-    /// A large batch runs detached from the interpreter.
-    fn pick_many(&self, py: Python<'_>, keys: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
+    /// A large batch runs detached from the interpreter. `zone` as in `pick`, for every key.
+    #[pyo3(signature = (keys, *, zone=None))]
+    fn pick_many(
+        &self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        zone: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyList>> {
+        let zone = zone_arg(zone, "pickMany(keys, zone)")?;
         let not_keys = || {
             coded(
                 Code::InvalidKey.as_str(),
@@ -427,11 +454,12 @@ impl PyRouter {
         }
         let now = now_ms();
         let out = self.shared.run(py, |st| {
+            let z = st.zone(zone.as_deref());
             let picks = |st: &mut State| -> Result<Vec<Option<usize>>, Error> {
                 let mut got = Vec::with_capacity(lens.len());
                 let mut off = 0;
                 for &len in &lens {
-                    got.push(st.r().pick(Some(&buf[off..off + len]), now)?);
+                    got.push(st.r().pick_in(Some(&buf[off..off + len]), z, now)?);
                     off += len;
                 }
                 Ok(got)
@@ -448,13 +476,20 @@ impl PyRouter {
     }
 
     /// `pick`, and counts the request in flight until the lease's `end()` (or the end of a `with` block).
-    #[pyo3(signature = (key=None))]
-    fn acquire(slf: &Bound<'_, Self>, key: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Lease>> {
+    /// `zone` as in `pick`.
+    #[pyo3(signature = (key=None, *, zone=None))]
+    fn acquire(
+        slf: &Bound<'_, Self>,
+        key: Option<&Bound<'_, PyAny>>,
+        zone: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Lease>> {
         let py = slf.py();
         let k = optional_key(key)?;
+        let zone = zone_arg(zone, "acquire(key, zone)")?;
         let got = slf.get().shared.run(py, |st| {
             let now = st.clock();
-            match st.r().acquire(k.as_ref().map(|k| k.bytes()), now) {
+            let z = st.zone(zone.as_deref());
+            match st.r().acquire_in(k.as_ref().map(|k| k.bytes()), z, now) {
                 Ok(Some(i)) => {
                     let id = st.id(py, i);
                     let name = st.core.0.id(i).to_owned();
@@ -495,7 +530,8 @@ impl PyRouter {
     }
 
     /// Adds a node: `add("c", weight=2)`, or a dict shaped as an entry of `nodes`.
-    #[pyo3(signature = (node, weight=None, *, name=None, server_id=None, hash_string=None))]
+    #[pyo3(signature = (node, weight=None, *, name=None, server_id=None, hash_string=None, zone=None, priority=None))]
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &self,
         py: Python<'_>,
@@ -504,12 +540,16 @@ impl PyRouter {
         name: Option<&Bound<'_, PyAny>>,
         server_id: Option<&Bound<'_, PyAny>>,
         hash_string: Option<&Bound<'_, PyAny>>,
+        zone: Option<&Bound<'_, PyAny>>,
+        priority: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let extra = [
             ("weight", weight),
             ("name", name),
             ("server_id", server_id),
             ("hash_string", hash_string),
+            ("zone", zone),
+            ("priority", priority),
         ];
         let v = if node.is_instance_of::<PyString>() {
             let d = PyDict::new(py);
@@ -580,7 +620,11 @@ impl PyRouter {
                     let mut next = HashMap::with_capacity(after.len());
                     for n in &after {
                         let same = old.get(n.id.as_str()).is_some_and(|b| {
-                            b.name == n.name && b.server_id == n.server_id && b.hash_string == n.hash_string
+                            b.name == n.name
+                                && b.server_id == n.server_id
+                                && b.hash_string == n.hash_string
+                                && b.zone == n.zone
+                                && b.priority == n.priority
                         });
                         let serial = match m.get(&n.id) {
                             Some(&s) if same => s,

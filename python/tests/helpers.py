@@ -59,6 +59,17 @@ def router_kwargs(options):
     return out
 
 
+def refused(code, f, *args, **kw):
+    """Calls f, which must raise EdgerouteError with this code; returns the message. (pytest is imported here:
+    abi3_smoke.py imports this module in a venv that has only the wheel.)"""
+    import pytest
+
+    with pytest.raises(edgeroute.EdgerouteError) as info:
+        f(*args, **kw)
+    assert info.value.code == code, (info.value.code, str(info.value))
+    return str(info.value)
+
+
 def router(options):
     return edgeroute.Router(**router_kwargs(options))
 

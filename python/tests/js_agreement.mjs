@@ -143,7 +143,91 @@ function fixture(outPath) {
   const rp = ring.ringPoints();
   const inspect = { points: { positions: Array.from(rp.positions), owners: rp.owners }, positions: ks.slice(0, 300).map((k) => ring.keyPosition(k)) };
   const badInputs = evaluateBadInputs(JSON.parse(fs.readFileSync(path.join(here, "bad_inputs.json"), "utf8")));
-  fs.writeFileSync(outPath, JSON.stringify({ keys, configs, health, inspect, badInputs }));
+  const zones = zoneFixture(keys.slice(0, 600));
+  fs.writeFileSync(outPath, JSON.stringify({ keys, configs, health, inspect, badInputs, zones }));
+}
+
+/**
+ * Zones and priority levels (docs/traffic.md): zones a, b, c of four nodes each, a node in no zone, and two
+ * backups (priority 1), under every strategy; then `ZONE_STEPS` in order, each pick with a zone (or none, or one
+ * no node is in), some nodes marked down between them. Keyless strategies are seeded, so their sequence is
+ * reproducible: Python replays the same steps and must get the same ids, step for step.
+ */
+function zoneFixture(keys) {
+  const nodes = [];
+  for (const z of ["a", "b", "c"]) for (let i = 0; i < 4; i++) nodes.push({ id: `${z}${i}`, zone: z, weight: 1 + (i % 2) });
+  nodes.push({ id: "n0" }, { id: "x0", zone: "a", priority: 1 }, { id: "x1", priority: 1 });
+  const configs = [
+    { strategy: "ring", seed: 7 },
+    { strategy: "ring", vnodes: 40, secret: "000102030405060708090a0b0c0d0e0f" },
+    { strategy: "rendezvous", seed: 2 },
+    { strategy: "maglev", tableSize: 251, seed: 3 },
+    { strategy: "jump", seed: 9 },
+    { strategy: "hash", seed: 5 },
+    { strategy: "weighted-round-robin" },
+    { strategy: "round-robin" },
+    { strategy: "random", seed: 11 },
+    { strategy: "random", seed: 4, slowStartMs: 600000, slowStartMinPercent: 20 },
+    { strategy: "least-latency", seed: 5, decayMs: 2000 },
+    { strategy: "least-outstanding", seed: 3 },
+  ].map((o) => ({ ...o, nodes }));
+  const ks = keys.map(keyOf);
+  return configs.map((options) => {
+    const r = new Router(options);
+    const keyless = KEYLESS.has(options.strategy);
+    const results = ZONE_STEPS.map((step) => zoneStep(r, step, ks, keyless));
+    const snapshot = r.toJSON();
+    const restored = Router.fromJSON(JSON.parse(JSON.stringify(snapshot)));
+    const afterRestore = restored.pickMany(ks, { zone: "a" }).map((x) => x ?? null);
+    return { options, keys, steps: ZONE_STEPS, results, snapshot, afterRestore };
+  });
+}
+
+const KEYLESS = new Set(["weighted-round-robin", "round-robin", "random", "least-latency", "least-outstanding"]);
+
+/** `pickNoKey` runs for the keyless strategies only (a keyed one refuses a pick without a key). */
+const ZONE_STEPS = [
+  { op: "pick", zone: "a" },
+  { op: "pick", zone: "mars" },
+  { op: "pick" },
+  { op: "pickMany", zone: "b" },
+  { op: "pickN", zone: "a", n: 3, count: 100 },
+  { op: "markDown", ids: ["a0", "a1"] },
+  { op: "pick", zone: "a" },
+  { op: "pickNoKey", zone: "a", count: 100 },
+  { op: "pickN", zone: "a", n: 5, count: 100 },
+  { op: "acquire", zone: "b", count: 50 },
+  { op: "pickMany", zone: "a" },
+  { op: "markDown", ids: ["c0", "c1", "c2", "c3"] },
+  { op: "pick", zone: "c" },
+  { op: "pickN", zone: "c", n: 16, count: 50 },
+  { op: "markDown", ids: ["a2", "a3", "b0", "b1", "b2"] },
+  { op: "pickMany", zone: "a" },
+  { op: "pickMany", zone: "b" },
+  { op: "pickMany" },
+];
+
+function zoneStep(r, step, ks, keyless) {
+  const o = step.zone === undefined ? undefined : { zone: step.zone };
+  const ks2 = step.count === undefined ? ks : ks.slice(0, step.count);
+  switch (step.op) {
+    case "pick":
+      return ks2.map((k) => r.pick(k, o) ?? null);
+    case "pickNoKey":
+      return keyless ? ks2.map(() => r.pick(undefined, o) ?? null) : null;
+    case "pickMany":
+      return r.pickMany(ks2, o).map((x) => x ?? null);
+    case "pickN":
+      return ks2.map((k) => r.pickN(k, step.n, o));
+    case "acquire":
+      // Held: the in-flight counts weigh on least-outstanding's later picks.
+      return ks2.map((k) => r.acquire(k, o)?.id ?? null);
+    case "markDown":
+      for (const id of step.ids) r.markDown(id);
+      return null;
+    default:
+      throw new Error(`unknown step ${step.op}`);
+  }
 }
 
 /** JSON cannot hold NaN, ±Infinity or -0: the table writes them as { "$": "NaN" } and so on. */
@@ -158,9 +242,11 @@ function decode(v) {
 
 const SHARED = { strategy: "ring", nodes: [{ id: "a", weight: 2 }, { id: "b" }, { id: "c" }], seed: 7 };
 const CALLS = {
-  pick: (r, k) => r.pick(keyOf(k)),
-  pickN: (r, k, n) => r.pickN(keyOf(k), n),
+  pick: (r, k, o) => r.pick(keyOf(k), o),
+  pickN: (r, k, n, o) => r.pickN(keyOf(k), n, o),
+  pickMany: (r, ks, o) => r.pickMany(ks.map(keyOf), o),
   add: (r, node) => r.add(node),
+  setNodes: (r, nodes) => r.setNodes(nodes),
   remove: (r, id) => r.remove(id),
   setWeight: (r, id, w) => r.setWeight(id, w),
   report: (r, id, o) => r.report(id, o),

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import edgeroute
-from helpers import decode, key_of, node_kwargs, router, router_kwargs, snake
+from helpers import decode, key_of, node_kwargs, refused, router, router_kwargs, snake
 
 NODES = [{"id": "a", "weight": 2}, {"id": "b"}, {"id": "c"}]
 CASES = json.loads((__import__("pathlib").Path(__file__).with_name("bad_inputs.json")).read_text())
@@ -20,6 +20,10 @@ PYTHON_WORDING = {
     "setWeight string": "setWeight(id, weight): weight must be a number > 0, got str",
     "pickN n = '2'": "pickN's n must be a whole number >= 1, got str",
     "pick a key over 1 MiB": "the key is 1048577 bytes; keys are at most 1048576 bytes (1 MiB): route by a shorter key, such as a hash of it",
+    # JS's pick options are an object ({ zone }); Python's is the keyword zone=.
+    "pick zone a number": "pick(key, zone): zone must be a zone name (a str) or None, got the number 1",
+    "pickN zone an object": "pickN(key, n, zone): zone must be a zone name (a str) or None, got dict",
+    "pickMany zone a boolean": "pickMany(keys, zone): zone must be a zone name (a str) or None, got bool",
 }
 
 
@@ -31,6 +35,11 @@ def same_model(message):
     return re.sub(r"plus \d+ bytes for", "plus N bytes for", message)
 
 
+def pick_options(rest):
+    """A JS pick's options object ({ zone }) as Python's keyword arguments."""
+    return {snake(k): v for k, v in rest[0].items()} if rest else {}
+
+
 def run(case, shared):
     if "fromJSON" in case:
         return edgeroute.Router.from_json(decode(case["fromJSON"]))
@@ -38,9 +47,11 @@ def run(case, shared):
     for name, *args in case.get("calls", []):
         args = decode(args)
         if name == "pick":
-            r.pick(key_of(args[0]))
+            r.pick(key_of(args[0]), **pick_options(args[1:]))
         elif name == "pickN":
-            r.pick_n(key_of(args[0]), args[1])
+            r.pick_n(key_of(args[0]), args[1], **pick_options(args[2:]))
+        elif name == "pickMany":
+            r.pick_many([key_of(k) for k in args[0]], **pick_options(args[1:]))
         elif name == "add":
             r.add(node_kwargs(args[0]))
         elif name in ("report", "end"):
@@ -69,13 +80,6 @@ def test_the_js_tables_bad_inputs_give_the_same_code_and_message(js):
     assert len(CASES) >= 130
     print(f"bad inputs: {len(CASES)} cases, every code equal, {same_message} messages word for word")
     assert same_message >= len(CASES) - len(PYTHON_WORDING) - 6
-
-
-def refused(code, f, *args, **kw):
-    with pytest.raises(edgeroute.EdgerouteError) as info:
-        f(*args, **kw)
-    assert info.value.code == code, (info.value.code, str(info.value))
-    return str(info.value)
 
 
 def test_python_only_inputs():

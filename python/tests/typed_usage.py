@@ -27,13 +27,20 @@ lease: Optional[Lease] = r.acquire("/user/42")
 if lease is not None:
     with lease as held:
         print(held.id)
+z = Router(strategy="random", nodes=[{"id": "a", "zone": "eu"}, {"id": "b", "zone": "us", "priority": 1}], slow_start_ms=30000, slow_start_min_percent=10)
+near: Optional[str] = z.pick(zone="eu")
+near_n: List[str] = z.pick_n(None, 2, zone="eu")
+near_many: List[Optional[str]] = r.pick_many(["a", "b"], zone="eu")
+near_lease: Optional[Lease] = z.acquire(zone=None)
+z.add("c", zone="eu", priority=2)
+z.add({"id": "d", "zone": "us", "priority": 1})
 state: str = r.stats()[0]["state"]
 restored: Router = Router.from_json(r.to_json())
 try:
     Router(strategy="ring", nodes=[])
 except EdgerouteError as e:
     code: str = e.code
-print(edgeroute.__version__, one, also, order, many, removed, state, restored, m, h)
+print(edgeroute.__version__, one, also, order, many, removed, state, restored, m, h, near, near_n, near_many, near_lease)
 
 Router(strategy="fastest", nodes=[{"id": "a"}])  # type: ignore[arg-type]
 Router(strategy="ring", nodes=[{"id": "a"}], tableSize=7)  # type: ignore[call-arg]
@@ -41,6 +48,9 @@ Router(strategy="ring", nodes=[{"id": "a", "wieght": 2}])  # type: ignore[typedd
 r.pick(42)  # type: ignore[arg-type]
 r.report("a")  # type: ignore[call-arg]
 bad: int = r.pick("k")  # type: ignore[assignment]
+r.pick("k", zone=3)  # type: ignore[arg-type]
+r.pick("k", "eu")  # type: ignore[call-arg]
+Router(strategy="random", nodes=[{"id": "a", "zone": 7}])  # type: ignore[typeddict-item]
 
 reg = Registry(redis.Redis(), name="origins", seed=7)
 version: int = reg.add("a", weight=2, meta={"zone": "eu"})
