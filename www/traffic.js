@@ -39,12 +39,25 @@ export function startTraffic(Router) {
     router?.free();
     const slow = $("t-slow").checked ? { slowStartMs: SLOW_START_MS } : {};
     router = new Router({ strategy: $("t-strategy").value, nodes: specs(), health: HEALTH, ...slow });
+    applyMarks();
+  }
+
+  /**
+   * Marks the origins ticked "down", after a new Router or setNodes (where a node whose zone or priority changed
+   * leaves and joins again, unmarked). Marking a node that is down already changes nothing.
+   */
+  function applyMarks() {
     for (const n of nodes) if (sim.get(n.id).down) router.markDown(n.id);
   }
 
-  /** Zones, priorities or the pool changed: the same Router takes the new specs (health and ramps kept). */
-  function apply() {
+  /** Zones, priorities or the pool changed: the same Router takes the new specs (the others' health and ramps kept). */
+  function update() {
     router.setNodes(specs());
+    applyMarks();
+  }
+
+  function apply() {
+    update();
     restartMeasure();
   }
 
@@ -271,7 +284,7 @@ export function startTraffic(Router) {
       next.forEach((n, i) => sim.has(n.id) || sim.set(n.id, { latencyMs: 20 + 15 * (i % 4), failure: 0, zone: "", backup: false, down: false }));
       // An origin that comes back into the pool joins the Router unmarked.
       for (const n of next) if (!had.has(n.id)) sim.get(n.id).down = false;
-      if (router) router.setNodes(specs());
+      if (router) update();
       else build();
       drawRows();
     },

@@ -156,6 +156,11 @@ test("the demo page: ring points, moved keys, charts, search, keyboard and live 
     assert.equal(await trow("origin-b").locator(".state").textContent(), "down");
     assert.equal(await shareOf("origin-b"), 0);
     assert.ok((await shareOf("origin-a")) > 0.2, "the spill goes to zone-2");
+    // A zone change makes setNodes take the node out and back in: the panel marks it down again.
+    await trow("origin-b").locator("select.zone").selectOption("zone-3");
+    await page.waitForTimeout(200);
+    assert.equal(await trow("origin-b").locator(".state").textContent(), "down", "a down origin stays down when its zone changes");
+    await trow("origin-b").locator("select.zone").selectOption("zone-1");
     await page.screenshot({ path: path.join(shots, "demo-zones.png"), fullPage: true });
 
     // Backups: origin-e and -f at priority 1, no caller's zone. While the primaries (a: 2, b, d) are all up the
