@@ -38,6 +38,7 @@ export async function zoneSpillShares(env) {
   const shares = {};
   for (let down = 0; down <= 4; down++) {
     if (down > 0) r.markDown(origins.urlOf[`a${down - 1}`]);
+    /** @type {string[]} */
     const names = [];
     for (let i = 0; i < keys.length; i += 100) {
       const batch = keys.slice(i, i + 100);
