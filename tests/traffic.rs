@@ -503,3 +503,24 @@ fn zones_priorities_and_slow_start_survive_a_snapshot_and_set_nodes() {
         "the rejoined node ramps from 25 %"
     );
 }
+
+#[test]
+fn round_robin_keeps_a_turn_per_part_so_interleaved_parts_spread_evenly() {
+    // Zone a half down: 70 % of picks local (a2, a3), 30 % to b0..c3. With one turn for every part, each remote
+    // pick would start after a local node and land on b0.
+    let mut r = zoned(StrategyKind::RoundRobin, 4);
+    let a = r.zone_index("a").unwrap();
+    r.mark_down("a0", None, T0).unwrap();
+    r.mark_down("a1", None, T0).unwrap();
+    let mut count = std::collections::BTreeMap::new();
+    for _ in 0..20_000 {
+        *count.entry(pick_id(&mut r, None, a)).or_insert(0usize) += 1;
+    }
+    let share = |id: &str| *count.get(id).unwrap_or(&0) as f64 / 20_000.0;
+    for id in ["a2", "a3"] {
+        assert!((share(id) - 0.35).abs() < 0.02, "{id}: {count:?}");
+    }
+    for id in ["b0", "b1", "b2", "b3", "c0", "c1", "c2", "c3"] {
+        assert!((share(id) - 0.3 / 8.0).abs() < 0.01, "{id}: {count:?}");
+    }
+}

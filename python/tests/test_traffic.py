@@ -60,19 +60,7 @@ SPREAD = [s for s in KEYED + KEYLESS if s != "hash"]
 
 @pytest.mark.parametrize(
     "strategy",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core bug: round-robin keeps one cursor for every part of the pool, so after a local pick "
-                "the next remote pick lands on the first node after the local zone (src/strategy/round_robin.rs)",
-            ),
-        )
-        if s == "round-robin"
-        else s
-        for s in SPREAD
-    ],
+    SPREAD,
 )
 def test_spilled_picks_spread_evenly_over_the_other_zones_and_the_local_nodes(strategy):
     r = zoned(strategy)

@@ -374,6 +374,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
             only: None,
+            part: 0,
             ramp: None,
         };
         let mut got = vec![];
@@ -412,6 +413,7 @@ mod tests {
                 rng: &mut rng,
                 all_usable: true,
                 only: None,
+                part: 0,
                 ramp: None,
             };
             let before = all.pick(&ns, &mut cx).unwrap();

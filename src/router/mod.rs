@@ -542,6 +542,7 @@ fn ctx<'a>(
         rng,
         all_usable: unusable == 0 && only.is_none(),
         only,
+        part: part.map_or(0, traffic::tag),
         ramp: traffic.ramp(),
     }
 }

@@ -30,6 +30,9 @@ pub const OVERPROVISIONING: f64 = 1.4;
 const SALT_LEVEL: u64 = 0xbb67_ae85_84ca_a73b;
 const SALT_ZONE: u64 = 0x3c6e_f372_fe94_f82b;
 
+/// The most part masks kept at once (see [`Traffic::ensure_mask`]).
+const MAX_MASKS: usize = 64;
+
 /// A zone index meaning "no zone" (the caller named none, or one no node has).
 pub const NO_ZONE: u32 = u32::MAX;
 
@@ -223,8 +226,15 @@ impl Traffic {
 
     /// Builds the membership mask of a part, the first time it is used (kept until membership changes).
     pub(super) fn ensure_mask(&mut self, part: Part) {
-        let Err(at) = self.masks.binary_search_by(|m| m.0.cmp(&part)) else {
-            return;
+        let at = match self.masks.binary_search_by(|m| m.0.cmp(&part)) {
+            Ok(_) => return,
+            // A caller cycling through many zones would keep a mask of N bytes per part: past MAX_MASKS parts
+            // the cache starts again (each use builds its mask right before reading it).
+            Err(_) if self.masks.len() >= MAX_MASKS => {
+                self.masks.clear();
+                0
+            }
+            Err(at) => at,
         };
         let (level, zone, side) = part;
         let (nz, nl) = (&self.node_zone, &self.node_level);
@@ -299,6 +309,11 @@ impl Traffic {
         }
         self.ramping = left;
     }
+}
+
+/// A part as `Ctx::part`'s tag: never 0 (the whole pool).
+pub(super) fn tag((level, zone, side): Part) -> u64 {
+    1 + ((u64::from(level) << 34) | (u64::from(zone) << 2) | side as u64)
 }
 
 /// The per-key draws of a keyed pick: two numbers in [0, 1) from the key's hash.

@@ -38,6 +38,9 @@ pub struct Ctx<'a> {
     pub all_usable: bool,
     /// Only these nodes may be picked now (a zone's or a priority level's; docs/traffic.md), or `None` for all.
     pub only: Option<&'a [bool]>,
+    /// Which part `only` is, as a tag (0 = the whole pool), for strategies that keep a state per part (round
+    /// robin's turn: one turn shared by interleaved parts would favour each part's first node).
+    pub part: u64,
     /// Slow start: each node's weight factor in (0, 1], or `None` while no node ramps (docs/traffic.md).
     pub ramp: Option<&'a [f64]>,
 }

@@ -365,6 +365,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
             only: None,
+            part: 0,
             ramp: None,
         };
         r.seen.resize(2);
@@ -431,6 +432,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
             only: None,
+            part: 0,
             ramp: None,
         };
         assert_eq!(r.pick(&nodes, &mut cx), Some(0));

@@ -19,9 +19,14 @@ use super::{Ctx, Strategy};
 use crate::base::error::Result;
 use crate::node::NodeState;
 
+/// The most parts whose turn is kept.
+const MAX_PARTS: usize = 64;
+
 #[derive(Debug, Default)]
 pub struct RoundRobin {
     next: usize,
+    /// The turn of each part of the pool picked from (zones, levels: `Ctx::part`), besides the whole pool's.
+    parts: Vec<(u64, usize)>,
     /// Slow start: each ramping node's credit towards its next turn.
     credit: Vec<f64>,
 }
@@ -39,6 +44,11 @@ impl Strategy for RoundRobin {
         if idx < self.next {
             self.next -= 1;
         }
+        for (_, next) in &mut self.parts {
+            if idx < *next {
+                *next -= 1;
+            }
+        }
     }
 
     fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
@@ -54,8 +64,23 @@ impl Strategy for RoundRobin {
         let ramp = cx.ramp;
         let credit = &mut self.credit;
         credit.resize(len, 0.0);
+        let slot = match cx.part {
+            0 => None,
+            tag => Some(match self.parts.iter().position(|p| p.0 == tag) {
+                Some(at) => at,
+                None => {
+                    // Bounded: a caller cycling through many zones restarts the turns instead of growing this.
+                    if self.parts.len() >= MAX_PARTS {
+                        self.parts.clear();
+                    }
+                    self.parts.push((tag, 0));
+                    self.parts.len() - 1
+                }
+            }),
+        };
+        let next = slot.map_or(self.next, |at| self.parts[at].1);
         let mut fallback = None;
-        let i = (0..len).map(|k| (self.next + k) % len).find(|&i| {
+        let i = (0..len).map(|k| (next + k) % len).find(|&i| {
             if !cx.usable(nodes, i) {
                 return false;
             }
@@ -72,7 +97,10 @@ impl Strategy for RoundRobin {
         });
         // Only ramping nodes, none with credit yet: the first of them still serves (a pick never fails for it).
         let i = i.or(fallback)?;
-        self.next = (i + 1) % len;
+        match slot {
+            None => self.next = (i + 1) % len,
+            Some(at) => self.parts[at].1 = (i + 1) % len,
+        }
         Some(i)
     }
 
@@ -107,6 +135,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
             only: None,
+            part: 0,
             ramp: None,
         };
         let seq: Vec<usize> = (0..4).map(|_| rr.pick(&nodes, &mut cx).unwrap()).collect();

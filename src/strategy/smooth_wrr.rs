@@ -103,6 +103,7 @@ mod tests {
             rng: &mut rng,
             all_usable: true,
             only: None,
+            part: 0,
             ramp: None,
         };
         (0..picks)
