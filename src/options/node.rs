@@ -90,38 +90,16 @@ impl NodeSpec {
                 ))
             }
         };
-        let hash_string = match get(entries, "hashString") {
-            None => None,
-            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => Some(s.clone()),
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidId,
-                    format!(
-                        "{path}.hashString must be ATS's &hash_string: a non-empty string of at most {MAX_ID_BYTES} bytes, got {}",
-                        match other {
-                            Value::Str(s) => format!("{s:?}"),
-                            _ => other.kind().to_string(),
-                        }
-                    ),
-                ))
-            }
-        };
-        let zone = match get(entries, "zone") {
-            None => None,
-            Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => Some(s.clone()),
-            Some(other) => {
-                return Err(Error::new(
-                    Code::InvalidOption,
-                    format!(
-                        "{path}.zone must be a zone name: a non-empty string of at most {MAX_ID_BYTES} bytes, got {}",
-                        match other {
-                            Value::Str(s) => format!("{s:?}"),
-                            _ => other.kind().to_string(),
-                        }
-                    ),
-                ))
-            }
-        };
+        let hash_string = short_string(
+            get(entries, "hashString"),
+            &format_args!("{path}.hashString must be ATS's &hash_string"),
+            Code::InvalidId,
+        )?;
+        let zone = short_string(
+            get(entries, "zone"),
+            &format_args!("{path}.zone must be a zone name"),
+            Code::InvalidOption,
+        )?;
         let priority = match get(entries, "priority") {
             None => 0,
             Some(Value::Num(p)) if p.fract() == 0.0 && (0.0..=f64::from(MAX_PRIORITY)).contains(p) => *p as u8,
@@ -147,6 +125,24 @@ impl NodeSpec {
             zone,
             priority,
         })
+    }
+}
+
+/// An optional string field of 1 to [`MAX_ID_BYTES`] bytes; `what` starts the message that refuses another value.
+fn short_string(v: Option<&Value>, what: &dyn fmt::Display, code: Code) -> Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(Value::Str(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => Ok(Some(s.clone())),
+        Some(other) => Err(Error::new(
+            code,
+            format!(
+                "{what}: a non-empty string of at most {MAX_ID_BYTES} bytes, got {}",
+                match other {
+                    Value::Str(s) => format!("{s:?}"),
+                    _ => other.kind().to_string(),
+                }
+            ),
+        )),
     }
 }
 
