@@ -33,6 +33,10 @@ const SALT_ZONE: u64 = 0x3c6e_f372_fe94_f82b;
 /// A zone index meaning "no zone" (the caller named none, or one no node has).
 pub const NO_ZONE: u32 = u32::MAX;
 
+/// How many part masks are kept at once (each is one byte a node): more than a few zones' callers on a few
+/// levels use, and a bound on what callers cycling through thousands of zones can make the Router hold.
+const MAX_MASKS: usize = 64;
+
 /// Which part of a level a pick chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Side {
@@ -66,7 +70,8 @@ pub(super) struct Traffic {
     level_cum: Vec<f64>,
     /// `share[l × zones + z]`: the share of zone z's callers' keys kept local at level l.
     share: Vec<f64>,
-    /// Membership masks of the parts used so far, sorted by part (they change only with membership).
+    /// Membership masks of the parts used lately (at most [`MAX_MASKS`]), sorted by part (they change only with
+    /// membership).
     masks: Vec<(Part, Box<[bool]>)>,
     /// Slow start: each node's weight factor (1 = full), valid while `ramping > 0`.
     pub(super) ramp: Vec<f64>,
@@ -221,11 +226,17 @@ impl Traffic {
         z != NO_ZONE && self.present[l * self.zones.len() + z as usize]
     }
 
-    /// Builds the membership mask of a part, the first time it is used (kept until membership changes).
+    /// Builds the membership mask of a part, the first time it is used (kept until membership changes, or
+    /// until [`MAX_MASKS`] parts were used: the cache then starts again, so a caller cycling through many
+    /// zones costs O(N) per pick, never O(parts × N) of memory).
     pub(super) fn ensure_mask(&mut self, part: Part) {
-        let Err(at) = self.masks.binary_search_by(|m| m.0.cmp(&part)) else {
+        let Err(mut at) = self.masks.binary_search_by(|m| m.0.cmp(&part)) else {
             return;
         };
+        if self.masks.len() >= MAX_MASKS {
+            self.masks.clear();
+            at = 0;
+        }
         let (level, zone, side) = part;
         let (nz, nl) = (&self.node_zone, &self.node_level);
         let mask = (0..nz.len())
