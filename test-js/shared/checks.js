@@ -401,6 +401,14 @@ export const BAD_INPUTS = [
   ["acquire unknown option", (R, r) => r.acquire("k", { zones: "eu" }), "ERR_UNKNOWN_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickMany zone a boolean", (R, r) => r.pickMany(["k"], { zone: true }), "ERR_INVALID_OPTION"],
+  ["node zone with a lone surrogate", (R) => new R({ strategy: "ring", nodes: [{ id: "a", zone: lone }, { id: "b", zone: "\uDC00" }] }), "ERR_INVALID_OPTION"],
+  ["add a zone with a lone surrogate", (R, r) => r.add({ id: "z", zone: "eu" + lone }), "ERR_INVALID_OPTION"],
+  ["setNodes with a lone surrogate in a zone", (R, r) => r.setNodes([{ id: "a", zone: lone }]), "ERR_INVALID_OPTION"],
+  ["a lone surrogate zone in a snapshot", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "a", zone: lone }] } }), "ERR_INVALID_OPTION"],
+  ["a zone getter that frees the Router", (R) => {
+    const q = new R({ strategy: "ring", nodes: ZONED });
+    return q.pick("k", { get zone() { q.free(); return "c"; } });
+  }, "ERR_FREED"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["add not an object", (R, r) => r.add("z"), "ERR_INVALID_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
@@ -551,6 +559,31 @@ export const BAD_INPUTS = [
   ])),
 ];
 
+/** Nodes in zones b and c, and one in zone "__proto__" on priority level 1. */
+const ZONED = [{ id: "b1", zone: "b" }, { id: "c1", zone: "c" }, { id: "c2", zone: "c" }, { id: "p1", zone: "__proto__", priority: 1 }];
+
+/**
+ * A zoned pick through `method` while a replaced Date.now adds a node in zone "a", which sorts before "b" and
+ * "c": the zone index of "c" read before the clock would now name "b". The answer must be in zone c.
+ * @param {RouterClass} R @param {string} strategy @param {(q: RouterInstance) => unknown} call
+ */
+function zonedAcrossAClock(R, strategy, call) {
+  const q = new R({ strategy, seed: 3, nodes: ZONED });
+  if (strategy === "ring") q.markDown("c2", 1e9); // a node marked down: picks read the clock
+  let once = true;
+  const real = Date.now;
+  const got = withDateNow(() => {
+    if (once) {
+      once = false;
+      q.add({ id: "a1", zone: "a" });
+    }
+    return real();
+  }, () => call(q));
+  const first = Array.isArray(got) ? got[0] : got && typeof got === "object" && "id" in got ? got.id : got;
+  // A failure is an object: a string or an array of strings would pass as an answer.
+  return typeof first === "string" && first.startsWith("c") ? first : { failed: `zone c picked ${JSON.stringify(first)}` };
+}
+
 /**
  * Edge inputs that are not errors: each must route (the same way twice) and leave the shared Router working.
  * [name, action(Router, r) => value that must be a node id or a non-empty array of ids]
@@ -628,6 +661,37 @@ export const EDGE_INPUTS = [
     const keys = new Proxy(["k1", "k2", "k3"], { get: (t, k) => (k === "1" && q.remove("a"), /** @type {any} */ (t)[k]) });
     const got = q.pickMany(keys);
     return got.every((id) => id !== "a" && q.pick("k1") === got[0]) ? got : ["a removed node was named"];
+  }],
+  ...(/** @type {const} */ (["least-latency", "ring"])).flatMap((strategy) => [
+    /** @type {[string, (q: RouterInstance) => unknown]} */ (["pick", (q) => q.pick("k", { zone: "c" })]),
+    ["pickN", (q) => q.pickN("k", 3, { zone: "c" })],
+    ["acquire", (q) => q.acquire("k", { zone: "c" })],
+    ["pickMany", (q) => q.pickMany(["k"], { zone: "c" })],
+  ].map(([m, call]) => /** @type {[string, (R: RouterClass, r: RouterInstance) => unknown]} */ ([
+    `${m} in a zone while a replaced Date.now adds a zone (${strategy})`,
+    (R) => zonedAcrossAClock(R, strategy, call),
+  ]))),
+  ["zones named __proto__ and constructor", (R) => {
+    const q = new R({ strategy: "ring", nodes: [{ id: "p1", zone: "__proto__" }, { id: "k1", zone: "constructor" }, { id: "b1", zone: "b" }] });
+    const got = [q.pick("k", { zone: "__proto__" }), q.pick("k", { zone: "constructor" }), ...q.pickN("k", 5, { zone: "__proto__" })];
+    return got[0] === "p1" && got[1] === "k1" && got[2] === "p1" && same(R.fromJSON(q.toJSON()).pickN("k", 5, { zone: "__proto__" }), got.slice(2)) ? got : { failed: got };
+  }],
+  ["zone options inherited, with symbols, or with a null prototype", (R) => {
+    const q = new R({ strategy: "ring", nodes: ZONED });
+    const a = q.pick("k", Object.create({ zone: "b" })); // inherited: not read, so no zone
+    const b = q.pick("k", Object.assign(Object.create(null), { zone: "b" }, { [Symbol("s")]: 1 }));
+    return a === q.pick("k") && b === "b1" ? [a, b] : { failed: [a, b] };
+  }],
+  ["a Proxy of pick options whose ownKeys trap adds a zone", (R) => {
+    const q = new R({ strategy: "least-latency", seed: 3, nodes: ZONED });
+    const opts = new Proxy({ zone: "c" }, { ownKeys: (t) => (q.add({ id: "a1", zone: "a" }), Reflect.ownKeys(t)) });
+    const got = q.pick(undefined, opts);
+    return typeof got === "string" && got.startsWith("c") ? got : { failed: `zone c picked ${got}` };
+  }],
+  ["a zone getter that replaces every node", (R) => {
+    const q = new R({ strategy: "rendezvous", nodes: ZONED });
+    const got = q.pickN("k", 5, { get zone() { q.setNodes([{ id: "x1", zone: "x", priority: 2 }, { id: "c9", zone: "c" }]); return "c"; } });
+    return got.join() === "c9,x1" ? got : { failed: got };
   }],
   ["pickMany whose element getter adds nodes", (R) => {
     const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
