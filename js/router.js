@@ -597,7 +597,8 @@ function bindRouter(getGlue) {
       for (const k of Object.keys(options)) {
         if (k !== "zone") throw fail("ERR_UNKNOWN_OPTION", `${call}: unknown option ${JSON.stringify(k)}; the only pick option is zone`);
       }
-      const zone = options.zone;
+      // Own properties only, as every other options object: a `zone` on Object.prototype is no caller's zone.
+      const zone = Object.prototype.hasOwnProperty.call(options, "zone") ? options.zone : undefined;
       if (zone !== undefined && typeof zone !== "string") {
         throw fail("ERR_INVALID_OPTION", `${call}: options.zone must be a zone name (a string), got ${describe(zone)}`);
       }
