@@ -111,7 +111,11 @@ pub(super) fn js_type(v: &JsValue) -> String {
 /// `keys` holds the JS strings "id", "name" and "zone" ([`spec_keys`]), made once per call rather than per node.
 pub(super) fn check_spec_id(spec: &JsValue, what: &dyn core::fmt::Display, keys: &[JsValue; 3]) -> JsResult<()> {
     if spec.is_object() {
-        let fields = [("id", Code::InvalidId), ("name", Code::InvalidId), ("zone", Code::InvalidOption)];
+        let fields = [
+            ("id", Code::InvalidId),
+            ("name", Code::InvalidId),
+            ("zone", Code::InvalidOption),
+        ];
         for ((field, code), key) in fields.into_iter().zip(keys) {
             let v = Reflect::get(spec, key).unwrap_or(JsValue::UNDEFINED);
             if let Some(s) = v.dyn_ref::<JsString>() {
@@ -137,7 +141,11 @@ pub(super) fn check_node_ids(options: &JsValue) -> JsResult<()> {
 }
 
 pub(super) fn spec_keys() -> [JsValue; 3] {
-    [JsValue::from_str("id"), JsValue::from_str("name"), JsValue::from_str("zone")]
+    [
+        JsValue::from_str("id"),
+        JsValue::from_str("name"),
+        JsValue::from_str("zone"),
+    ]
 }
 
 /// The core's entropy source under the facade. JS seeds every Router that needs it before its first pick
