@@ -552,13 +552,16 @@ function bindRouter(getGlue) {
      * returned (its results read from the scratch inside `send`). When the core asks for the clock or for
      * entropy, they are fetched here, outside the busy region (a replaced Date.now or crypto.getRandomValues
      * is the caller's code), and the pick is sent again, key and all: that code may have used the scratch.
+     * `send` gets the index of zone `zone` (a name, or undefined) as its third argument, resolved before each
+     * send, after that code ran: it may have changed the Router's zones.
      */
-    #pick(send, clock = false) {
+    #pick(send, clock = false, zone = undefined) {
       let now = clock || this.#clockAlways || this.#clockPicks > 0 ? nowMs() : NaN;
       if (this.#clockPicks > 0) this.#clockPicks--;
       for (;;) {
+        const z = this.#zoneIndex(zone);
         const r = this.#call((w) => {
-          const r = send(w, now);
+          const r = send(w, now, z);
           if (r === FAILED) throw w.take_error();
           return r;
         });
@@ -583,8 +586,9 @@ function bindRouter(getGlue) {
 
     /** A pick export's result (src/wasm/mod.rs `pick_key`): an index, or NONE. */
     /**
-     * The zone index a pick's `options` ask for (-1: none). The options are read here, once, before any wasm
-     * call: their getters are the caller's code. A zone no node is in picks as no zone does (docs/traffic.md).
+     * The zone name a pick's `options` ask for (undefined: none). The options are read here, once, before any
+     * wasm call: their getters are the caller's code. The name becomes an index only just before the pick's
+     * wasm call ({@link #zoneIndex}), after every other piece of the caller's code (a replaced Date.now) ran.
      */
     #zoneOf(options, call) {
       if (options === null || typeof options !== "object") {
@@ -593,20 +597,30 @@ function bindRouter(getGlue) {
       for (const k of Object.keys(options)) {
         if (k !== "zone") throw fail("ERR_UNKNOWN_OPTION", `${call}: unknown option ${JSON.stringify(k)}; the only pick option is zone`);
       }
-      const zone = options.zone;
-      if (zone === undefined) return -1;
-      if (typeof zone !== "string") {
+      // Own properties only, as every other options object: a `zone` on Object.prototype is no caller's zone.
+      const zone = Object.prototype.hasOwnProperty.call(options, "zone") ? options.zone : undefined;
+      if (zone !== undefined && typeof zone !== "string") {
         throw fail("ERR_INVALID_OPTION", `${call}: options.zone must be a zone name (a string), got ${describe(zone)}`);
       }
+      return zone;
+    }
+
+    /**
+     * The index the pick exports take for zone `name` (-1: none). A zone no node is in picks as no zone does
+     * (docs/traffic.md). Call it after the last piece of the caller's code before the wasm call: an index is
+     * only meaningful for the zones of that moment.
+     */
+    #zoneIndex(name) {
+      if (name === undefined) return -1;
       let zones = this.#zones;
       if (zones === undefined) {
         const names = this.#call((w) => w.zones());
         zones = this.#zones = new Map(names.map((z, i) => [z, i]));
       }
-      return zones.get(zone) ?? -1;
+      return zones.get(name) ?? -1;
     }
 
-    #pickIndex(key, acquire, zone) {
+    #pickIndex(key, acquire, zoneName) {
       const w = Router.#live(this);
       const n = key === undefined ? 0 : checkKey(key);
       // The fast path, inline: one wasm call. #pick handles the core asking for the clock or entropy.
@@ -616,6 +630,7 @@ function bindRouter(getGlue) {
         if (this.#clockPicks > 0) this.#clockPicks--;
         Router.#live(this); // a replaced Date.now may have freed this Router
       }
+      const zone = this.#zoneIndex(zoneName); // after Date.now, which may have changed the zones
       busy = true;
       let i;
       try {
@@ -633,17 +648,21 @@ function bindRouter(getGlue) {
         busy = false;
       }
       if (i > NEED_CLOCK) return i;
-      if (key === undefined) return this.#pick((w, now) => (acquire ? w.acquire_none(zone, now) : w.pick_none(zone, now)), true);
-      return this.#pick((w, now) => {
-        const s = scratch ?? scratchOf();
-        const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
-        return acquire ? w.acquire_scratch(len, zone, now) : w.pick_scratch(len, zone, now);
-      }, true);
+      if (key === undefined) return this.#pick((w, now, z) => (acquire ? w.acquire_none(z, now) : w.pick_none(z, now)), true, zoneName);
+      return this.#pick(
+        (w, now, z) => {
+          const s = scratch ?? scratchOf();
+          const len = typeof key === "string" ? s.write(key) : s.writeBytes(key, n);
+          return acquire ? w.acquire_scratch(len, z, now) : w.pick_scratch(len, z, now);
+        },
+        true,
+        zoneName,
+      );
     }
 
     pick(key, options) {
       Router.#live(this);
-      const zone = options === undefined ? -1 : this.#zoneOf(options, "pick(key, options)");
+      const zone = options === undefined ? undefined : this.#zoneOf(options, "pick(key, options)");
       const i = this.#pickIndex(key, false, zone);
       return i === NONE ? undefined : this.#ids[i];
     }
@@ -654,7 +673,7 @@ function bindRouter(getGlue) {
      */
     pickMany(keys, options) {
       Router.#live(this);
-      const zone = options === undefined ? -1 : this.#zoneOf(options, "pickMany(keys, options)");
+      const zone = options === undefined ? undefined : this.#zoneOf(options, "pickMany(keys, options)");
       // The clock first: a replaced Date.now is the caller's code, and must not run after the keys are checked.
       const now = nowMs();
       if (!Array.isArray(keys)) {
@@ -680,7 +699,8 @@ function bindRouter(getGlue) {
         const e = entropyWords();
         this.#call((w) => w.seed_entropy(e[0], e[1]));
       }
-      return this.#call((w) => this.#pickMany(w, ks, zone, now));
+      const z = this.#zoneIndex(zone); // after every piece of the caller's code above (getters, Date.now)
+      return this.#call((w) => this.#pickMany(w, ks, z, now));
     }
 
     #pickMany(w, keys, zone, now) {
@@ -721,7 +741,7 @@ function bindRouter(getGlue) {
     /** `pick`, counting the request as in flight until the returned lease's `end()`. */
     acquire(key, options) {
       Router.#live(this);
-      const zone = options === undefined ? -1 : this.#zoneOf(options, "acquire(key, options)");
+      const zone = options === undefined ? undefined : this.#zoneOf(options, "acquire(key, options)");
       const i = this.#pickIndex(key, true, zone);
       if (i === NONE) return undefined;
       const id = this.#ids[i];
@@ -753,18 +773,18 @@ function bindRouter(getGlue) {
 
     pickN(key, n, options) {
       Router.#live(this);
-      const zone = options === undefined ? -1 : this.#zoneOf(options, "pickN(key, n, options)");
+      const zone = options === undefined ? undefined : this.#zoneOf(options, "pickN(key, n, options)");
       const bytes = key === undefined ? 0 : checkKey(key);
       const count = typeof n === "bigint" ? Number(n) : n;
       let at = 0;
-      const c = this.#pick((w, now) => {
+      const c = this.#pick((w, now, z) => {
         // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
         const s = scratch ?? scratchOf();
         const len = key === undefined ? NO_KEY : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
         at = align4(Math.max(len, 0));
         s.reserve(at + 4 * (typeof count === "number" && count >= 1 ? Math.min(count, this.#ids.length) : 0));
-        return w.pick_n_scratch(len, count, zone, now);
-      });
+        return w.pick_n_scratch(len, count, z, now);
+      }, false, zone);
       // Nothing ran between the call and this read: #pick returns as soon as the export succeeds.
       const s = scratch ?? scratchOf();
       s.reserve(0);

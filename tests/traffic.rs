@@ -524,3 +524,48 @@ fn round_robin_keeps_a_turn_per_part_so_interleaved_parts_spread_evenly() {
         assert!((share(id) - 0.3 / 8.0).abs() < 0.01, "{id}: {count:?}");
     }
 }
+
+#[test]
+fn a_probe_taken_moves_the_zone_threshold() {
+    // Zone a: a0, a1; zone b: b0, b1. a0 is ejected, then probing (usable: zone a at 100 %); the pick that
+    // sends its probe makes it unusable again, so zone a is at 50 % and keeps 70 % of its keys (the model),
+    // not all of them.
+    for kind in [StrategyKind::Ring, StrategyKind::Rendezvous, StrategyKind::Maglev] {
+        let nodes = ["a0", "a1", "b0", "b1"]
+            .iter()
+            .map(|id| node(id, Some(&id[..1]), 0))
+            .collect();
+        let mut r = Router::new(Config::new(kind, nodes), || 1).unwrap();
+        let a = r.zone_index("a").unwrap();
+        for _ in 0..5 {
+            let fail = edgeroute::Outcome {
+                ok: false,
+                latency_ms: None,
+            };
+            r.report("a0", fail, T0).unwrap();
+        }
+        let t = T0 + 30_001.0; // the ejection is over: a0 is probing
+        let ks = keys(20_000);
+        let probe = ks
+            .iter()
+            .find(|k| {
+                let i = r.pick_in(Some(k.as_bytes()), a, t).unwrap().unwrap();
+                r.id(i) == "a0"
+            })
+            .expect("a key picks the probing node");
+        let again = r.pick_in(Some(probe.as_bytes()), a, t).unwrap().unwrap();
+        assert_ne!(r.id(again), "a0", "{kind:?}: the probe is out");
+        let local = ks
+            .iter()
+            .filter(|k| {
+                let i = r.pick_in(Some(k.as_bytes()), a, t).unwrap().unwrap();
+                r.id(i).starts_with('a')
+            })
+            .count() as f64
+            / ks.len() as f64;
+        assert!(
+            (local - 0.7).abs() < 0.02,
+            "{kind:?}: zone a at 50 % kept {local} of its keys local"
+        );
+    }
+}

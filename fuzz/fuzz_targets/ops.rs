@@ -3,9 +3,13 @@
 //! without bounded loads, a secret, compat "redis" and the nginx/twemproxy/libketama/haproxy/squid/caddy/varnish/ats/envoy profiles. Invariants checked after every step: picks return live
 //! nodes, pickN is distinct, bounded by n and by the pool, and starts with pick for the hashing strategies; a
 //! Router rebuilt from the same nodes maps keys the same way (while no health or load state is in play).
+//! Without a profile, nodes may have zones and priority levels, keyless strategies may slow-start, and picks
+//! name a zone (an index, a stale one past the end, or none): `pick_in`/`pick_n_in` hold the same invariants.
 #![no_main]
 use edgeroute::compat::Compat;
 use edgeroute::hash::Secret;
+use edgeroute::node::ramp::SlowStart;
+use edgeroute::router::NO_ZONE;
 use edgeroute::Outcome;
 use edgeroute::{Config, NodeSpec, Router, StrategyKind};
 use libfuzzer_sys::fuzz_target;
@@ -37,6 +41,21 @@ impl Input<'_> {
 
 // Small weights keep each input fast (a weight of 1e6 is a million jump buckets); config.rs fuzzes the limits.
 const WEIGHTS: [f64; 7] = [1.0, 2.0, 3.0, 0.5, 7.0, 1.0 / 3.0, 40.0];
+
+/// A zone and a priority level for a node from one byte: zones a, b, c or none, levels 0 to 2.
+fn place(spec: &mut NodeSpec, b: u8) {
+    spec.zone = [None, Some("a"), Some("b"), Some("c")][b as usize % 4].map(Into::into);
+    spec.priority = (b / 4) % 3;
+}
+
+/// The zone index a pick names: one of the Router's (or past them: a stale index), past every zone, or none.
+fn zone_of(r: &Router, b: u8) -> u32 {
+    match b % 6 {
+        5 => NO_ZONE,
+        4 => r.zones().len() as u32 + u32::from(b >> 7),
+        z => z as u32,
+    }
+}
 
 /// Ids are `host:port` so that compat ats (whose parents are) takes them too.
 fn id(b: u8) -> String {
@@ -99,6 +118,17 @@ fn config(inp: &mut Input) -> Config {
     } else if flags & 8 != 0 && kind.needs_key() {
         cfg.secret = Some(Secret([inp.byte(); 16]));
     }
+    if cfg.compat.is_none() && inp.byte() & 1 != 0 {
+        for n in cfg.nodes.iter_mut() {
+            place(n, inp.byte());
+        }
+        if !kind.needs_key() && inp.byte() & 1 != 0 {
+            cfg.slow_start = Some(SlowStart {
+                window_ms: 1.0 + inp.byte() as f64 * 50.0,
+                min_percent: 1.0 + (inp.byte() % 100) as f64,
+            });
+        }
+    }
     // Config::from_value is the gate in production; round-trip through it so only accepted configs run.
     Config::from_value(&cfg.to_value(&cfg.nodes)).expect("a config built from valid parts is accepted")
 }
@@ -112,6 +142,7 @@ fuzz_target!(|data: &[u8]| {
     let mut inp = Input(data);
     let cfg = config(&mut inp);
     let kind = cfg.strategy;
+    let zoned = cfg.compat.is_none();
     let rebuildable = matches!(
         kind,
         StrategyKind::Ring | StrategyKind::Rendezvous | StrategyKind::Maglev | StrategyKind::Hash
@@ -139,7 +170,11 @@ fuzz_target!(|data: &[u8]| {
         match op % 14 {
             0 => {
                 let w = WEIGHTS[inp.byte() as usize % WEIGHTS.len()];
-                let added = r.add(NodeSpec::new(&id(b), w));
+                let mut spec = NodeSpec::new(&id(b), w);
+                if zoned {
+                    place(&mut spec, inp.byte());
+                }
+                let added = r.add(spec);
                 if trace {
                     eprintln!("add {} {w}: {added:?}", id(b));
                 }
@@ -151,7 +186,8 @@ fuzz_target!(|data: &[u8]| {
                 let _ = r.set_weight(&id(b), WEIGHTS[inp.byte() as usize % WEIGHTS.len()]);
             }
             3 | 4 => {
-                let got = r.pick(Some(&key), now).unwrap();
+                let zone = zone_of(&r, inp.byte());
+                let got = r.pick_in(Some(&key), zone, now).unwrap();
                 // Empty pool: nothing. Healthy pool: always a node. (Marks and ejections may leave none usable.)
                 assert!(!(r.is_empty() && got.is_some()));
                 assert!(
@@ -164,7 +200,8 @@ fuzz_target!(|data: &[u8]| {
             }
             5 | 6 => {
                 let n = 1 + b as usize % 12;
-                r.pick_n(Some(&key), n, now, &mut out).unwrap();
+                let zone = zone_of(&r, inp.byte());
+                r.pick_n_in(Some(&key), zone, n, now, &mut out).unwrap();
                 assert!(out.len() <= n && out.len() <= r.len());
                 let ids: Vec<String> = out.iter().map(|&i| live(&r, i)).collect();
                 let mut d = ids.clone();
@@ -173,7 +210,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(d.len(), ids.len(), "pickN repeats a node: {ids:?}");
                 if healthy && kind.needs_key() && !r.is_empty() {
                     assert_eq!(out.len(), n.min(r.len()));
-                    let first = r.pick(Some(&key), now).unwrap().unwrap();
+                    let first = r.pick_in(Some(&key), zone, now).unwrap().unwrap();
                     assert_eq!(out[0], first, "pickN starts with pick");
                 }
             }
@@ -229,6 +266,14 @@ fuzz_target!(|data: &[u8]| {
                 if !now.is_finite() {
                     now = 1e12;
                 }
+            }
+            13 if zoned && b & 1 == 0 => {
+                // setNodes: the pool with every node moved to another zone or level (they leave and join).
+                let mut specs = r.nodes();
+                for s in specs.iter_mut() {
+                    place(s, inp.byte());
+                }
+                r.set_nodes(specs).unwrap();
             }
             _ => {
                 if rebuildable && healthy && !r.is_empty() {

@@ -56,6 +56,8 @@ impl Router {
             n.health.probe_since = now.max(f64::MIN_POSITIVE);
             n.usable = false;
             self.unusable += 1;
+            // The zone and level thresholds count usable weight: this node no longer adds to it.
+            self.traffic.health_changed();
             self.probing = self.probing.saturating_sub(1);
             self.next_change = self.next_change.min(now + self.health.probe_timeout_ms);
         }

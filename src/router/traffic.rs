@@ -30,11 +30,12 @@ pub const OVERPROVISIONING: f64 = 1.4;
 const SALT_LEVEL: u64 = 0xbb67_ae85_84ca_a73b;
 const SALT_ZONE: u64 = 0x3c6e_f372_fe94_f82b;
 
-/// The most part masks kept at once (see [`Traffic::ensure_mask`]).
-const MAX_MASKS: usize = 64;
-
 /// A zone index meaning "no zone" (the caller named none, or one no node has).
 pub const NO_ZONE: u32 = u32::MAX;
+
+/// How many part masks are kept at once (each is one byte a node): more than a few zones' callers on a few
+/// levels use, and a bound on what callers cycling through thousands of zones can make the Router hold.
+const MAX_MASKS: usize = 64;
 
 /// Which part of a level a pick chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,15 +62,19 @@ pub(super) struct Traffic {
     node_level: Vec<u16>,
     /// Some node has a zone, or more than one level exists.
     grouped: bool,
-    /// `present[l × zones + z]`: level l has a node in zone z.
-    present: Vec<bool>,
+    /// The (level, zone) pairs some node is in, sorted: at most one per node, where a level × zone table
+    /// would hold 256 × 65,535 cells for 65,536 nodes.
+    cells: Vec<(u16, u32)>,
+    /// Each node's index into `cells`, or [`NO_ZONE`] for a node in no zone.
+    node_cell: Vec<u32>,
     /// The thresholds need recomputing from the usable flags.
     stale: bool,
     /// Cumulative level loads (the last is 1 when any level has a usable node; empty when none has).
     level_cum: Vec<f64>,
-    /// `share[l × zones + z]`: the share of zone z's callers' keys kept local at level l.
+    /// `share[c]`: the share of its zone's callers' keys that `cells[c]` keeps local.
     share: Vec<f64>,
-    /// Membership masks of the parts used so far, sorted by part (they change only with membership).
+    /// Membership masks of the parts used lately (at most [`MAX_MASKS`]), sorted by part (they change only with
+    /// membership).
     masks: Vec<(Part, Box<[bool]>)>,
     /// Slow start: each node's weight factor (1 = full), valid while `ramping > 0`.
     pub(super) ramp: Vec<f64>,
@@ -104,12 +109,14 @@ impl Traffic {
             .map(|n| levels.binary_search(&n.priority).unwrap_or(0) as u16)
             .collect();
         self.grouped = !zones.is_empty() || levels.len() > 1;
-        self.present = vec![false; levels.len() * zones.len()];
-        for (&l, &z) in self.node_level.iter().zip(&self.node_zone) {
-            if z != NO_ZONE {
-                self.present[l as usize * zones.len() + z as usize] = true;
-            }
-        }
+        let pair = |i: usize| (self.node_level[i], self.node_zone[i]);
+        let mut cells: Vec<(u16, u32)> = (0..nodes.len()).map(pair).filter(|c| c.1 != NO_ZONE).collect();
+        crate::base::sort::sort_by(&mut cells, &|a, b| a.cmp(b));
+        cells.dedup();
+        self.node_cell = (0..nodes.len())
+            .map(|i| cells.binary_search(&pair(i)).map_or(NO_ZONE, |c| c as u32))
+            .collect();
+        self.cells = cells;
         self.zones = zones;
         self.levels = levels;
         self.masks.clear();
@@ -138,36 +145,27 @@ impl Traffic {
     }
 
     fn refresh(&mut self, nodes: &[NodeState]) {
-        let (nl, nz) = (self.levels.len(), self.zones.len());
-        // [level][zone or nz (no zone)]: (weight, usable weight)
-        let mut w = vec![(0.0f64, 0.0f64); nl * (nz + 1)];
+        // (weight, usable weight) of each level and of each (level, zone) cell: O(N + cells + levels).
+        let mut level_w = vec![(0.0f64, 0.0f64); self.levels.len()];
+        let mut cell_w = vec![(0.0f64, 0.0f64); self.cells.len()];
         for (i, n) in nodes.iter().enumerate() {
-            let z = self.node_zone[i];
-            let z = if z == NO_ZONE { nz } else { z as usize };
-            let cell = &mut w[self.node_level[i] as usize * (nz + 1) + z];
-            cell.0 += n.weight;
-            if n.usable {
-                cell.1 += n.weight;
+            let up = if n.usable { n.weight } else { 0.0 };
+            let lw = &mut level_w[self.node_level[i] as usize];
+            lw.0 += n.weight;
+            lw.1 += up;
+            if let Some(cw) = cell_w.get_mut(self.node_cell[i] as usize) {
+                cw.0 += n.weight;
+                cw.1 += up;
             }
         }
-        let level_sum = |l: usize| {
-            w[l * (nz + 1)..(l + 1) * (nz + 1)]
-                .iter()
-                .fold((0.0, 0.0), |a, c| (a.0 + c.0, a.1 + c.1))
-        };
-        let avail: Vec<f64> = (0..nl)
-            .map(|l| {
-                let (total, up) = level_sum(l);
-                if total > 0.0 {
-                    (OVERPROVISIONING * up / total).min(1.0)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mut loads = Vec::with_capacity(nl);
+        let mut loads = Vec::with_capacity(level_w.len());
         let mut taken = 0.0;
-        for a in &avail {
+        for &(total, up) in &level_w {
+            let a = if total > 0.0 {
+                (OVERPROVISIONING * up / total).min(1.0)
+            } else {
+                0.0
+            };
             let l = a.min(1.0 - taken).max(0.0);
             taken += l;
             loads.push(l);
@@ -184,19 +182,16 @@ impl Traffic {
             }
         }
         self.share.clear();
-        for l in 0..nl {
-            let (_, level_up) = level_sum(l);
-            for z in 0..nz {
-                let (total, up) = w[l * (nz + 1) + z];
-                let s = if up <= 0.0 {
-                    0.0
-                } else if level_up - up <= 0.0 {
-                    1.0
-                } else {
-                    (OVERPROVISIONING * up / total).min(1.0)
-                };
-                self.share.push(s);
-            }
+        for (c, &(total, up)) in cell_w.iter().enumerate() {
+            let level_up = level_w[self.cells[c].0 as usize].1;
+            let s = if up <= 0.0 {
+                0.0
+            } else if level_up - up <= 0.0 {
+                1.0
+            } else {
+                (OVERPROVISIONING * up / total).min(1.0)
+            };
+            self.share.push(s);
         }
         self.stale = false;
     }
@@ -211,31 +206,38 @@ impl Traffic {
             None if self.level_cum.is_empty() => return None,
             None => self.level_cum.len() - 1,
         };
-        if !self.has(level, zone) {
+        let Some(c) = self.cell(level, zone) else {
             return (self.levels.len() > 1).then_some((level as u16, NO_ZONE, Side::Level));
-        }
-        let s = self.share[level * self.zones.len() + zone as usize];
+        };
+        let s = self.share[c];
         let side = if u_zone < s { Side::Local } else { Side::Remote };
         Some((level as u16, zone, side))
     }
 
-    /// Whether level `l` has a node in zone `z`.
-    fn has(&self, l: usize, z: u32) -> bool {
-        z != NO_ZONE && self.present[l * self.zones.len() + z as usize]
+    /// The cell of level `l` and zone `z`, if a node is in it.
+    fn cell(&self, l: usize, z: u32) -> Option<usize> {
+        if z == NO_ZONE {
+            return None;
+        }
+        self.cells.binary_search(&(l as u16, z)).ok()
     }
 
-    /// Builds the membership mask of a part, the first time it is used (kept until membership changes).
+    /// Whether level `l` has a node in zone `z`.
+    fn has(&self, l: usize, z: u32) -> bool {
+        self.cell(l, z).is_some()
+    }
+
+    /// Builds the membership mask of a part, the first time it is used (kept until membership changes, or
+    /// until [`MAX_MASKS`] parts were used: the cache then starts again, so a caller cycling through many
+    /// zones costs O(N) per pick, never O(parts × N) of memory).
     pub(super) fn ensure_mask(&mut self, part: Part) {
-        let at = match self.masks.binary_search_by(|m| m.0.cmp(&part)) {
-            Ok(_) => return,
-            // A caller cycling through many zones would keep a mask of N bytes per part: past MAX_MASKS parts
-            // the cache starts again (each use builds its mask right before reading it).
-            Err(_) if self.masks.len() >= MAX_MASKS => {
-                self.masks.clear();
-                0
-            }
-            Err(at) => at,
+        let Err(mut at) = self.masks.binary_search_by(|m| m.0.cmp(&part)) else {
+            return;
         };
+        if self.masks.len() >= MAX_MASKS {
+            self.masks.clear();
+            at = 0;
+        }
         let (level, zone, side) = part;
         let (nz, nl) = (&self.node_zone, &self.node_level);
         let mask = (0..nz.len())

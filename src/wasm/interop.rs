@@ -105,16 +105,22 @@ pub(super) fn js_type(v: &JsValue) -> String {
     }
 }
 
-/// Node ids (and twemproxy names) inside an options object or a node spec must be well-formed too; reading would
-/// replace a lone surrogate silently. `what` names the node, e.g. `nodes[2]`.
-/// `keys` holds the JS strings "id" and "name" ([`spec_keys`]), made once per call rather than once per node.
-pub(super) fn check_spec_id(spec: &JsValue, what: &dyn core::fmt::Display, keys: &[JsValue; 2]) -> JsResult<()> {
+/// Node ids, twemproxy names and zones inside an options object or a node spec must be well-formed too; reading
+/// would replace a lone surrogate silently (two zones "\u{D800}" and "\u{DC00}" would become one zone "\u{FFFD}",
+/// which no pick's `zone` names). `what` names the node, e.g. `nodes[2]`.
+/// `keys` holds the JS strings "id", "name" and "zone" ([`spec_keys`]), made once per call rather than per node.
+pub(super) fn check_spec_id(spec: &JsValue, what: &dyn core::fmt::Display, keys: &[JsValue; 3]) -> JsResult<()> {
     if spec.is_object() {
-        for (field, key) in ["id", "name"].into_iter().zip(keys) {
+        let fields = [
+            ("id", Code::InvalidId),
+            ("name", Code::InvalidId),
+            ("zone", Code::InvalidOption),
+        ];
+        for ((field, code), key) in fields.into_iter().zip(keys) {
             let v = Reflect::get(spec, key).unwrap_or(JsValue::UNDEFINED);
             if let Some(s) = v.dyn_ref::<JsString>() {
                 if !s.unchecked_ref::<WellFormed>().is_well_formed() {
-                    string_arg(&v, Code::InvalidId, &format!("{what}.{field}"))?;
+                    string_arg(&v, code, &format!("{what}.{field}"))?;
                 }
             }
         }
@@ -134,8 +140,12 @@ pub(super) fn check_node_ids(options: &JsValue) -> JsResult<()> {
     Ok(())
 }
 
-pub(super) fn spec_keys() -> [JsValue; 2] {
-    [JsValue::from_str("id"), JsValue::from_str("name")]
+pub(super) fn spec_keys() -> [JsValue; 3] {
+    [
+        JsValue::from_str("id"),
+        JsValue::from_str("name"),
+        JsValue::from_str("zone"),
+    ]
 }
 
 /// The core's entropy source under the facade. JS seeds every Router that needs it before its first pick

@@ -401,6 +401,14 @@ export const BAD_INPUTS = [
   ["acquire unknown option", (R, r) => r.acquire("k", { zones: "eu" }), "ERR_UNKNOWN_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["pickMany zone a boolean", (R, r) => r.pickMany(["k"], { zone: true }), "ERR_INVALID_OPTION"],
+  ["node zone with a lone surrogate", (R) => new R({ strategy: "ring", nodes: [{ id: "a", zone: lone }, { id: "b", zone: "\uDC00" }] }), "ERR_INVALID_OPTION"],
+  ["add a zone with a lone surrogate", (R, r) => r.add({ id: "z", zone: "eu" + lone }), "ERR_INVALID_OPTION"],
+  ["setNodes with a lone surrogate in a zone", (R, r) => r.setNodes([{ id: "a", zone: lone }]), "ERR_INVALID_OPTION"],
+  ["a lone surrogate zone in a snapshot", (R) => R.fromJSON({ format: "edgeroute/1", options: { strategy: "ring", nodes: [{ id: "a", zone: lone }] } }), "ERR_INVALID_OPTION"],
+  ["a zone getter that frees the Router", (R) => {
+    const q = new R({ strategy: "ring", nodes: ZONED });
+    return q.pick("k", { get zone() { q.free(); return "c"; } });
+  }, "ERR_FREED"],
   // @ts-expect-error a bad input on purpose: the types reject it too
   ["add not an object", (R, r) => r.add("z"), "ERR_INVALID_OPTION"],
   // @ts-expect-error a bad input on purpose: the types reject it too
@@ -551,9 +559,35 @@ export const BAD_INPUTS = [
   ])),
 ];
 
+/** Nodes in zones b and c, and one in zone "__proto__" on priority level 1. */
+const ZONED = [{ id: "b1", zone: "b" }, { id: "c1", zone: "c" }, { id: "c2", zone: "c" }, { id: "p1", zone: "__proto__", priority: 1 }];
+
+/**
+ * A zoned pick through `method` while a replaced Date.now adds a node in zone "a", which sorts before "b" and
+ * "c": the zone index of "c" read before the clock would now name "b". The answer must be in zone c.
+ * @param {RouterClass} R @param {string} strategy @param {(q: RouterInstance) => unknown} call
+ */
+function zonedAcrossAClock(R, strategy, call) {
+  const q = new R({ strategy, seed: 3, nodes: ZONED });
+  if (strategy === "ring") q.markDown("c2", 1e9); // a node marked down: picks read the clock
+  let once = true;
+  const real = Date.now;
+  const got = withDateNow(() => {
+    if (once) {
+      once = false;
+      q.add({ id: "a1", zone: "a" });
+    }
+    return real();
+  }, () => call(q));
+  const first = Array.isArray(got) ? got[0] : got && typeof got === "object" && "id" in got ? got.id : got;
+  // A failure is an object: a string or an array of strings would pass as an answer.
+  return typeof first === "string" && first.startsWith("c") ? first : { failed: `zone c picked ${JSON.stringify(first)}` };
+}
+
 /**
  * Edge inputs that are not errors: each must route (the same way twice) and leave the shared Router working.
- * [name, action(Router, r) => value that must be a node id or a non-empty array of ids]
+ * [name, action(Router, r) => value that must be a node id or a non-empty array of ids]. A row reports its own
+ * failure as an object ({ failed }), which the check refuses: a sentinel string or array would pass as an answer.
  * @type {[name: string, action: (R: RouterClass, r: RouterInstance) => unknown][]}
  */
 export const EDGE_INPUTS = [
@@ -601,7 +635,7 @@ export const EDGE_INPUTS = [
   ["a Uint8Array subclass whose length lies", (R, r) => {
     const key = new LyingBytes(200000).fill(7);
     const got = r.pick(key);
-    return got === r.pick(new Uint8Array(200000).fill(7)) && got === r.pickMany([key])[0] ? got : "mismatch";
+    return got === r.pick(new Uint8Array(200000).fill(7)) && got === r.pickMany([key])[0] ? got : { failed: "mismatch" };
   }],
   ["a lying key through pickN, acquire and keyPosition", (R, r) => {
     const key = new LyingBytes(5000).fill(1);
@@ -609,7 +643,7 @@ export const EDGE_INPUTS = [
     const lease = defined(r.acquire(key));
     lease.end();
     const same = lease.id === r.pick(real) && r.keyPosition(key) === r.keyPosition(real) && r.pickN(key, 3).join() === r.pickN(real, 3).join();
-    return same ? r.pickN(key, 3) : ["mismatch"];
+    return same ? r.pickN(key, 3) : { failed: "mismatch" };
   }],
   ["a Uint8Array from another view of the same buffer", (R, r) => r.pick(new Uint8Array(new Uint8Array([9, 8, 7, 6, 5]).buffer, 1, 3))],
   // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
@@ -618,7 +652,7 @@ export const EDGE_INPUTS = [
     const q = new R({ strategy: "ring", nodes: NODES });
     // @ts-expect-error a BigInt works at run time (read as its number), but the types ask for a number
     q.setWeight("b", 5n);
-    return q.nodes()[1].weight === 5 ? q.pick("k") : "not 5";
+    return q.nodes()[1].weight === 5 ? q.pick("k") : { failed: "not 5" };
   }],
   ["an undefined weight is absent", (R) => new R({ strategy: "ring", nodes: [{ id: "a", weight: undefined }, { id: "b" }] }).pick("k")],
   ["the smallest and largest weights", (R) => new R({ strategy: "rendezvous", nodes: [{ id: "a", weight: 1e-6 }, { id: "b", weight: 1e6 }] }).pick("k")],
@@ -627,7 +661,38 @@ export const EDGE_INPUTS = [
     const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
     const keys = new Proxy(["k1", "k2", "k3"], { get: (t, k) => (k === "1" && q.remove("a"), /** @type {any} */ (t)[k]) });
     const got = q.pickMany(keys);
-    return got.every((id) => id !== "a" && q.pick("k1") === got[0]) ? got : ["a removed node was named"];
+    return got.every((id) => id !== "a" && q.pick("k1") === got[0]) ? got : { failed: "a removed node was named" };
+  }],
+  ...(/** @type {const} */ (["least-latency", "ring"])).flatMap((strategy) => [
+    /** @type {[string, (q: RouterInstance) => unknown]} */ (["pick", (q) => q.pick("k", { zone: "c" })]),
+    ["pickN", (q) => q.pickN("k", 3, { zone: "c" })],
+    ["acquire", (q) => q.acquire("k", { zone: "c" })],
+    ["pickMany", (q) => q.pickMany(["k"], { zone: "c" })],
+  ].map(([m, call]) => /** @type {[string, (R: RouterClass, r: RouterInstance) => unknown]} */ ([
+    `${m} in a zone while a replaced Date.now adds a zone (${strategy})`,
+    (R) => zonedAcrossAClock(R, strategy, call),
+  ]))),
+  ["zones named __proto__ and constructor", (R) => {
+    const q = new R({ strategy: "ring", nodes: [{ id: "p1", zone: "__proto__" }, { id: "k1", zone: "constructor" }, { id: "b1", zone: "b" }] });
+    const got = [q.pick("k", { zone: "__proto__" }), q.pick("k", { zone: "constructor" }), ...q.pickN("k", 5, { zone: "__proto__" })];
+    return got[0] === "p1" && got[1] === "k1" && got[2] === "p1" && same(R.fromJSON(q.toJSON()).pickN("k", 5, { zone: "__proto__" }), got.slice(2)) ? got : { failed: got };
+  }],
+  ["zone options inherited, with symbols, or with a null prototype", (R) => {
+    const q = new R({ strategy: "ring", nodes: ZONED });
+    const a = q.pick("k", Object.create({ zone: "b" })); // inherited: not read, so no zone
+    const b = q.pick("k", Object.assign(Object.create(null), { zone: "b" }, { [Symbol("s")]: 1 }));
+    return a === q.pick("k") && b === "b1" ? [a, b] : { failed: [a, b] };
+  }],
+  ["a Proxy of pick options whose ownKeys trap adds a zone", (R) => {
+    const q = new R({ strategy: "least-latency", seed: 3, nodes: ZONED });
+    const opts = new Proxy({ zone: "c" }, { ownKeys: (t) => (q.add({ id: "a1", zone: "a" }), Reflect.ownKeys(t)) });
+    const got = q.pick(undefined, opts);
+    return typeof got === "string" && got.startsWith("c") ? got : { failed: `zone c picked ${got}` };
+  }],
+  ["a zone getter that replaces every node", (R) => {
+    const q = new R({ strategy: "rendezvous", nodes: ZONED });
+    const got = q.pickN("k", 5, { get zone() { q.setNodes([{ id: "x1", zone: "x", priority: 2 }, { id: "c9", zone: "c" }]); return "c"; } });
+    return got.join() === "c9,x1" ? got : { failed: got };
   }],
   ["pickMany whose element getter adds nodes", (R) => {
     const q = new R({ strategy: "ring", nodes: NODES, seed: 7 });
