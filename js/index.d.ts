@@ -367,7 +367,7 @@ export interface Lease {
 export interface NodeStats {
   id: string;
   weight: number;
-  /** The weight picks honour now: `weight` while the node can be picked, 0 while ejected, down or with its probe out. */
+  /** The weight picks honour now: `weight` (times its slow-start factor while it ramps) while the node can be picked, 0 while ejected, down or with its probe out. */
   effectiveWeight: number;
   /** Times the node was the first choice of `pick` or `pickN`. */
   picks: number;

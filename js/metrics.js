@@ -33,7 +33,7 @@ const CATALOGUE = [
   ["node_latency_ewma_seconds", "node.latency.ewma", "s", "gauge", "The node's decayed peak-EWMA latency estimate (absent before the first reported latency)."],
   ["node_state", "node.state", "", "gauge", "1 for the node's health state (label state: healthy, ejected, probing, down), 0 for the others."],
   ["node_weight", "node.weight", "", "gauge", "The node's configured weight."],
-  ["node_effective_weight", "node.effective_weight", "", "gauge", "The weight picks honour now: the configured weight while the node can be picked, 0 while it is ejected, marked down or has its probe out."],
+  ["node_effective_weight", "node.effective_weight", "", "gauge", "The weight picks honour now: the configured weight while the node can be picked (times its slow-start factor while it ramps), 0 while it is ejected, marked down or has its probe out."],
   ["node_latency_seconds", "node.latency", "s", "histogram", "Latencies reported for requests to the node."],
   ["nodes", "nodes", "{node}", "gauge", "Nodes in the pool by health state (label state)."],
   ["panic", "panic", "", "gauge", "1 while too few nodes are healthy and the pool routes to every node not marked down, else 0."],

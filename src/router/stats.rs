@@ -199,13 +199,18 @@ impl RequestStats {
 }
 
 impl Router {
-    /// A node's slow-start factor at `now_ms` (1 when it is not ramping).
-    fn ramp_factor(&self, n: &crate::node::NodeState, now_ms: f64) -> f64 {
-        match self.cfg.slow_start {
-            Some(s) if n.ramp_since == crate::node::RAMP_PENDING => s.factor(now_ms, now_ms),
-            Some(s) if n.ramp_since != 0.0 => s.factor(n.ramp_since, now_ms),
-            _ => 1.0,
+    /// The weight picks honour now: 0 while the node cannot be picked, else its weight times its slow-start
+    /// factor (1 when it is not ramping).
+    fn effective_weight(&self, n: &crate::node::NodeState, now_ms: f64, pt: f64, panic: bool) -> f64 {
+        if !usable_at(&n.health, now_ms, pt, panic) {
+            return 0.0;
         }
+        n.weight
+            * match self.cfg.slow_start {
+                Some(s) if n.ramp_since == crate::node::RAMP_PENDING => s.factor(now_ms, now_ms),
+                Some(s) if n.ramp_since != 0.0 => s.factor(n.ramp_since, now_ms),
+                _ => 1.0,
+            }
     }
 
     /// Per-node figures, in table order, at `now_ms`.
@@ -217,11 +222,7 @@ impl Router {
             .map(|n| NodeStats {
                 id: n.id.to_string(),
                 weight: n.weight,
-                effective_weight: if usable_at(&n.health, now_ms, pt, panic) {
-                    n.weight * self.ramp_factor(n, now_ms)
-                } else {
-                    0.0
-                },
+                effective_weight: self.effective_weight(n, now_ms, pt, panic),
                 picks: n.picks as f64,
                 successes: n.successes as f64,
                 failures: n.failures as f64,
@@ -257,11 +258,7 @@ impl Router {
         for n in &self.nodes {
             v.extend([
                 n.weight,
-                if usable_at(&n.health, now_ms, pt, panic) {
-                    n.weight
-                } else {
-                    0.0
-                },
+                self.effective_weight(n, now_ms, pt, panic),
                 n.picks as f64,
                 n.successes as f64,
                 n.failures as f64,
