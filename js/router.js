@@ -106,6 +106,57 @@ function plain(v, path, depth = 0) {
   return out;
 }
 
+const isWellFormed = String.prototype.isWellFormed;
+const stringify = JSON.stringify;
+
+/**
+ * Packs what `plain` made as one text and its numbers (src/base/packed.rs): JSON with each number written `#`,
+ * the numbers in a Float64Array in the same order, so NaN, ±Infinity and -0 cross exactly and wasm reads the
+ * whole object in one call instead of one boundary call per value. Undefined when the data holds what only the
+ * value-by-value reader names in its messages (a string with a lone surrogate, a typed array): that reader then
+ * takes it, so every message stays the same.
+ */
+function pack(data) {
+  const numbers = [];
+  const enc = (v) => {
+    if (v === null || v === undefined) return "null";
+    switch (typeof v) {
+      case "number":
+        numbers.push(v);
+        return "#";
+      case "string":
+        if (!isWellFormed.call(v)) throw pack;
+        return stringify(v);
+      case "boolean":
+        return v ? "true" : "false";
+    }
+    if (ArrayBuffer.isView(v)) throw pack;
+    if (Array.isArray(v)) {
+      let s = "[";
+      for (let i = 0; i < v.length; i++) s += (i ? "," : "") + enc(v[i]);
+      return `${s}]`;
+    }
+    let s = "{";
+    let first = true;
+    for (const k of Object.keys(v)) {
+      if (!isWellFormed.call(k)) throw pack;
+      s += `${first ? "" : ","}${stringify(k)}:${enc(v[k])}`;
+      first = false;
+    }
+    return `${s}}`;
+  };
+  try {
+    const text = enc(data);
+    return { text, numbers: new Float64Array(numbers) };
+  } catch (e) {
+    if (e === pack) return undefined;
+    throw e;
+  }
+}
+
+/** Whether `v` is what options or a snapshot must at least be (a plain object), for `pack`. */
+const packable = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
 // Engine intrinsics, taken once at load. A key's type, real byte length and bytes are read through them, never
 // through properties a subclass or Proxy can fake (`class K extends Uint8Array { get length() { return 1 } }`).
 const TypedArray = Object.getPrototypeOf(Uint8Array.prototype);
@@ -434,13 +485,18 @@ function bindRouter(getGlue) {
     constructor(options, snapshot) {
       const glue = getGlue();
       const data = options === FROM_SNAPSHOT ? plain(snapshot, "the snapshot") : plain(options, "options");
+      const p = packable(data) ? pack(data) : undefined;
       const now = nowMs();
       if (busy) throw reentrant();
       restingStack ??= glue.stack_pointer?.().value;
       if (recoverPending) recover(glue);
       busy = true;
       try {
-        this.#w = options === FROM_SNAPSHOT ? glue.WasmRouter.from_snapshot(data, now) : new glue.WasmRouter(data);
+        if (options === FROM_SNAPSHOT) {
+          this.#w = p ? glue.WasmRouter.from_snapshot_packed(p.text, p.numbers, now) : glue.WasmRouter.from_snapshot(data, now);
+        } else {
+          this.#w = p ? glue.WasmRouter.new_packed(p.text, p.numbers) : new glue.WasmRouter(data);
+        }
         this.#ids = idsOf(this.#w);
         this.#strategy = this.#w.strategy();
       } catch (e) {

@@ -9,6 +9,7 @@ pub mod detmath;
 pub mod error;
 pub mod limits;
 pub mod numfmt;
+pub mod packed;
 pub mod protocol;
 pub mod rng;
 pub mod sort;

@@ -46,13 +46,15 @@ impl WasmRouter {
                 ),
             )));
         }
-        let v = to_value(&options, Code::InvalidOptions, "Router options")?;
-        let inner = Router::from_value(&v, entropy).map_err(js_error)?;
-        Ok(WasmRouter {
-            inner,
-            out: Vec::new(),
-            error: None,
-        })
+        router_from(&to_value(&options, Code::InvalidOptions, "Router options")?, None)
+    }
+
+    /// `new` of options that `js/router.js` packed (`src/base/packed.rs`): two arguments instead of one call per
+    /// value. The packer sends only well-formed strings and plain data, so the checks `new` makes of the JS values
+    /// themselves have nothing to find; the core's checks and messages are the same.
+    pub fn new_packed(text: &str, numbers: &[f64]) -> JsResult<WasmRouter> {
+        install_panic_hook();
+        router_from(&unpacked(text, numbers)?, None)
     }
 
     pub fn strategy(&self) -> String {
@@ -338,18 +340,18 @@ impl WasmRouter {
     }
 
     /// `Router.fromJSON(snapshot)`.
+    /// `from_snapshot` of a snapshot `js/router.js` packed (see [`WasmRouter::new_packed`]).
+    pub fn from_snapshot_packed(text: &str, numbers: &[f64], now: f64) -> JsResult<WasmRouter> {
+        install_panic_hook();
+        router_from(&unpacked(text, numbers)?, Some(now))
+    }
+
     pub fn from_snapshot(snapshot: JsValue, now: f64) -> JsResult<WasmRouter> {
         let options = Reflect::get(&snapshot, &JsValue::from_str("options")).unwrap_or(JsValue::UNDEFINED);
         if options.is_object() {
             check_node_ids(&options)?;
         }
-        let v = to_value(&snapshot, Code::InvalidOptions, "the snapshot")?;
-        let inner = Router::from_snapshot(&v, entropy, now).map_err(js_error)?;
-        Ok(WasmRouter {
-            inner,
-            out: Vec::new(),
-            error: None,
-        })
+        router_from(&to_value(&snapshot, Code::InvalidOptions, "the snapshot")?, Some(now))
     }
 
     pub fn nodes(&self) -> JsValue {
@@ -410,6 +412,32 @@ impl WasmRouter {
             .map_err(js_error)?;
         Ok(self.out.iter().map(|&i| i as u32).collect())
     }
+}
+
+/// A Router from options (`snapshot_at: None`) or from a snapshot restored at that time: one body for the four
+/// constructors, so the core's construction is compiled once.
+#[inline(never)]
+fn router_from(v: &Value, snapshot_at: Option<f64>) -> JsResult<WasmRouter> {
+    let inner = match snapshot_at {
+        None => Router::from_value(v, entropy),
+        Some(now) => Router::from_snapshot(v, entropy, now),
+    }
+    .map_err(js_error)?;
+    Ok(WasmRouter {
+        inner,
+        out: Vec::new(),
+        error: None,
+    })
+}
+
+/// Packed data as a [`Value`]; a malformed packing is a bug of `js/router.js`'s packer.
+fn unpacked(text: &str, numbers: &[f64]) -> JsResult<Value> {
+    crate::base::packed::unpack(text, numbers).map_err(|why| {
+        js_error(Error::new(
+            Code::Internal,
+            format!("internal: packed options unreadable ({why})"),
+        ))
+    })
 }
 
 /// A zone index from JS (-1: none).
