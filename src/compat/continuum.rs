@@ -137,6 +137,9 @@ pub struct Continuum {
     profile: RingProfile,
     hashes: Vec<u32>,
     owners: Vec<u32>,
+    /// nginx only: the points its one-point-per-hash rule dropped, as (hash, owner) sorted, one per owner and
+    /// hash, so removing a point's owner can hand the hash to the next server that has it.
+    shadow: Vec<(u32, u32)>,
     seen: Seen,
 }
 
@@ -146,6 +149,7 @@ impl Continuum {
             profile,
             hashes: Vec::new(),
             owners: Vec::new(),
+            shadow: Vec::new(),
             seen: Seen::default(),
         }
     }
@@ -161,13 +165,17 @@ impl Continuum {
             .collect();
         sort_by(&mut order, &|a, b| a.cmp(b));
         // New arrays before the old ones go: a failed allocation leaves the ring as it was.
-        let (mut hashes, mut owners) = (Vec::new(), Vec::new());
+        let (mut hashes, mut owners, mut shadow) = (Vec::new(), Vec::new(), Vec::new());
         crate::base::alloc::reserve(&mut hashes, pts.len(), "ring points")?;
         crate::base::alloc::reserve(&mut owners, pts.len(), "ring points")?;
         for k in order {
             let (h, o) = pts[(k & 0xffff_ffff) as usize];
-            // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`).
+            // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`): the lowest
+            // server's. The others are kept aside for when that server leaves.
             if self.profile == RingProfile::Nginx && hashes.last() == Some(&h) {
+                if owners.last() != Some(&o) && shadow.last() != Some(&(h, o)) {
+                    shadow.push((h, o));
+                }
                 continue;
             }
             hashes.push(h);
@@ -175,8 +183,148 @@ impl Continuum {
         }
         self.hashes = hashes;
         self.owners = owners;
+        self.shadow = shadow;
         self.seen.resize(nodes.len());
         Ok(())
+    }
+
+    /// Whether changes update the ring in place instead of rebuilding it: nginx, whose points depend on the
+    /// server alone. (The ketama flavours count points from the total weight, HAProxy numbers servers by
+    /// position, and Varnish's shard director caps points by the backend count.)
+    fn incremental(&self) -> bool {
+        self.profile == RingProfile::Nginx
+    }
+
+    /// `add`: merges the new server's points (it is last in table order, so it owns only hashes no other server
+    /// has). O(ring) for one pass over the arrays, instead of regenerating and sorting every server's points.
+    fn add_node(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+        if !self.incremental() {
+            return self.rebuild(nodes);
+        }
+        let pts = self.node_points(nodes, idx)?;
+        self.place(pts);
+        self.seen.resize(nodes.len());
+        Ok(())
+    }
+
+    /// `remove`: drops the server's points, hands each hash it owned to the next server that has it, and
+    /// renumbers the servers after it.
+    fn remove_node_points(&mut self, nodes: &[NodeState], idx: usize) {
+        if !self.incremental() {
+            let _ = self.rebuild(nodes);
+            return;
+        }
+        self.drop_owner(idx as u32);
+        self.renumber_above(idx as u32);
+        self.seen.resize(nodes.len());
+    }
+
+    /// The servers after `idx` moved down one place in the table.
+    fn renumber_above(&mut self, idx: u32) {
+        for o in self.owners.iter_mut().chain(self.shadow.iter_mut().map(|p| &mut p.1)) {
+            if *o > idx {
+                *o -= 1;
+            }
+        }
+    }
+
+    /// `reweight`: the server's points replaced by its new ones, at its own place in the server order.
+    fn reweight_node(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+        if !self.incremental() {
+            return self.rebuild(nodes);
+        }
+        let pts = self.node_points(nodes, idx)?;
+        self.drop_owner(idx as u32);
+        self.place(pts);
+        Ok(())
+    }
+
+    /// The points of server `idx`, sorted by hash, one per hash; checks its weight and the ring's size, and
+    /// reserves room for them on the ring and aside, so that nothing after this can fail (a failed change
+    /// leaves the ring as it was).
+    fn node_points(&mut self, nodes: &[NodeState], idx: usize) -> Result<Vec<(u32, u32)>> {
+        nginx::check_node(&nodes[idx])?;
+        check_points(self.profile.point_count(nodes), "nginx")?;
+        let mut pts = Vec::new();
+        nginx::node_points(&nodes[idx], idx, &mut pts);
+        sort_by(&mut pts, &|a, b| a.0.cmp(&b.0));
+        pts.dedup_by_key(|p| p.0);
+        crate::base::alloc::reserve(&mut self.hashes, pts.len(), "ring points")?;
+        crate::base::alloc::reserve(&mut self.owners, pts.len(), "ring points")?;
+        crate::base::alloc::reserve(&mut self.shadow, pts.len(), "ring points")?;
+        Ok(pts)
+    }
+
+    /// Puts one server's points (sorted, one per hash; room reserved by `node_points`) on the ring: a hash
+    /// already there goes to the lower server, the other point aside.
+    fn place(&mut self, pts: Vec<(u32, u32)>) {
+        let mut fresh = Vec::with_capacity(pts.len());
+        for (h, o) in pts {
+            match self.hashes.binary_search(&h) {
+                Ok(i) => {
+                    let aside = if self.owners[i] < o {
+                        (h, o)
+                    } else {
+                        (h, core::mem::replace(&mut self.owners[i], o))
+                    };
+                    let at = self.shadow.binary_search(&aside).unwrap_or_else(|at| at);
+                    self.shadow.insert(at, aside);
+                }
+                Err(_) => fresh.push((h, o)),
+            }
+        }
+        self.merge(&fresh);
+    }
+
+    /// Removes server `o`'s points, handing each hash it owned to the lowest server set aside with it.
+    fn drop_owner(&mut self, o: u32) {
+        let mut gone = Vec::new();
+        let mut w = 0;
+        for r in 0..self.hashes.len() {
+            if self.owners[r] == o {
+                gone.push(self.hashes[r]);
+            } else {
+                self.hashes[w] = self.hashes[r];
+                self.owners[w] = self.owners[r];
+                w += 1;
+            }
+        }
+        self.hashes.truncate(w);
+        self.owners.truncate(w);
+        self.shadow.retain(|p| p.1 != o);
+        let mut heirs = Vec::new();
+        for h in gone {
+            // The shadow is sorted by (hash, owner): the first entry of the hash is its lowest server.
+            let at = self.shadow.partition_point(|p| p.0 < h);
+            if self.shadow.get(at).is_some_and(|p| p.0 == h) {
+                heirs.push(self.shadow.remove(at));
+            }
+        }
+        // Within the capacity the dropped points left.
+        self.merge(&heirs);
+    }
+
+    /// Merges points (sorted by hash, hashes not on the ring) into the ring, in one pass from the back. Callers
+    /// made room for them first.
+    fn merge(&mut self, pts: &[(u32, u32)]) {
+        if pts.is_empty() {
+            return;
+        }
+        let old = self.hashes.len();
+        self.hashes.resize(old + pts.len(), 0);
+        self.owners.resize(old + pts.len(), 0);
+        let (mut i, mut j) = (old, pts.len());
+        for w in (0..old + pts.len()).rev() {
+            if j > 0 && (i == 0 || pts[j - 1].0 > self.hashes[i - 1]) {
+                j -= 1;
+                self.hashes[w] = pts[j].0;
+                self.owners[w] = pts[j].1;
+            } else {
+                i -= 1;
+                self.hashes[w] = self.hashes[i];
+                self.owners[w] = self.owners[i];
+            }
+        }
     }
 
     /// The index of the key's point.
@@ -211,7 +359,26 @@ pub const BYTES_PER_POINT: u64 = 32;
 macro_rules! compat_ring_strategy {
     ($t:ty, $bytes_per_point:expr) => {
         impl Strategy for $t {
-            crate::strategy::rebuild_on_every_change!();
+            fn build(&mut self, nodes: &[NodeState]) -> Result<()> {
+                self.rebuild(nodes)
+            }
+
+            /// The ring is a function of the node table (no history), so a batch is one build.
+            fn rebuilds(&self) -> bool {
+                true
+            }
+
+            fn add(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
+                self.add_node(nodes, idx)
+            }
+
+            fn remove(&mut self, nodes: &[NodeState], idx: usize) {
+                self.remove_node_points(nodes, idx)
+            }
+
+            fn reweight(&mut self, nodes: &[NodeState], idx: usize, _: f64) -> Result<()> {
+                self.reweight_node(nodes, idx)
+            }
 
             fn footprint(&self, nodes: &[NodeState]) -> Footprint {
                 Footprint {
@@ -294,5 +461,110 @@ mod tests {
         assert_eq!(w.start_point(10), 1);
         assert_eq!(w.start_point(50), 0);
         assert_eq!(w.start_point(u32::MAX as u64), 1);
+    }
+
+    /// The nginx ring as the rule defines it: per hash, the lowest owner; every other (hash, owner) aside.
+    fn model(pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>, Vec<(u32, u32)>) {
+        let mut p = pairs.to_vec();
+        p.sort();
+        p.dedup();
+        let (mut h, mut o, mut aside) = (Vec::new(), Vec::new(), Vec::new());
+        for (hash, owner) in p {
+            if h.last() == Some(&hash) {
+                aside.push((hash, owner));
+            } else {
+                h.push(hash);
+                o.push(owner);
+            }
+        }
+        (h, o, aside)
+    }
+
+    #[test]
+    fn kept_nginx_ring_hands_a_shared_hash_to_the_lowest_server_through_every_change() {
+        // Twelve servers drawing points from 40 hash values: most hashes are shared, which a real ring of a
+        // few thousand servers meets only a few hundred times.
+        let mut rng = crate::base::rng::Rng::new(5);
+        let mut servers: Vec<Vec<u32>> = Vec::new();
+        let mut c = Continuum::new(RingProfile::Nginx);
+        let points = |rng: &mut crate::base::rng::Rng| -> Vec<u32> { (0..6).map(|_| rng.below(40) as u32).collect() };
+        for step in 0..400 {
+            match rng.below(3) {
+                0 | 1 if servers.len() < 12 || step % 7 == 0 => {
+                    let idx = servers.len() as u32;
+                    let mut pts: Vec<(u32, u32)> = points(&mut rng).into_iter().map(|h| (h, idx)).collect();
+                    servers.push(pts.iter().map(|p| p.0).collect());
+                    pts.sort();
+                    pts.dedup_by_key(|p| p.0);
+                    c.place(pts);
+                }
+                0 | 1 => {
+                    // A reweight: new points at the same place in the order.
+                    let idx = rng.below(servers.len()) as u32;
+                    let mut pts: Vec<(u32, u32)> = points(&mut rng).into_iter().map(|h| (h, idx)).collect();
+                    servers[idx as usize] = pts.iter().map(|p| p.0).collect();
+                    pts.sort();
+                    pts.dedup_by_key(|p| p.0);
+                    c.drop_owner(idx);
+                    c.place(pts);
+                }
+                _ if !servers.is_empty() => {
+                    let idx = rng.below(servers.len());
+                    servers.remove(idx);
+                    c.drop_owner(idx as u32);
+                    c.renumber_above(idx as u32);
+                }
+                _ => {}
+            }
+            let pairs: Vec<(u32, u32)> = servers
+                .iter()
+                .enumerate()
+                .flat_map(|(o, hs)| hs.iter().map(move |&h| (h, o as u32)))
+                .collect();
+            let (h, o, aside) = model(&pairs);
+            assert_eq!((&c.hashes, &c.owners, &c.shadow), (&h, &o, &aside), "step {step}");
+        }
+    }
+
+    #[test]
+    fn kept_nginx_ring_equals_a_rebuild_after_adds_removes_and_reweights() {
+        let node = |i: u32, w: f64| NodeState::new(&format!("10.0.{}.{}:80", i / 250, i % 250), w);
+        let mut nodes: Vec<NodeState> = (0..60).map(|i| node(i, 1.0 + f64::from(i % 3))).collect();
+        let mut c = Continuum::new(RingProfile::Nginx);
+        c.build(&nodes).unwrap();
+        let mut rng = crate::base::rng::Rng::new(9);
+        let mut next = 60;
+        for step in 0..60 {
+            match rng.below(3) {
+                0 => {
+                    nodes.push(node(next, 1.0 + rng.below(3) as f64));
+                    next += 1;
+                    c.add(&nodes, nodes.len() - 1).unwrap();
+                }
+                1 => {
+                    let i = rng.below(nodes.len());
+                    nodes.remove(i);
+                    c.remove(&nodes, i);
+                }
+                _ => {
+                    let i = rng.below(nodes.len());
+                    let old = nodes[i].weight;
+                    nodes[i].weight = 1.0 + rng.below(4) as f64;
+                    c.reweight(&nodes, i, old).unwrap();
+                }
+            }
+            let mut fresh = Continuum::new(RingProfile::Nginx);
+            fresh.build(&nodes).unwrap();
+            assert_eq!(
+                (&c.hashes, &c.owners, &c.shadow),
+                (&fresh.hashes, &fresh.owners, &fresh.shadow),
+                "step {step}"
+            );
+        }
+        // A refused change leaves the ring as it was.
+        let before = (c.hashes.clone(), c.owners.clone());
+        nodes.push(NodeState::new("10.9.9.9:80", 1.5));
+        assert!(c.add(&nodes, nodes.len() - 1).is_err());
+        assert_eq!((c.hashes.clone(), c.owners.clone()), before);
     }
 }

@@ -62,16 +62,27 @@ pub(super) fn ring_points(nodes: &[NodeState], out: &mut Vec<(u32, u32)>) -> Res
     check_points(total, "nginx")?;
     crate::base::alloc::reserve(out, total as usize, "ring points")?;
     for (idx, n) in nodes.iter().enumerate() {
-        let (host, port) = split(&n.id);
-        let base = crc32_update(crc32_update(crc32_update(!0, host), &[0]), port);
-        let mut prev = 0u32;
-        for _ in 0..n.weight as u64 * POINTS_PER_WEIGHT {
-            let h = !crc32_update(base, &prev.to_le_bytes());
-            out.push((h, idx as u32));
-            prev = h;
-        }
+        node_points(n, idx, out);
     }
     Ok(())
+}
+
+/// The points of one server (`weight` × 160, each the CRC32 of the server's host, a 0 byte, its port and the
+/// previous point: `ngx_http_upstream_update_chash`), owned by `idx`. Its weight was checked whole.
+pub(super) fn node_points(n: &NodeState, idx: usize, out: &mut Vec<(u32, u32)>) {
+    let (host, port) = split(&n.id);
+    let base = crc32_update(crc32_update(crc32_update(!0, host), &[0]), port);
+    let mut prev = 0u32;
+    for _ in 0..n.weight as u64 * POINTS_PER_WEIGHT {
+        let h = !crc32_update(base, &prev.to_le_bytes());
+        out.push((h, idx as u32));
+        prev = h;
+    }
+}
+
+/// Checks one server's weight as [`ring_points`] does (an `add` or `setWeight` on the kept ring).
+pub(super) fn check_node(n: &NodeState) -> Result<()> {
+    whole_weight(n, RING_WEIGHTS).map(|_| ())
 }
 
 /// `hash $key;` without `consistent`.

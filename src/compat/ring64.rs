@@ -65,6 +65,20 @@ impl Ring64 {
         }
     }
 
+    // Every change rebuilds: ATS's and Envoy's points are regenerated from the whole table (Envoy's from weights
+    // normalised over it).
+    fn add_node(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
+        self.rebuild(nodes)
+    }
+
+    fn remove_node_points(&mut self, nodes: &[NodeState], _: usize) {
+        let _ = self.rebuild(nodes);
+    }
+
+    fn reweight_node(&mut self, nodes: &[NodeState], _: usize) -> Result<()> {
+        self.rebuild(nodes)
+    }
+
     fn rebuild(&mut self, nodes: &[NodeState]) -> Result<()> {
         let mut pts = Vec::new();
         self.profile.points(nodes, &mut pts)?;
