@@ -24,6 +24,7 @@ for (const [name, opts, n] of [
   ["ring", { strategy: "ring" }, 3000],
   ["ring", { strategy: "ring" }, 10000],
   ["maglev", { strategy: "maglev" }, 3000],
+  ["nginx", { strategy: "ring", compat: "nginx" }, 3000],
 ]) {
   const once = build(opts, n);
   const nodes = ids(n);

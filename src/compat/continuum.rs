@@ -137,9 +137,10 @@ pub struct Continuum {
     profile: RingProfile,
     hashes: Vec<u32>,
     owners: Vec<u32>,
-    /// nginx only: the points its one-point-per-hash rule dropped, as (hash, owner) sorted, one per owner and
-    /// hash, so removing a point's owner can hand the hash to the next server that has it.
-    shadow: Vec<(u32, u32)>,
+    /// nginx only: the points its one-point-per-hash rule dropped, as `hash << 32 | owner`, sorted, one per
+    /// owner and hash, so removing a point's owner can hand the hash to the next server that has it. (Points
+    /// as u64s here use the u64 sort and vector code the ring has already, instead of more for pairs.)
+    shadow: Vec<u64>,
     seen: Seen,
 }
 
@@ -173,8 +174,9 @@ impl Continuum {
             // nginx keeps one point per hash value, the first (`ngx_http_upstream_init_chash`): the lowest
             // server's. The others are kept aside for when that server leaves.
             if self.profile == RingProfile::Nginx && hashes.last() == Some(&h) {
-                if owners.last() != Some(&o) && shadow.last() != Some(&(h, o)) {
-                    shadow.push((h, o));
+                let p = point(h, o);
+                if owners.last() != Some(&o) && shadow.last() != Some(&p) {
+                    shadow.push(p);
                 }
                 continue;
             }
@@ -221,9 +223,15 @@ impl Continuum {
 
     /// The servers after `idx` moved down one place in the table.
     fn renumber_above(&mut self, idx: u32) {
-        for o in self.owners.iter_mut().chain(self.shadow.iter_mut().map(|p| &mut p.1)) {
+        for o in &mut self.owners {
             if *o > idx {
                 *o -= 1;
+            }
+        }
+        // Lowering owners above idx keeps the (hash, owner) order: idx itself is not aside any more.
+        for p in &mut self.shadow {
+            if (*p as u32) > idx {
+                *p -= 1;
             }
         }
     }
@@ -242,13 +250,14 @@ impl Continuum {
     /// The points of server `idx`, sorted by hash, one per hash; checks its weight and the ring's size, and
     /// reserves room for them on the ring and aside, so that nothing after this can fail (a failed change
     /// leaves the ring as it was).
-    fn node_points(&mut self, nodes: &[NodeState], idx: usize) -> Result<Vec<(u32, u32)>> {
+    fn node_points(&mut self, nodes: &[NodeState], idx: usize) -> Result<Vec<u64>> {
         nginx::check_node(&nodes[idx])?;
         check_points(self.profile.point_count(nodes), "nginx")?;
-        let mut pts = Vec::new();
-        nginx::node_points(&nodes[idx], idx, &mut pts);
-        sort_by(&mut pts, &|a, b| a.0.cmp(&b.0));
-        pts.dedup_by_key(|p| p.0);
+        let mut gen = Vec::new();
+        nginx::node_points(&nodes[idx], idx, &mut gen);
+        let mut pts: Vec<u64> = gen.iter().map(|&(h, o)| point(h, o)).collect();
+        sort_by(&mut pts, &|a, b| a.cmp(b));
+        pts.dedup_by_key(|p| *p >> 32);
         crate::base::alloc::reserve(&mut self.hashes, pts.len(), "ring points")?;
         crate::base::alloc::reserve(&mut self.owners, pts.len(), "ring points")?;
         crate::base::alloc::reserve(&mut self.shadow, pts.len(), "ring points")?;
@@ -257,20 +266,21 @@ impl Continuum {
 
     /// Puts one server's points (sorted, one per hash; room reserved by `node_points`) on the ring: a hash
     /// already there goes to the lower server, the other point aside.
-    fn place(&mut self, pts: Vec<(u32, u32)>) {
+    fn place(&mut self, pts: Vec<u64>) {
         let mut fresh = Vec::with_capacity(pts.len());
-        for (h, o) in pts {
+        for p in pts {
+            let (h, o) = ((p >> 32) as u32, p as u32);
             match self.hashes.binary_search(&h) {
                 Ok(i) => {
                     let aside = if self.owners[i] < o {
-                        (h, o)
+                        p
                     } else {
-                        (h, core::mem::replace(&mut self.owners[i], o))
+                        point(h, core::mem::replace(&mut self.owners[i], o))
                     };
-                    let at = self.shadow.binary_search(&aside).unwrap_or_else(|at| at);
+                    let at = self.shadow.partition_point(|&q| q < aside);
                     self.shadow.insert(at, aside);
                 }
-                Err(_) => fresh.push((h, o)),
+                Err(_) => fresh.push(p),
             }
         }
         self.merge(&fresh);
@@ -291,12 +301,12 @@ impl Continuum {
         }
         self.hashes.truncate(w);
         self.owners.truncate(w);
-        self.shadow.retain(|p| p.1 != o);
+        self.shadow.retain(|&p| p as u32 != o);
         let mut heirs = Vec::new();
         for h in gone {
             // The shadow is sorted by (hash, owner): the first entry of the hash is its lowest server.
-            let at = self.shadow.partition_point(|p| p.0 < h);
-            if self.shadow.get(at).is_some_and(|p| p.0 == h) {
+            let at = self.shadow.partition_point(|&p| ((p >> 32) as u32) < h);
+            if self.shadow.get(at).is_some_and(|&p| (p >> 32) as u32 == h) {
                 heirs.push(self.shadow.remove(at));
             }
         }
@@ -306,7 +316,7 @@ impl Continuum {
 
     /// Merges points (sorted by hash, hashes not on the ring) into the ring, in one pass from the back. Callers
     /// made room for them first.
-    fn merge(&mut self, pts: &[(u32, u32)]) {
+    fn merge(&mut self, pts: &[u64]) {
         if pts.is_empty() {
             return;
         }
@@ -315,10 +325,10 @@ impl Continuum {
         self.owners.resize(old + pts.len(), 0);
         let (mut i, mut j) = (old, pts.len());
         for w in (0..old + pts.len()).rev() {
-            if j > 0 && (i == 0 || pts[j - 1].0 > self.hashes[i - 1]) {
+            if j > 0 && (i == 0 || (pts[j - 1] >> 32) as u32 > self.hashes[i - 1]) {
                 j -= 1;
-                self.hashes[w] = pts[j].0;
-                self.owners[w] = pts[j].1;
+                self.hashes[w] = (pts[j] >> 32) as u32;
+                self.owners[w] = pts[j] as u32;
             } else {
                 i -= 1;
                 self.hashes[w] = self.hashes[i];
@@ -348,6 +358,11 @@ impl Continuum {
             }
         }
     }
+}
+
+/// A point as `hash << 32 | owner`: sorting these sorts by hash, then owner.
+fn point(hash: u32, owner: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(owner)
 }
 
 /// Peak bytes per point of a compat ring: the generated (hash, owner) pairs (8, with growth slack 16), the sort
@@ -464,14 +479,14 @@ mod tests {
     }
 
     /// The nginx ring as the rule defines it: per hash, the lowest owner; every other (hash, owner) aside.
-    fn model(pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>, Vec<(u32, u32)>) {
+    fn model(pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>, Vec<u64>) {
         let mut p = pairs.to_vec();
         p.sort();
         p.dedup();
         let (mut h, mut o, mut aside) = (Vec::new(), Vec::new(), Vec::new());
         for (hash, owner) in p {
             if h.last() == Some(&hash) {
-                aside.push((hash, owner));
+                aside.push(point(hash, owner));
             } else {
                 h.push(hash);
                 o.push(owner);
@@ -496,7 +511,7 @@ mod tests {
                     servers.push(pts.iter().map(|p| p.0).collect());
                     pts.sort();
                     pts.dedup_by_key(|p| p.0);
-                    c.place(pts);
+                    c.place(pts.iter().map(|&(h, o)| point(h, o)).collect());
                 }
                 0 | 1 => {
                     // A reweight: new points at the same place in the order.
@@ -506,7 +521,7 @@ mod tests {
                     pts.sort();
                     pts.dedup_by_key(|p| p.0);
                     c.drop_owner(idx);
-                    c.place(pts);
+                    c.place(pts.iter().map(|&(h, o)| point(h, o)).collect());
                 }
                 _ if !servers.is_empty() => {
                     let idx = rng.below(servers.len());
