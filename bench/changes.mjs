@@ -25,6 +25,7 @@ for (const [name, opts, n] of [
   ["ring", { strategy: "ring" }, 10000],
   ["maglev", { strategy: "maglev" }, 3000],
   ["nginx", { strategy: "ring", compat: "nginx" }, 3000],
+  ["varnish", { strategy: "ring", compat: "varnish" }, 3000],
 ]) {
   const once = build(opts, n);
   const nodes = ids(n);

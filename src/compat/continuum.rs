@@ -4,10 +4,11 @@
 //! Each system puts its own points on the ring (`RingProfile::points`, written in the system's module) and
 //! looks a key up its own way (`Lookup`). Points are sorted by hash; equal hashes keep the order in which the
 //! system generates them (server order, then point order), as glibc's merge-sorting `qsort` and HAProxy's
-//! ebtree (duplicates after existing ones) do. Every change rebuilds the ring from the node table: the point
-//! counts of twemproxy and libketama depend on the total weight and the server count, and HAProxy's automatic
-//! server ids on the server positions, so a change can move points of other servers too, exactly as a reload
-//! of the daemon would.
+//! ebtree (duplicates after existing ones) do. nginx's and Varnish's points depend on their own server only
+//! (Varnish's while no count meets its cap), so a change merges or drops that server's points in one pass. The
+//! others rebuild the ring from the node table on every change: the point counts of twemproxy and libketama
+//! depend on the total weight and the server count, and HAProxy's automatic server ids on the server
+//! positions, so a change can move points of other servers too, exactly as a reload of the daemon would.
 //!
 //! Preference order (`pickN`, health): from the key's point, clockwise, each server the first time it is met,
 //! which is the order of nginx's next tries and of HAProxy's redispatch walk.
@@ -190,17 +191,22 @@ impl Continuum {
         Ok(())
     }
 
-    /// Whether changes update the ring in place instead of rebuilding it: nginx, whose points depend on the
-    /// server alone. (The ketama flavours count points from the total weight, HAProxy numbers servers by
-    /// position, and Varnish's shard director caps points by the backend count.)
-    fn incremental(&self) -> bool {
-        self.profile == RingProfile::Nginx
+    /// Whether a change to the table `nodes` (with `before` servers before it) updates the ring in place
+    /// instead of rebuilding it: nginx, whose points depend on the server alone, and Varnish's shard director
+    /// while no backend's point count is cut by its cap (which depends on the backend count). The ketama flavours
+    /// count points from the total weight and HAProxy numbers servers by position: they rebuild.
+    fn incremental(&self, nodes: &[NodeState], before: usize) -> bool {
+        match self.profile {
+            RingProfile::Nginx => true,
+            RingProfile::Varnish(r) => varnish::uncapped(nodes, nodes.len(), r) && varnish::uncapped(nodes, before, r),
+            _ => false,
+        }
     }
 
     /// `add`: merges the new server's points (it is last in table order, so it owns only hashes no other server
     /// has). O(ring) for one pass over the arrays, instead of regenerating and sorting every server's points.
     fn add_node(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
-        if !self.incremental() {
+        if !self.incremental(nodes, nodes.len() - 1) {
             return self.rebuild(nodes);
         }
         let pts = self.node_points(nodes, idx)?;
@@ -212,7 +218,7 @@ impl Continuum {
     /// `remove`: drops the server's points, hands each hash it owned to the next server that has it, and
     /// renumbers the servers after it.
     fn remove_node_points(&mut self, nodes: &[NodeState], idx: usize) {
-        if !self.incremental() {
+        if !self.incremental(nodes, nodes.len() + 1) {
             let _ = self.rebuild(nodes);
             return;
         }
@@ -238,7 +244,7 @@ impl Continuum {
 
     /// `reweight`: the server's points replaced by its new ones, at its own place in the server order.
     fn reweight_node(&mut self, nodes: &[NodeState], idx: usize) -> Result<()> {
-        if !self.incremental() {
+        if !self.incremental(nodes, nodes.len()) {
             return self.rebuild(nodes);
         }
         let pts = self.node_points(nodes, idx)?;
@@ -251,22 +257,35 @@ impl Continuum {
     /// reserves room for them on the ring and aside, so that nothing after this can fail (a failed change
     /// leaves the ring as it was).
     fn node_points(&mut self, nodes: &[NodeState], idx: usize) -> Result<Vec<u64>> {
-        nginx::check_node(&nodes[idx])?;
-        check_points(self.profile.point_count(nodes), "nginx")?;
+        let n = &nodes[idx];
         let mut gen = Vec::new();
-        nginx::node_points(&nodes[idx], idx, &mut gen);
+        if let RingProfile::Varnish(r) = self.profile {
+            varnish::check_node(n)?;
+            check_points(self.profile.point_count(nodes), "varnish")?;
+            varnish::node_points(n, idx, varnish::point_count(n.weight, nodes.len(), r), &mut gen);
+        } else {
+            nginx::check_node(n)?;
+            check_points(self.profile.point_count(nodes), "nginx")?;
+            nginx::node_points(n, idx, &mut gen);
+        }
         let mut pts: Vec<u64> = gen.iter().map(|&(h, o)| point(h, o)).collect();
         sort_by(&mut pts, &|a, b| a.cmp(b));
-        pts.dedup_by_key(|p| *p >> 32);
+        if self.profile == RingProfile::Nginx {
+            pts.dedup_by_key(|p| *p >> 32);
+        }
         crate::base::alloc::reserve(&mut self.hashes, pts.len(), "ring points")?;
         crate::base::alloc::reserve(&mut self.owners, pts.len(), "ring points")?;
         crate::base::alloc::reserve(&mut self.shadow, pts.len(), "ring points")?;
         Ok(pts)
     }
 
-    /// Puts one server's points (sorted, one per hash; room reserved by `node_points`) on the ring: a hash
-    /// already there goes to the lower server, the other point aside.
+    /// Puts one server's points (sorted; room reserved by `node_points`) on the ring. nginx: a hash already there
+    /// goes to the lower server, the other point aside. Varnish keeps every point, equal hashes in server order.
     fn place(&mut self, pts: Vec<u64>) {
+        if self.profile != RingProfile::Nginx {
+            self.merge(&pts);
+            return;
+        }
         let mut fresh = Vec::with_capacity(pts.len());
         for p in pts {
             let (h, o) = ((p >> 32) as u32, p as u32);
@@ -314,8 +333,8 @@ impl Continuum {
         self.merge(&heirs);
     }
 
-    /// Merges points (sorted by hash, hashes not on the ring) into the ring, in one pass from the back. Callers
-    /// made room for them first.
+    /// Merges points (sorted) into the ring by (hash, server), so equal hashes stay in server order as a rebuild
+    /// leaves them, in one pass from the back. Callers made room for them first.
     fn merge(&mut self, pts: &[u64]) {
         if pts.is_empty() {
             return;
@@ -325,7 +344,7 @@ impl Continuum {
         self.owners.resize(old + pts.len(), 0);
         let (mut i, mut j) = (old, pts.len());
         for w in (0..old + pts.len()).rev() {
-            if j > 0 && (i == 0 || (pts[j - 1] >> 32) as u32 > self.hashes[i - 1]) {
+            if j > 0 && (i == 0 || pts[j - 1] > point(self.hashes[i - 1], self.owners[i - 1])) {
                 j -= 1;
                 self.hashes[w] = (pts[j] >> 32) as u32;
                 self.owners[w] = pts[j] as u32;
@@ -542,10 +561,16 @@ mod tests {
     }
 
     #[test]
-    fn kept_nginx_ring_equals_a_rebuild_after_adds_removes_and_reweights() {
+    fn kept_rings_equal_a_rebuild_after_adds_removes_and_reweights() {
+        for profile in [RingProfile::Nginx, RingProfile::Varnish(7)] {
+            kept_ring_equals_a_rebuild(profile);
+        }
+    }
+
+    fn kept_ring_equals_a_rebuild(profile: RingProfile) {
         let node = |i: u32, w: f64| NodeState::new(&format!("10.0.{}.{}:80", i / 250, i % 250), w);
         let mut nodes: Vec<NodeState> = (0..60).map(|i| node(i, 1.0 + f64::from(i % 3))).collect();
-        let mut c = Continuum::new(RingProfile::Nginx);
+        let mut c = Continuum::new(profile);
         c.build(&nodes).unwrap();
         let mut rng = crate::base::rng::Rng::new(9);
         let mut next = 60;
@@ -568,18 +593,32 @@ mod tests {
                     c.reweight(&nodes, i, old).unwrap();
                 }
             }
-            let mut fresh = Continuum::new(RingProfile::Nginx);
+            let mut fresh = Continuum::new(profile);
             fresh.build(&nodes).unwrap();
+            let got = (&c.hashes, &c.owners, &c.shadow);
             assert_eq!(
-                (&c.hashes, &c.owners, &c.shadow),
+                got,
                 (&fresh.hashes, &fresh.owners, &fresh.shadow),
-                "step {step}"
+                "{profile:?} step {step}"
             );
         }
         // A refused change leaves the ring as it was.
         let before = (c.hashes.clone(), c.owners.clone());
-        nodes.push(NodeState::new("10.9.9.9:80", 1.5));
+        nodes.push(NodeState::new("10.9.9.9:80", 0.5));
         assert!(c.add(&nodes, nodes.len() - 1).is_err());
         assert_eq!((c.hashes.clone(), c.owners.clone()), before);
+    }
+
+    #[test]
+    fn varnish_changes_rebuild_while_the_cap_cuts_a_point_count() {
+        // (2^32 - 2) / 3 backends is 1,431,655,764 points each: replicas 10^9 × weight 2 is cut with 3 backends
+        // but not with 1, so counts depend on the backend count and a change must rebuild.
+        let r = 1_000_000_000;
+        let nodes: Vec<NodeState> = ["a", "b", "c"].iter().map(|id| NodeState::new(id, 2.0)).collect();
+        assert!(!varnish::uncapped(&nodes, 3, r));
+        let c = Continuum::new(RingProfile::Varnish(r));
+        assert!(!c.incremental(&nodes, 2));
+        let small = Continuum::new(RingProfile::Varnish(67));
+        assert!(small.incremental(&nodes, 2) && small.incremental(&nodes, 4));
     }
 }

@@ -48,6 +48,20 @@ pub(super) fn point_count(weight: f64, backends: usize, replicas: u32) -> u64 {
 
 pub(super) fn ring_points(nodes: &[NodeState], replicas: u32, out: &mut Vec<(u32, u32)>) -> Result<()> {
     if let Some(n) = nodes.iter().find(|n| n.weight < 1.0) {
+        check_node(n)?;
+    }
+    let total: u64 = nodes.iter().map(|n| point_count(n.weight, nodes.len(), replicas)).sum();
+    check_points(total, "varnish")?;
+    crate::base::alloc::reserve(out, total as usize, "ring points")?;
+    for (idx, n) in nodes.iter().enumerate() {
+        node_points(n, idx, point_count(n.weight, nodes.len(), replicas), out);
+    }
+    Ok(())
+}
+
+/// A backend's weight as the shard director takes it: 1 or more.
+pub(super) fn check_node(n: &NodeState) -> Result<()> {
+    if n.weight < 1.0 {
         return Err(Error::new(
             Code::InvalidWeight,
             format!(
@@ -57,19 +71,26 @@ pub(super) fn ring_points(nodes: &[NodeState], replicas: u32, out: &mut Vec<(u32
             ),
         ));
     }
-    let total: u64 = nodes.iter().map(|n| point_count(n.weight, nodes.len(), replicas)).sum();
-    check_points(total, "varnish")?;
-    crate::base::alloc::reserve(out, total as usize, "ring points")?;
-    let mut buf = Vec::new();
-    for (idx, n) in nodes.iter().enumerate() {
-        for j in 0..point_count(n.weight, nodes.len(), replicas) {
-            buf.clear();
-            buf.extend_from_slice(n.id.as_bytes());
-            push_decimal(&mut buf, j);
-            out.push((Hash32::Sha256Tail.hash(&buf), idx as u32));
-        }
-    }
     Ok(())
+}
+
+/// One backend's `count` points: the SHA-256 tail of its ident followed by the point's number in decimal.
+pub(super) fn node_points(n: &NodeState, idx: usize, count: u64, out: &mut Vec<(u32, u32)>) {
+    let mut buf = Vec::new();
+    for j in 0..count {
+        buf.clear();
+        buf.extend_from_slice(n.id.as_bytes());
+        push_decimal(&mut buf, j);
+        out.push((Hash32::Sha256Tail.hash(&buf), idx as u32));
+    }
+}
+
+/// Whether no backend's point count is cut by the cap for `backends` backends: then every count depends on its
+/// own backend alone, and a change touches only that backend's points.
+pub(super) fn uncapped(nodes: &[NodeState], backends: usize, replicas: u32) -> bool {
+    nodes
+        .iter()
+        .all(|n| point_count(n.weight, 1, replicas) == point_count(n.weight, backends, replicas))
 }
 
 pub(super) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
