@@ -139,15 +139,7 @@ fn unit(key_hash: u64) -> f64 {
 }
 
 impl Strategy for VarnishHash {
-    fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
-        Ok(())
-    }
-
-    fn remove(&mut self, _: &[NodeState], _: usize) {}
-
-    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
-        Ok(())
-    }
+    crate::strategy::no_node_state!();
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         pick_be(nodes, unit(cx.key_hash), &[])

@@ -68,13 +68,7 @@ impl LeastLatency {
 }
 
 impl Strategy for LeastLatency {
-    fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
-        Ok(())
-    }
-    fn remove(&mut self, _: &[NodeState], _: usize) {}
-    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
-        Ok(())
-    }
+    super::no_node_state!();
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         let cost = self.costs(nodes, cx.now_ms);

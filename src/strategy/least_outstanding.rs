@@ -31,13 +31,7 @@ fn cost(nodes: &[NodeState]) -> impl Fn(usize) -> f64 + '_ {
 }
 
 impl Strategy for LeastOutstanding {
-    fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
-        Ok(())
-    }
-    fn remove(&mut self, _: &[NodeState], _: usize) {}
-    fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
-        Ok(())
-    }
+    super::no_node_state!();
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         two_choices(nodes, cx, cost(nodes))

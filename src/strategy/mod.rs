@@ -156,6 +156,23 @@ macro_rules! rebuild_on_every_change {
 }
 pub(crate) use rebuild_on_every_change;
 
+/// `add`, `remove` and `reweight` for a strategy that keeps no state per node (it reads the node table at each
+/// pick: least-latency, least-outstanding, Varnish's hash director).
+macro_rules! no_node_state {
+    () => {
+        fn add(&mut self, _: &[NodeState], _: usize) -> Result<()> {
+            Ok(())
+        }
+
+        fn remove(&mut self, _: &[NodeState], _: usize) {}
+
+        fn reweight(&mut self, _: &[NodeState], _: usize, _: f64) -> Result<()> {
+            Ok(())
+        }
+    };
+}
+pub(crate) use no_node_state;
+
 /// A consistent-hashing strategy's order of preference for a key: the basis of `pickN`, of bounded loads
 /// (the first node with room) and of health filtering (the first healthy node).
 pub trait Preference {
