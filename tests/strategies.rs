@@ -13,6 +13,7 @@
 //! key and permutation hashes. Everything else is the public API (`Router`, `NodeSpec`, `Value`, `names`).
 
 use edgeroute::hash::{point_hash, siphash24, xxh3_key, Secret};
+use edgeroute::router::NO_ZONE;
 use edgeroute::{NodeSpec, Outcome, Router, Value};
 use serde_json::{json, Value as Json};
 use std::collections::{HashMap, HashSet};
@@ -446,6 +447,66 @@ fn determinism_twins_and_snapshots() {
                 e.name
             );
         }
+    }
+}
+
+/// Entries whose strategy has no direct lookup (`Strategy::direct`): they read loads (bounded loads), or scan
+/// every node anyway (Squid's CARP, Caddy, Varnish's hash director).
+const NOT_DIRECT: &[&str] = &[
+    "ring-bounded",
+    "rendezvous-bounded-1.5",
+    "maglev-bounded",
+    "squid",
+    "squid-named-equal",
+    "varnish-hash",
+    "caddy",
+];
+
+#[test]
+fn the_direct_pick_agrees_with_the_ctx_path() {
+    // `pick` takes `Router::pick_direct` while the state is plain: it must give what the full path (a `Ctx` and
+    // the strategy's `pick`) gives, for every keyed configuration, built and after every kind of change, and it
+    // must count the pick as the full path does.
+    let ks = keys(600, "direct");
+    for e in CONFIGS.iter().filter(|e| e.keyed) {
+        let mut nodes = pool(e, 7);
+        let mut r = build(e, &nodes);
+        let check = |r: &mut Router, stage: &str| {
+            let mut taken = 0;
+            for k in &ks {
+                let full = r.pick_by_ctx(Some(k), NO_ZONE, NOW).unwrap();
+                let before = r.stats(NOW).iter().map(|s| s.picks).sum::<f64>();
+                if let Some(i) = r.pick_direct(k, NO_ZONE) {
+                    taken += 1;
+                    assert_eq!(
+                        Some(i),
+                        full,
+                        "{} {stage}: direct and full paths differ for {k:?}",
+                        e.name
+                    );
+                    let after = r.stats(NOW).iter().map(|s| s.picks).sum::<f64>();
+                    assert_eq!(after, before + 1.0, "{} {stage}: a direct pick is counted once", e.name);
+                }
+            }
+            let want = if NOT_DIRECT.contains(&e.name) { 0 } else { ks.len() };
+            assert_eq!(taken, want, "{} {stage}: direct picks taken", e.name);
+        };
+        check(&mut r, "built");
+        for op in CHURN {
+            apply(e, &mut r, &mut nodes, op);
+            check(&mut r, &format!("after {op:?}"));
+        }
+        // Not plain while a node is down: the full path only; plain again once it is back.
+        let id = id_of(&nodes[0]);
+        r.mark_down(&id, None, NOW).unwrap();
+        assert_eq!(
+            r.pick_direct(&ks[0], NO_ZONE),
+            None,
+            "{}: direct pick with a node down",
+            e.name
+        );
+        r.mark_up(&id, NOW).unwrap();
+        check(&mut r, "after a mark down and up");
     }
 }
 

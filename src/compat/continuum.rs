@@ -101,15 +101,15 @@ pub(crate) trait OwnerRing {
 }
 
 /// `pick` on a compat ring: the owner of the key's point, or the first usable node clockwise from it.
-pub(crate) fn ring_pick<R: OwnerRing + Preference>(r: &mut R, nodes: &[NodeState], cx: &Ctx) -> Option<usize> {
-    if r.parts().0.is_empty() {
-        return None;
-    }
+pub(crate) fn ring_pick<R: OwnerRing + Preference + Strategy>(
+    r: &mut R,
+    nodes: &[NodeState],
+    cx: &Ctx,
+) -> Option<usize> {
     if !cx.all_usable {
         return first_usable(r, nodes, cx);
     }
-    let s = r.start(cx.key_hash);
-    Some(r.parts().0[s] as usize)
+    r.direct(nodes, cx.key_hash)
 }
 
 /// The preference walk on a compat ring: clockwise from the key's point, each owner once.
@@ -425,6 +425,13 @@ macro_rules! compat_ring_strategy {
 
             fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
                 super::continuum::ring_pick(self, nodes, cx)
+            }
+
+            fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+                if self.owners.is_empty() {
+                    return None;
+                }
+                Some(self.owners[self.start_point(key_hash)] as usize)
             }
 
             fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {

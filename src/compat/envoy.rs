@@ -236,7 +236,14 @@ impl Strategy for EnvoyMaglev {
         if !cx.all_usable {
             return first_usable(self, nodes, cx);
         }
-        Some(self.table[self.slot(cx.key_hash, 0)] as usize)
+        self.direct(nodes, cx.key_hash)
+    }
+
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        if self.table.is_empty() {
+            return None;
+        }
+        Some(self.table[self.slot(key_hash, 0)] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {

@@ -185,7 +185,14 @@ impl Strategy for HaproxyMap {
         if !cx.all_usable {
             return first_usable(self, nodes, cx);
         }
-        Some(self.map[(cx.key_hash % self.map.len() as u64) as usize] as usize)
+        self.direct(nodes, cx.key_hash)
+    }
+
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        if self.map.is_empty() {
+            return None;
+        }
+        Some(self.map[(key_hash % self.map.len() as u64) as usize] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {

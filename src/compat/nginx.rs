@@ -159,13 +159,17 @@ impl Strategy for NginxHash {
 
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
         // The Router's key hash is CRC32(key); the first try needs only its 15 bits.
-        let first = (cx.key_hash >> 16) & 0x7fff;
         if cx.all_usable {
-            return self.slots.owner(first);
+            return self.direct(nodes, cx.key_hash);
         }
+        let first = (cx.key_hash >> 16) & 0x7fff;
         let mut out = Vec::with_capacity(1);
         self.choose(nodes, cx.key, first, 1, &mut out);
         out.first().copied()
+    }
+
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        self.slots.owner((key_hash >> 16) & 0x7fff)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {

@@ -266,6 +266,10 @@ impl Strategy for Jump {
         self.lookup(cx.key_hash)
     }
 
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        self.lookup(key_hash)
+    }
+
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         super::pick_n_by_walk(self, nodes, cx, n, out);
     }

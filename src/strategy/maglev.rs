@@ -154,7 +154,14 @@ impl Strategy for Maglev {
         if !cx.all_usable {
             return first_usable(self, nodes, cx);
         }
-        let o = self.table[(cx.key_hash % self.m as u64) as usize];
+        self.direct(nodes, cx.key_hash)
+    }
+
+    fn direct(&self, nodes: &[NodeState], key_hash: u64) -> Option<usize> {
+        if nodes.is_empty() {
+            return None;
+        }
+        let o = self.table[(key_hash % self.m as u64) as usize];
         (o != EMPTY).then_some(o as usize)
     }
 

@@ -119,6 +119,13 @@ pub trait Strategy {
     fn reweight(&mut self, nodes: &[NodeState], idx: usize, old_weight: f64) -> Result<()>;
     /// The preferred node among the usable ones (`NodeState::usable`), or `None` when there is none.
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize>;
+    /// `pick` when every node is usable and the whole pool may be chosen (`Ctx::all_usable`), from the key's
+    /// hash alone; a strategy that has this shortcut takes it in `pick` too, so both are one code. The Router
+    /// calls it without building a `Ctx` while its state is plain (`Router::pick_direct`). `None`: no node, or
+    /// (the default) no such shortcut, as for strategies that read loads, the clock or randomness.
+    fn direct(&self, _nodes: &[NodeState], _key_hash: u64) -> Option<usize> {
+        None
+    }
     /// Up to `n` distinct usable nodes in preference order; `out` is empty on entry. `out[0]` is what `pick`
     /// would have returned in the same state.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>);

@@ -135,6 +135,10 @@ impl Strategy for Modulo {
         first_usable(self, nodes, cx)
     }
 
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        self.owner(key_hash)
+    }
+
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         pick_n_by_walk(self, nodes, cx, n, out);
     }

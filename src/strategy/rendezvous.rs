@@ -135,10 +135,14 @@ impl Strategy for Rendezvous {
         if !cx.all_usable {
             return super::first_usable(self, nodes, cx);
         }
+        self.direct(nodes, cx.key_hash)
+    }
+
+    fn direct(&self, nodes: &[NodeState], key_hash: u64) -> Option<usize> {
         if self.uniform {
             let mut best: Option<(u64, usize)> = None;
             for (i, &nh) in self.node_hash.iter().enumerate() {
-                let u = fmix64(cx.key_hash ^ nh) >> 12;
+                let u = fmix64(key_hash ^ nh) >> 12;
                 let better = match best {
                     None => true,
                     Some((bu, bi)) => u > bu || (u == bu && nodes[i].id.as_bytes() < nodes[bi].id.as_bytes()),
@@ -151,7 +155,7 @@ impl Strategy for Rendezvous {
         }
         let mut best: Option<(f64, usize)> = None;
         for i in 0..nodes.len() {
-            let cand = (self.score(nodes, i, cx.key_hash), i);
+            let cand = (self.score(nodes, i, key_hash), i);
             if best.is_none_or(|b| Self::order(nodes, cand, b) == Ordering::Less) {
                 best = Some(cand);
             }

@@ -292,13 +292,17 @@ impl Strategy for HashRing {
 
     #[inline]
     fn pick(&mut self, nodes: &[NodeState], cx: &mut Ctx) -> Option<usize> {
-        if self.pts.is_empty() {
-            return None;
-        }
         if !cx.all_usable {
             return first_usable(self, nodes, cx);
         }
-        Some(self.pts.owners[self.start(cx.key_hash)] as usize)
+        self.direct(nodes, cx.key_hash)
+    }
+
+    fn direct(&self, _: &[NodeState], key_hash: u64) -> Option<usize> {
+        if self.pts.is_empty() {
+            return None;
+        }
+        Some(self.pts.owners[self.start(key_hash)] as usize)
     }
 
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {

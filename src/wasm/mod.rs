@@ -140,7 +140,20 @@ impl WasmRouter {
     /// `pick` of the key JS wrote into the scratch buffer (see [`scratch`]): no allocation, one call. `zone` is
     /// the caller's zone as an index into `zones()`, or -1 for none (docs/traffic.md).
     pub fn pick_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
-        self.pick_scratch_key(len, false, zone, now)
+        // The plain state's direct lookup first (`Router::pick_direct`): the same node, without the clock and
+        // entropy protocol or a `Ctx`. Anything else, a bad length included, takes the full path.
+        let direct = with_scratch(|s| {
+            let key = bytes_of(s).get(..len)?;
+            #[cfg(debug_assertions)]
+            if key == DEBUG_PANIC_KEY {
+                return None;
+            }
+            self.inner.pick_direct(key, zone_arg(zone))
+        });
+        match direct {
+            Some(i) => i as i32,
+            None => self.pick_scratch_key(len, false, zone, now),
+        }
     }
 
     pub fn acquire_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
