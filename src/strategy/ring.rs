@@ -192,13 +192,13 @@ impl Strategy for HashRing {
             }
             at += c as usize;
         }
-        drop(raw);
         // Pass 2: inside each run, buckets by the remaining directory bits.
         let shift = 64 - bits;
         let sub = 1usize << (bits - top);
         let mask = sub - 1;
         let mut dir = vec![0u32; (1 << bits) + 1];
-        let mut hashes = alloc::filled(n, 0u64, "ring points")?;
+        // `raw` is read; pass 2 writes each of its n slots once (a permutation), so it needs no fresh array.
+        let mut hashes = raw;
         let mut owners = alloc::filled(n, 0u32, "ring points")?;
         let mut fill = vec![0u32; sub];
         for r in 0..1usize << top {
