@@ -91,6 +91,31 @@ export function goldenChecks(Router, golden) {
     check(r.pick(k) === want && many[i] === want, `string key ${JSON.stringify(k)}: pick ${r.pick(k)}, pickMany ${many[i]}, its UTF-8 bytes ${want}`);
     if (i % 7 === 0) check(same(r.pickN(k, 3), r.pickN(bytes, 3)), `string key ${JSON.stringify(k)}: pickN differs from its bytes'`);
   });
+  // Short keys are checked for lone surrogates by the loop that encodes them, long ones by isWellFormed: at every
+  // length and place, a lone lead (at the end, or before a non-trail), a lone trail, or a reversed pair must be
+  // refused by pick and acquire as by pickN, and leave the Router as it was (no pick counted, nothing in flight).
+  const before = JSON.stringify(r.stats());
+  for (let len = 1; len <= 80; len++) {
+    const base = "k".repeat(len);
+    for (const bad of ["\uD800", "\uDBFF", "\uDC00", "\uDFFF", "\uD800x", "\uD83D\uD83D", "\uDE00\uD83D", "é\uDC00"]) {
+      for (const at of new Set([0, len >> 1, len])) {
+        const k = (base.slice(0, at) + bad + base.slice(at)).slice(0, Math.max(len, bad.length));
+        if (k.isWellFormed()) continue;
+        /** @type {[string, () => unknown][]} */
+        const calls = [["pick", () => r.pick(k)], ["acquire", () => r.acquire(k)], ["pickN", () => r.pickN(k, 2)]];
+        for (const [name, call] of calls) {
+          let code;
+          try {
+            call();
+          } catch (e) {
+            code = /** @type {{ code?: string }} */ (e).code;
+          }
+          check(code === "ERR_INVALID_KEY", `${name}(${JSON.stringify(k)}): want ERR_INVALID_KEY, got ${code}`);
+        }
+      }
+    }
+  }
+  check(JSON.stringify(r.stats()) === before, "keys with lone surrogates changed the Router's counts");
   r.free();
   return result();
 }
