@@ -26,6 +26,8 @@ for (const [name, opts, n] of [
   ["maglev", { strategy: "maglev" }, 3000],
   ["nginx", { strategy: "ring", compat: "nginx" }, 3000],
   ["varnish", { strategy: "ring", compat: "varnish" }, 3000],
+  ["libketama", { strategy: "ring", compat: "libketama" }, 3000],
+  ["twemproxy", { strategy: "ring", compat: "twemproxy" }, 3000],
 ]) {
   const once = build(opts, n);
   const nodes = ids(n);

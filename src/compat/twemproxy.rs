@@ -15,6 +15,7 @@
 use crate::base::error::{Code, Error, Result};
 use crate::node::NodeState;
 use crate::strategy::modulo::Modulo;
+use core::cmp::Ordering;
 use std::borrow::Cow;
 
 /// libmemcached's default port, which twemproxy leaves out of the identity (`CONF_DEFAULT_KETAMA_PORT`).
@@ -66,23 +67,48 @@ pub fn order(nodes: &[NodeState]) -> Result<Vec<usize>> {
     for (i, n) in nodes.iter().enumerate() {
         keyed.push((identity(n)?, i));
     }
-    let cmp = |a: &(Cow<'_, str>, usize), b: &(Cow<'_, str>, usize)| {
-        a.0.len()
-            .cmp(&b.0.len())
-            .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
-    };
     let mut idx: Vec<usize> = (0..keyed.len()).collect();
-    crate::base::sort::sort_by(&mut idx, &|&a, &b| cmp(&keyed[a], &keyed[b]));
+    crate::base::sort::sort_by(&mut idx, &|&a, &b| name_cmp(&keyed[a].0, &keyed[b].0));
     if let Some(w) = idx.windows(2).find(|w| keyed[w[0]].0 == keyed[w[1]].0) {
-        return Err(Error::new(
-            Code::DuplicateId,
-            format!(
-                "nodes {:?} and {:?} are both identified as {:?} by twemproxy, which refuses servers with the same name; give them distinct names",
-                nodes[keyed[w[0]].1].id, nodes[keyed[w[1]].1].id, keyed[w[0]].0
-            ),
-        ));
+        return Err(same_identity(nodes, keyed[w[0]].1, keyed[w[1]].1, &keyed[w[0]].0));
     }
     Ok(idx.into_iter().map(|k| keyed[k].1).collect())
+}
+
+/// `conf_server_name_cmp`: shorter first, then bytewise.
+fn name_cmp(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
+fn same_identity(nodes: &[NodeState], a: usize, b: usize, ident: &str) -> Error {
+    Error::new(
+        Code::DuplicateId,
+        format!(
+            "nodes {:?} and {:?} are both identified as {ident:?} by twemproxy, which refuses servers with the same name; give them distinct names",
+            nodes[a].id, nodes[b].id
+        ),
+    )
+}
+
+/// Two servers in nutcracker's order (servers whose identity is checked already; by id should one not be).
+pub fn order_cmp(a: &NodeState, b: &NodeState) -> Ordering {
+    match (identity(a), identity(b)) {
+        (Ok(x), Ok(y)) => name_cmp(&x, &y),
+        _ => a.id.cmp(&b.id),
+    }
+}
+
+/// Checks server `idx` as [`order`] checks every server (a valid identity that no other server has), in O(N):
+/// for a change to one server.
+pub fn check_one(nodes: &[NodeState], idx: usize) -> Result<()> {
+    let ident = identity(&nodes[idx])?;
+    for (i, n) in nodes.iter().enumerate() {
+        if i != idx && identity(n).is_ok_and(|x| x == ident) {
+            let (a, b) = if i < idx { (i, idx) } else { (idx, i) };
+            return Err(same_identity(nodes, a, b, &ident));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
