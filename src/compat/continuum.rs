@@ -17,7 +17,7 @@
 
 use super::{haproxy, ketama, nginx, twemproxy, varnish};
 use crate::base::error::{Code, Error, Result};
-use crate::base::sort::sort_by;
+use crate::base::sort::{sort_by, sort_by_high_half};
 use crate::node::NodeState;
 use crate::strategy::ring::MAX_RING_POINTS;
 use crate::strategy::{first_usable, pick_n_by_walk, Ctx, Footprint, Preference, Seen, Strategy};
@@ -344,11 +344,19 @@ impl Continuum {
             }
         }
         let tie = |a: u32, b: u32| ketama::tie(nodes, f, a, b);
-        let order = |a: &u64, b: &u64| (a >> 32).cmp(&(b >> 32)).then_with(|| tie(*a as u32, *b as u32));
-        let mut gained: Vec<u64> = gained.iter().map(|&(h, o)| point(h, o)).collect();
-        let mut lost: Vec<u64> = lost.iter().map(|&(h, o)| point(h, o)).collect();
-        sort_by(&mut gained, &order);
-        sort_by(&mut lost, &order);
+        let sorted = |pts: Vec<(u32, u32)>| -> Result<Vec<u64>> {
+            let mut v: Vec<u64> = pts.iter().map(|&(h, o)| point(h, o)).collect();
+            sort_by_high_half(&mut v)?;
+            // Equal hashes (a few hundred on a 10,000-server ring) in the servers' order.
+            let mut at = 0;
+            while at < v.len() {
+                let end = at + v[at..].iter().take_while(|&&p| p >> 32 == v[at] >> 32).count();
+                sort_by(&mut v[at..end], &|a, b| tie(*a as u32, *b as u32));
+                at = end;
+            }
+            Ok(v)
+        };
+        let (gained, lost) = (sorted(gained)?, sorted(lost)?);
         crate::base::alloc::reserve(&mut self.hashes, gained.len(), "ring points")?;
         crate::base::alloc::reserve(&mut self.owners, gained.len(), "ring points")?;
         // The ring and `lost` are in one order and `lost` is part of the ring: walking both, each lost point is
