@@ -180,7 +180,8 @@ impl Continuum {
             .enumerate()
             .map(|(i, p)| ((p.0 as u64) << 32) | i as u64)
             .collect();
-        sort_by(&mut order, &|a, b| a.cmp(b));
+        // Stable by hash: the generation indices (the low halves) were ascending, so ties stay in that order.
+        sort_by_high_half(&mut order)?;
         // New arrays before the old ones go: a failed allocation leaves the ring as it was.
         let (mut hashes, mut owners, mut shadow) = (Vec::new(), Vec::new(), Vec::new());
         crate::base::alloc::reserve(&mut hashes, pts.len(), "ring points")?;
@@ -503,8 +504,8 @@ fn point(hash: u32, owner: u32) -> u64 {
     (u64::from(hash) << 32) | u64::from(owner)
 }
 
-/// Peak bytes per point of a compat ring: the generated (hash, owner) pairs (8, with growth slack 16), the sort
-/// keys (8) and the final arrays (8).
+/// Peak bytes per point of a compat ring: the generated (hash, owner) pairs (8; every profile reserves them
+/// exactly), the sort keys (8) and the radix sort's buffer (8), then the final arrays (8) once the buffer is gone.
 pub const BYTES_PER_POINT: u64 = 32;
 
 /// The `Strategy` and `Preference` impls of a compat ring (`$t` has `profile.point_count`, `hashes` and `owners`),
