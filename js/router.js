@@ -853,15 +853,36 @@ function bindRouter(getGlue) {
       const zone = options === undefined ? undefined : this.#zoneOf(options, "pickN(key, n, options)");
       const bytes = key === undefined ? 0 : checkKey(key);
       const count = typeof n === "bigint" ? Number(n) : n;
+      // A number crosses as an f64 (the core checks it); anything else gets the core's message for it.
+      if (typeof count !== "number") this.#call((w) => { throw w.count_error(count); });
       let at = 0;
-      const c = this.#pick((w, now, z) => {
-        // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
+      // The key goes in the scratch and the indices come back after it: one wasm call, no array made in wasm.
+      const send = (w, now, z) => {
         const s = scratch ?? scratchOf();
         const len = key === undefined ? NO_KEY : typeof key === "string" ? s.write(key) : s.writeBytes(key, bytes);
         at = align4(Math.max(len, 0));
-        s.reserve(at + 4 * (typeof count === "number" && count >= 1 ? Math.min(count, this.#ids.length) : 0));
+        s.reserve(at + 4 * (count >= 1 ? Math.min(count, this.#ids.length) : 0));
         return w.pick_n_scratch(len, count, z, now);
-      }, false, zone);
+      };
+      // The fast path, as #pickIndex: one call when the core needs neither the clock nor entropy.
+      let c;
+      if (this.#clockAlways || this.#clockPicks > 0) {
+        c = this.#pick(send, false, zone);
+      } else {
+        const z = this.#zoneIndex(zone);
+        const w = Router.#live(this);
+        if (recoverPending) recover(getGlue());
+        busy = true;
+        try {
+          c = send(w, NaN, z);
+          if (c === FAILED) throw w.take_error();
+        } catch (e) {
+          throw this.#fail(e);
+        } finally {
+          busy = false;
+        }
+        if (c <= NEED_CLOCK) c = this.#pick(send, false, zone);
+      }
       // Nothing ran between the call and this read: #pick returns as soon as the export succeeds.
       const s = scratch ?? scratchOf();
       s.reserve(0);

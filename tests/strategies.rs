@@ -462,6 +462,10 @@ const NOT_DIRECT: &[&str] = &[
     "caddy",
 ];
 
+/// Entries whose `pickN` is not their preference walk over usable nodes (`Strategy::walk_picks`): those above,
+/// rendezvous (a sort of scores) and nginx's hash (its own retries).
+const NOT_DIRECT_N: &[&str] = &["rendezvous", "rendezvous-equal", "redis", "nginx-hash"];
+
 #[test]
 fn the_direct_pick_agrees_with_the_ctx_path() {
     // `pick` takes `Router::pick_direct` while the state is plain: it must give what the full path (a `Ctx` and
@@ -490,6 +494,27 @@ fn the_direct_pick_agrees_with_the_ctx_path() {
             }
             let want = if NOT_DIRECT.contains(&e.name) { 0 } else { ks.len() };
             assert_eq!(taken, want, "{} {stage}: direct picks taken", e.name);
+            let (mut full, mut direct) = (Vec::new(), Vec::new());
+            let mut taken = 0;
+            for (j, k) in ks.iter().enumerate().step_by(5) {
+                let n = [1, 2, 3, 9][j % 4];
+                r.pick_n_by_ctx(Some(k), NO_ZONE, n, NOW, &mut full).unwrap();
+                if r.pick_n_direct(k, NO_ZONE, n, &mut direct) {
+                    taken += 1;
+                    assert_eq!(
+                        direct, full,
+                        "{} {stage}: direct and full pickN({n}) differ for {k:?}",
+                        e.name
+                    );
+                }
+            }
+            let direct_n = !NOT_DIRECT.contains(&e.name) && !NOT_DIRECT_N.contains(&e.name);
+            assert_eq!(
+                taken,
+                if direct_n { ks.len().div_ceil(5) } else { 0 },
+                "{} {stage}: direct pickNs taken",
+                e.name
+            );
         };
         check(&mut r, "built");
         for op in CHURN {
@@ -503,6 +528,11 @@ fn the_direct_pick_agrees_with_the_ctx_path() {
             r.pick_direct(&ks[0], NO_ZONE),
             None,
             "{}: direct pick with a node down",
+            e.name
+        );
+        assert!(
+            !r.pick_n_direct(&ks[0], NO_ZONE, 2, &mut Vec::new()),
+            "{}: direct pickN with a node down",
             e.name
         );
         r.mark_up(&id, NOW).unwrap();

@@ -558,6 +558,10 @@ macro_rules! compat_ring_strategy {
                 pick_n_by_walk(self, nodes, cx, n, out);
             }
 
+            fn walk_picks(&mut self) -> Option<&mut dyn Preference> {
+                Some(self)
+            }
+
             fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
                 Some(
                     self.hashes

@@ -52,7 +52,7 @@ use crate::strategy::ring::HashRing;
 use crate::strategy::round_robin::RoundRobin;
 use crate::strategy::smooth_wrr::SmoothWrr;
 use crate::strategy::weighted_random::WeightedRandom;
-use crate::strategy::{Ctx, Strategy};
+use crate::strategy::{walk_n, Ctx, Strategy};
 
 /// A source of fresh entropy for unseeded random strategies; called at most once per Router, lazily.
 pub type Entropy = fn() -> u64;
@@ -371,13 +371,37 @@ impl Router {
     /// `pick_in`.
     #[inline]
     pub fn pick_direct(&mut self, key: &[u8], zone: u32) -> Option<usize> {
-        if self.needs_clock() || self.needs_entropy() || self.traffic.active(zone) || key.len() > MAX_KEY_BYTES as usize
-        {
+        if !self.plain(key, zone) {
             return None;
         }
         let i = self.strategy.direct(&self.nodes, self.hasher.hash(key))?;
         self.nodes[i].picks += 1;
         Some(i)
+    }
+
+    /// [`Router::pick_n_in`] the way [`Router::pick_direct`] takes `pick_in`: in the plain state, for a strategy
+    /// whose `pick_n` is its preference walk, the walk's first `n` nodes without a `Ctx`. False: take the full
+    /// path (`out` untouched).
+    pub fn pick_n_direct(&mut self, key: &[u8], zone: u32, n: usize, out: &mut Vec<usize>) -> bool {
+        if n == 0 || !self.plain(key, zone) {
+            return false;
+        }
+        let h = self.hasher.hash(key);
+        let Some(p) = self.strategy.walk_picks() else {
+            return false;
+        };
+        out.clear();
+        walk_n(p, &self.nodes, h, n, out);
+        if let Some(&i) = out.first() {
+            self.nodes[i].picks += 1;
+        }
+        true
+    }
+
+    /// Nothing for `refresh` or slow start to bring up to date, every node usable, no randomness to seed, no
+    /// zone or priority level to choose, and a key within the limit: a pick is the strategy's lookup alone.
+    fn plain(&self, key: &[u8], zone: u32) -> bool {
+        !(self.needs_clock() || self.needs_entropy() || self.traffic.active(zone) || key.len() > MAX_KEY_BYTES as usize)
     }
 
     /// Health and slow start brought up to `now` before a pick.
@@ -422,6 +446,23 @@ impl Router {
     /// [`Router::pick_n`] for a caller in `zone`: the part [`Router::pick_in`] chooses from first, then the
     /// rest of its level, then the other levels from the lowest (docs/traffic.md).
     pub fn pick_n_in(
+        &mut self,
+        key: Option<&[u8]>,
+        zone: u32,
+        n: usize,
+        now_ms: f64,
+        out: &mut Vec<usize>,
+    ) -> Result<()> {
+        if key.is_some_and(|k| self.pick_n_direct(k, zone, n, out)) {
+            return Ok(());
+        }
+        self.pick_n_by_ctx(key, zone, n, now_ms, out)
+    }
+
+    /// [`Router::pick_n_in`] through a `Ctx` and the strategy's `pick_n`, the path taken whenever
+    /// [`Router::pick_n_direct`] does not apply. Public so that tests can check that both paths agree.
+    #[doc(hidden)]
+    pub fn pick_n_by_ctx(
         &mut self,
         key: Option<&[u8]>,
         zone: u32,

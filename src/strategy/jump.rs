@@ -273,6 +273,10 @@ impl Strategy for Jump {
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>) {
         super::pick_n_by_walk(self, nodes, cx, n, out);
     }
+
+    fn walk_picks(&mut self) -> Option<&mut dyn Preference> {
+        Some(self)
+    }
 }
 
 impl Preference for Jump {

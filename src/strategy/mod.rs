@@ -126,6 +126,12 @@ pub trait Strategy {
     fn direct(&self, _nodes: &[NodeState], _key_hash: u64) -> Option<usize> {
         None
     }
+    /// This strategy as its preference walk, when its `pick_n` is that walk over the usable nodes
+    /// ([`pick_n_by_walk`]): the Router then takes `pickN` in the plain state as [`walk_n`], without a `Ctx`.
+    /// `None` (the default): `pick_n` is something else (a sort of scores, or a walk that reads loads).
+    fn walk_picks(&mut self) -> Option<&mut dyn Preference> {
+        None
+    }
     /// Up to `n` distinct usable nodes in preference order; `out` is empty on entry. `out[0]` is what `pick`
     /// would have returned in the same state.
     fn pick_n(&mut self, nodes: &[NodeState], cx: &mut Ctx, n: usize, out: &mut Vec<usize>);
@@ -270,6 +276,19 @@ pub(crate) fn pick_n_by_walk<P: Preference + ?Sized>(
         if cx.usable(nodes, i) {
             out.push(i);
         }
+        out.len() == want
+    });
+}
+
+/// [`pick_n_by_walk`] with every node usable and the whole pool open: the first `n` distinct nodes of the key's
+/// preference order.
+pub(crate) fn walk_n(p: &mut dyn Preference, nodes: &[NodeState], key_hash: u64, n: usize, out: &mut Vec<usize>) {
+    let want = n.min(nodes.len());
+    if want == 0 {
+        return;
+    }
+    p.walk(nodes, key_hash, &mut |i| {
+        out.push(i);
         out.len() == want
     });
 }

@@ -309,6 +309,10 @@ impl Strategy for HashRing {
         pick_n_by_walk(self, nodes, cx, n, out);
     }
 
+    fn walk_picks(&mut self) -> Option<&mut dyn Preference> {
+        Some(self)
+    }
+
     fn ring_points(&self) -> Option<Vec<(u64, usize)>> {
         Some(self.points())
     }

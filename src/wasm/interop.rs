@@ -159,15 +159,23 @@ pub(super) fn entropy() -> u64 {
 
 pub(super) fn count_arg(n: &JsValue) -> Result<usize, Error> {
     match n.as_f64() {
-        Some(f) if f >= 1.0 && f.fract() == 0.0 => Ok(if f > usize::MAX as f64 { usize::MAX } else { f as usize }),
-        Some(f) => Err(Error::new(
-            Code::InvalidCount,
-            format!("pickN's n must be a whole number >= 1, got {}", fmt_num(f)),
-        )),
+        Some(f) => count_num(f),
         None => Err(Error::new(
             Code::InvalidCount,
             format!("pickN's n must be a whole number >= 1, got {}", js_type(n)),
         )),
+    }
+}
+
+/// `pickN`'s `n` given as a JS number.
+pub(super) fn count_num(f: f64) -> Result<usize, Error> {
+    if f >= 1.0 && f.fract() == 0.0 {
+        Ok(if f > usize::MAX as f64 { usize::MAX } else { f as usize })
+    } else {
+        Err(Error::new(
+            Code::InvalidCount,
+            format!("pickN's n must be a whole number >= 1, got {}", fmt_num(f)),
+        ))
     }
 }
 

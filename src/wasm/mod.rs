@@ -182,11 +182,21 @@ impl WasmRouter {
         ))
     }
 
+    /// The error `pickN` gives for an `n` that is not a JS number (numbers go straight to `pick_n_scratch`, which
+    /// checks them: a number crosses as an `f64`, where a `JsValue` cost a table slot and a call back to JS).
+    pub fn count_error(&self, n: JsValue) -> JsValue {
+        js_error(
+            count_arg(&n)
+                .err()
+                .unwrap_or_else(|| Error::new(Code::Internal, "internal: count_error was given a valid count")),
+        )
+    }
+
     /// `pickN` of the key in the scratch buffer (`len` bytes), or of no key when `len` is -1: the node indices
     /// are written as `u32`s into the scratch at byte offset `align4(len)` (JS made room for `n` of them) and
     /// their count is returned; -2 is an error.
-    pub fn pick_n_scratch(&mut self, len: i32, n: JsValue, zone: i32, now: f64) -> i32 {
-        let n = match count_arg(&n) {
+    pub fn pick_n_scratch(&mut self, len: i32, n: f64, zone: i32, now: f64) -> i32 {
+        let n = match count_num(n) {
             Ok(n) => n,
             Err(e) => return self.code(Err(e)),
         };
