@@ -265,7 +265,8 @@ impl Router {
         self.nodes[idx].inflight
     }
 
-    fn ctx_parts(&mut self, key: Option<&[u8]>) -> Result<u64> {
+    /// The key's hash (`hashed`, when a direct attempt computed it already) and the lazy PRNG seeding.
+    fn ctx_parts(&mut self, key: Option<&[u8]>, hashed: Option<u64>) -> Result<u64> {
         let needs_key = self.kind.needs_key();
         let h = match key {
             Some(k) if k.len() > MAX_KEY_BYTES as usize => {
@@ -274,7 +275,7 @@ impl Router {
                     format!("the key is {} bytes; keys are at most {MAX_KEY_BYTES} bytes (1 MiB): route by a shorter key, such as a hash of it", k.len()),
                 ))
             }
-            Some(k) if needs_key => self.hasher.hash(k),
+            Some(k) if needs_key => hashed.unwrap_or_else(|| self.hasher.hash(k)),
             Some(_) => 0,
             None if needs_key => {
                 return Err(Error::new(
@@ -327,18 +328,32 @@ impl Router {
     /// [`Router::pick`] for a caller in zone `zone` (an index from [`Router::zone_index`], or [`NO_ZONE`]):
     /// the caller's zone and priority level first, spilling as docs/traffic.md describes.
     pub fn pick_in(&mut self, key: Option<&[u8]>, zone: u32, now_ms: f64) -> Result<Option<usize>> {
-        match key.and_then(|k| self.pick_direct(k, zone)) {
-            Some(i) => Ok(Some(i)),
-            None => self.pick_by_ctx(key, zone, now_ms),
-        }
+        let hashed = match key.map(|k| self.try_direct(k, zone)) {
+            Some(Ok(i)) => return Ok(Some(i)),
+            Some(Err(h)) => h,
+            None => None,
+        };
+        self.pick_hashed(key, zone, now_ms, hashed)
     }
 
     /// [`Router::pick_in`] through a `Ctx` and the strategy's `pick`, the path taken whenever
     /// [`Router::pick_direct`] does not apply. Public so that tests can check that both paths agree.
     #[doc(hidden)]
     pub fn pick_by_ctx(&mut self, key: Option<&[u8]>, zone: u32, now_ms: f64) -> Result<Option<usize>> {
+        self.pick_hashed(key, zone, now_ms, None)
+    }
+
+    /// [`Router::pick_by_ctx`] with the key's hash when [`Router::try_direct`] computed it already, so that a
+    /// strategy without a direct lookup hashes each key once.
+    pub(crate) fn pick_hashed(
+        &mut self,
+        key: Option<&[u8]>,
+        zone: u32,
+        now_ms: f64,
+        hashed: Option<u64>,
+    ) -> Result<Option<usize>> {
         let now_ms = clock(now_ms);
-        let key_hash = self.ctx_parts(key)?;
+        let key_hash = self.ctx_parts(key, hashed)?;
         self.before_pick(now_ms);
         let key = key.unwrap_or(&[]);
         let got = match self.part(key_hash, zone) {
@@ -371,12 +386,20 @@ impl Router {
     /// `pick_in`.
     #[inline]
     pub fn pick_direct(&mut self, key: &[u8], zone: u32) -> Option<usize> {
+        self.try_direct(key, zone).ok()
+    }
+
+    /// [`Router::pick_direct`], and when it does not pick, the key's hash if it computed one (for
+    /// [`Router::pick_hashed`]): `Err(None)` when the state is not plain.
+    #[inline]
+    pub(crate) fn try_direct(&mut self, key: &[u8], zone: u32) -> core::result::Result<usize, Option<u64>> {
         if !self.plain(key, zone) {
-            return None;
+            return Err(None);
         }
-        let i = self.strategy.direct(&self.nodes, self.hasher.hash(key))?;
+        let h = self.hasher.hash(key);
+        let i = self.strategy.direct(&self.nodes, h).ok_or(Some(h))?;
         self.nodes[i].picks += 1;
-        Some(i)
+        Ok(i)
     }
 
     /// [`Router::pick_n_in`] the way [`Router::pick_direct`] takes `pick_in`: in the plain state, for a strategy
@@ -386,10 +409,11 @@ impl Router {
         if n == 0 || !self.plain(key, zone) {
             return false;
         }
-        let h = self.hasher.hash(key);
+        // The strategy first: one without the walk leaves the key to the full path, which hashes it.
         let Some(p) = self.strategy.walk_picks() else {
             return false;
         };
+        let h = self.hasher.hash(key);
         out.clear();
         walk_n(p, &self.nodes, h, n, out);
         if let Some(&i) = out.first() {
@@ -474,7 +498,7 @@ impl Router {
         if n == 0 {
             return Err(Error::new(Code::InvalidCount, "pickN needs n >= 1"));
         }
-        let key_hash = self.ctx_parts(key)?;
+        let key_hash = self.ctx_parts(key, None)?;
         self.before_pick(now_ms);
         out.clear();
         let key = key.unwrap_or(&[]);

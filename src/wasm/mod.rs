@@ -98,7 +98,9 @@ impl WasmRouter {
     /// that `take_error` returns. A plain `i32` crosses the boundary as a number; a `Result` would come back as
     /// an array allocated per call. Keys always come through the scratch buffer (see [`scratch`]), never as a
     /// caller's typed array: wasm-bindgen would size its copy by the array's `length`, which a subclass can fake.
-    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool, zone: i32, now: f64) -> i32 {
+    /// `hashed`: the key's hash, when `pick_scratch`'s direct attempt computed it and did not pick (the full
+    /// path then skips both the attempt and the hash).
+    fn pick_key(&mut self, key: Option<&[u8]>, acquire: bool, zone: i32, now: f64, hashed: Option<u64>) -> i32 {
         // Debug builds only: a way for the tests to reach a panic through the public API.
         #[cfg(debug_assertions)]
         if key == Some(DEBUG_PANIC_KEY) {
@@ -110,6 +112,8 @@ impl WasmRouter {
         let zone = zone_arg(zone);
         let got = if acquire {
             self.inner.acquire_in(key, zone, now)
+        } else if hashed.is_some() {
+            self.inner.pick_hashed(key, zone, now, hashed)
         } else {
             self.inner.pick_in(key, zone, now)
         };
@@ -141,38 +145,39 @@ impl WasmRouter {
     /// the caller's zone as an index into `zones()`, or -1 for none (docs/traffic.md).
     pub fn pick_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
         // The plain state's direct lookup first (`Router::pick_direct`): the same node, without the clock and
-        // entropy protocol or a `Ctx`. Anything else, a bad length included, takes the full path.
+        // entropy protocol or a `Ctx`. Anything else, a bad length included, takes the full path, with the
+        // key's hash if the attempt computed it.
         let direct = with_scratch(|s| {
-            let key = bytes_of(s).get(..len)?;
+            let key = bytes_of(s).get(..len).ok_or(None)?;
             #[cfg(debug_assertions)]
             if key == DEBUG_PANIC_KEY {
-                return None;
+                return Err(None);
             }
-            self.inner.pick_direct(key, zone_arg(zone))
+            self.inner.try_direct(key, zone_arg(zone))
         });
         match direct {
-            Some(i) => i as i32,
-            None => self.pick_scratch_key(len, false, zone, now),
+            Ok(i) => i as i32,
+            Err(hashed) => self.pick_scratch_key(len, false, zone, now, hashed),
         }
     }
 
     pub fn acquire_scratch(&mut self, len: usize, zone: i32, now: f64) -> i32 {
-        self.pick_scratch_key(len, true, zone, now)
+        self.pick_scratch_key(len, true, zone, now, None)
     }
 
-    fn pick_scratch_key(&mut self, len: usize, acquire: bool, zone: i32, now: f64) -> i32 {
+    fn pick_scratch_key(&mut self, len: usize, acquire: bool, zone: i32, now: f64, hashed: Option<u64>) -> i32 {
         match scratch_bytes(len) {
-            Ok(()) => with_scratch(|s| self.pick_key(Some(&bytes_of(s)[..len]), acquire, zone, now)),
+            Ok(()) => with_scratch(|s| self.pick_key(Some(&bytes_of(s)[..len]), acquire, zone, now, hashed)),
             Err(e) => self.code(Err(e)),
         }
     }
 
     pub fn pick_none(&mut self, zone: i32, now: f64) -> i32 {
-        self.pick_key(None, false, zone, now)
+        self.pick_key(None, false, zone, now, None)
     }
 
     pub fn acquire_none(&mut self, zone: i32, now: f64) -> i32 {
-        self.pick_key(None, true, zone, now)
+        self.pick_key(None, true, zone, now, None)
     }
 
     /// The zone names, in the order of the indices the pick exports take.
@@ -424,7 +429,7 @@ impl WasmRouter {
 impl WasmRouter {
     #[doc(hidden)]
     pub fn pick_bytes(&mut self, key: &[u8]) -> i32 {
-        self.pick_key(Some(key), false, -1, js_sys::Date::now())
+        self.pick_key(Some(key), false, -1, js_sys::Date::now(), None)
     }
 
     #[doc(hidden)]
